@@ -1,0 +1,67 @@
+package io.storystream.schemas.topics;
+
+import static io.storystream.schemas.topics.Topic.Cleanup.COMPACT;
+import static io.storystream.schemas.topics.Topic.Cleanup.DELETE;
+import static io.storystream.schemas.topics.Topic.TENANT_PARTITIONS;
+
+import io.storystream.schemas.AnalysisRequest;
+import io.storystream.schemas.AnalysisStatus;
+import io.storystream.schemas.AnalysisWork;
+import io.storystream.schemas.ApiKey;
+import io.storystream.schemas.AuditEvent;
+import io.storystream.schemas.DeadLetter;
+import io.storystream.schemas.FileRegistered;
+import io.storystream.schemas.PriceBook;
+import io.storystream.schemas.Statement;
+import io.storystream.schemas.Tenant;
+import io.storystream.schemas.UsageEvent;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The topic catalogue: every topic storystream reads or writes, in one place, used by every module. Keys are
+ * strings; records of one tenant share a partition across all tenant-partitioned topics (see
+ * {@link TenantPartitioner}).
+ */
+public final class Topics {
+  private Topics() {}
+
+  public static final Topic<Tenant> TENANTS = new Topic<>("tenants", Tenant.class,
+      TENANT_PARTITIONS, COMPACT, null, "tenant id → tenant, plan and status");
+
+  public static final Topic<ApiKey> API_KEYS = new Topic<>("api-keys", ApiKey.class,
+      TENANT_PARTITIONS, COMPACT, null, "key id → hashed secret, tenant, scopes, expiry, status");
+
+  public static final Topic<FileRegistered> FILES = new Topic<>("files", FileRegistered.class,
+      TENANT_PARTITIONS, COMPACT, null, "tenantId:fileId → registered file; tombstone on delete");
+
+  public static final Topic<AnalysisRequest> ANALYSIS_REQUESTS = new Topic<>("analysis-requests", AnalysisRequest.class,
+      TENANT_PARTITIONS, DELETE, Duration.ofDays(7), "tenant id → submitted analysis request");
+
+  public static final Topic<AnalysisWork> ANALYSIS_WORK = new Topic<>("analysis-work", AnalysisWork.class,
+      TENANT_PARTITIONS, DELETE, Duration.ofDays(7), "tenant id → admitted job for the worker");
+
+  public static final Topic<AnalysisStatus> ANALYSIS_STATUS = new Topic<>("analysis-status", AnalysisStatus.class,
+      TENANT_PARTITIONS, COMPACT, null, "job id → latest job state");
+
+  public static final Topic<UsageEvent> USAGE_EVENTS = new Topic<>("usage-events", UsageEvent.class,
+      TENANT_PARTITIONS, DELETE, null, "tenant id → immutable usage fact; kept forever for billing replays");
+
+  public static final Topic<PriceBook> PRICE_BOOKS = new Topic<>("price-books", PriceBook.class,
+      1, COMPACT, null, "price-book version → price book");
+
+  public static final Topic<Statement> BILLING_STATEMENTS = new Topic<>("billing-statements", Statement.class,
+      TENANT_PARTITIONS, COMPACT, null, "tenantId:yyyy-MM → latest statement revision");
+
+  public static final Topic<AuditEvent> AUDIT = new Topic<>("audit", AuditEvent.class,
+      TENANT_PARTITIONS, DELETE, Duration.ofDays(400), "tenant id → audit event");
+
+  public static final Topic<DeadLetter> DEAD_LETTER = new Topic<>("dead-letter", DeadLetter.class,
+      TENANT_PARTITIONS, DELETE, Duration.ofDays(30), "source key → record that could not be processed, with the error");
+
+  /** Every topic of the catalogue, in the order of the data's path. */
+  public static List<Topic<?>> all() {
+    return List.of(TENANTS, API_KEYS, FILES, ANALYSIS_REQUESTS, ANALYSIS_WORK, ANALYSIS_STATUS, USAGE_EVENTS,
+        PRICE_BOOKS, BILLING_STATEMENTS, AUDIT, DEAD_LETTER);
+  }
+}
