@@ -20,6 +20,7 @@ public final class Problems {
   private Problems() {}
 
   public static void install(JavalinConfig config) {
+    config.http.prefer405over404 = true;
     config.routes.exception(ProblemException.class, (e, ctx) -> write(ctx, e.problem()));
     config.routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromStatus(e.getStatus(), e.getMessage())));
     config.routes.exception(Exception.class, (e, ctx) -> {

@@ -58,6 +58,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
     schemaLog.replay(this::apply);
     http = Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
+      cfg.http.prefer405over404 = true;
       cfg.routes.exception(RegistryError.class, (e, ctx) -> error(ctx, e.status, e.errorCode, e.getMessage()));
       cfg.routes.exception(com.fasterxml.jackson.core.JacksonException.class,
           (e, ctx) -> error(ctx, 400, RegistryError.MALFORMED_REQUEST, "Malformed JSON request body"));
