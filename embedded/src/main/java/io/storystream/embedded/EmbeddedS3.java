@@ -40,7 +40,7 @@ public final class EmbeddedS3 implements AutoCloseable {
     } else {
       Files.createDirectories(dir);
       backend = "filesystem";
-      props.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
+      props.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().normalize().toString());
     }
     proxy = S3Proxy.builder()
         .blobStore(BlobStores.create(backend, props))

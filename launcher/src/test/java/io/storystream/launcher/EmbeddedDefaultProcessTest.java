@@ -1,0 +1,132 @@
+package io.storystream.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.storystream.common.blob.BlobStore;
+import io.storystream.common.blob.S3Settings;
+import io.storystream.embedded.EmbeddedS3;
+import io.storystream.embedded.FreePorts;
+import io.storystream.schemas.Tenant;
+import io.storystream.schemas.registry.HttpSchemaRegistryClient;
+import io.storystream.schemas.topics.Topic;
+import io.storystream.schemas.topics.Topics;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The embedded default as a user runs it: its own JVM, stopped with SIGTERM (what Ctrl-C sends through the JVM's
+ * shutdown hook), started again on the same folder. Topics, objects and schema ids are all still there.
+ */
+class EmbeddedDefaultProcessTest {
+  @TempDir Path data;
+  private final int kafkaPort = FreePorts.pick();
+  private final int controllerPort = FreePorts.pick();
+  private final int s3Port = FreePorts.pick();
+  private final int registryPort = FreePorts.pick();
+
+  @Test
+  void startsServesStopsCleanlyAndKeepsEverythingAcrossARestart() throws Exception {
+    String registryUrl = "http://127.0.0.1:" + registryPort;
+    String bootstrap = "127.0.0.1:" + kafkaPort;
+    S3Settings s3 = new S3Settings("http://127.0.0.1:" + s3Port, "us-east-1", "storystream",
+        EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY);
+
+    Launched first = launch();
+    assertThat(first.output()).anyMatch(l -> l.contains("0 existing, " + Topics.all().size() + " created"));
+    int schemaId;
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
+         BlobStore blobs = new BlobStore(s3)) {
+      List<String> names = Topics.all().stream().map(Topic::name).toList();
+      assertThat(admin.listTopics().names().get()).containsAll(names);
+      Map<ConfigResource, Config> configs = admin.describeConfigs(names.stream()
+          .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList()).all().get();
+      for (Topic<?> topic : Topics.all()) {
+        Config live = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()));
+        topic.configs().forEach((key, value) -> assertThat(live.get(key).value()).as("%s %s", topic, key).isEqualTo(value));
+      }
+      blobs.put("tenants/acme/files/file_x", "region,revenue\nnorth,10\n".getBytes(StandardCharsets.UTF_8), "text/csv");
+      schemaId = new HttpSchemaRegistryClient(registryUrl).register("tenants-value", Tenant.getClassSchema());
+    }
+    String token = Files.readString(data.resolve("operator-token")).trim();
+    assertThat(token).startsWith("sso_").hasSizeGreaterThan(40);
+    first.stop();
+    assertThat(first.output()).as("exit code %d", first.exitCode()).anyMatch(l -> l.contains("stopped Kafka broker"));
+    assertThat(first.exitCode()).isIn(0, 143);
+
+    Launched second = launch();
+    assertThat(second.output()).anyMatch(l -> l.contains(Topics.all().size() + " existing, 0 created"));
+    try (BlobStore blobs = new BlobStore(s3)) {
+      assertThat(new String(blobs.get("tenants/acme/files/file_x").orElseThrow(), StandardCharsets.UTF_8))
+          .isEqualTo("region,revenue\nnorth,10\n");
+      HttpSchemaRegistryClient registry = new HttpSchemaRegistryClient(registryUrl);
+      assertThat(registry.schemaById(schemaId)).isEqualTo(Tenant.getClassSchema());
+      assertThat(registry.register("tenants-value", Tenant.getClassSchema())).isEqualTo(schemaId);
+    }
+    assertThat(Files.readString(data.resolve("operator-token")).trim()).isEqualTo(token);
+    second.stop();
+  }
+
+  private Launched launch() throws Exception {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"),
+        StoryStream.class.getName(),
+        "--data-dir", data.toString(),
+        "--kafka-port", Integer.toString(kafkaPort),
+        "--kafka-controller-port", Integer.toString(controllerPort),
+        "--s3-port", Integer.toString(s3Port),
+        "--registry-port", Integer.toString(registryPort),
+        "--partitions", "2"));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().remove(OperatorToken.ENV);
+    Process process = builder.start();
+    List<String> output = new CopyOnWriteArrayList<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = lines.readLine()) != null) {
+          output.add(line);
+        }
+      } catch (Exception ignored) {
+        // the process ended
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    Launched launched = new Launched(process, reader, output);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (launched.output().stream().noneMatch(l -> l.contains("Press Ctrl-C"))) {
+      assertThat(process.isAlive()).as("launcher exited early: %s", launched.output()).isTrue();
+      assertThat(System.nanoTime()).as("launcher ready within 90 s: %s", launched.output()).isLessThan(deadline);
+      Thread.sleep(100); // polling the child's output for readiness
+    }
+    return launched;
+  }
+
+  private record Launched(Process process, Thread reader, List<String> output) {
+    void stop() throws InterruptedException {
+      // SIGTERM, the JVM runs the shutdown hook as on Ctrl-C; through the handle, because Process.destroy() also
+      // closes our end of the child's output before its shutdown lines arrive
+      process.toHandle().destroy();
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("launcher stopped within 60 s").isTrue();
+      reader.join(10_000); // the child's last lines
+    }
+
+    int exitCode() {
+      return process.exitValue();
+    }
+  }
+}
