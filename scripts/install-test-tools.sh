@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, the tools the test suite drives and a fresh machine may lack:
+#   node + npm      the independent Confluent-wire-format client (@kafkajs/confluent-schema-registry) and the OpenAPI linter
+#   docker-compose  validates docker-compose.yml (`docker-compose config -q`; no Docker engine needed)
+set -euo pipefail
+missing=()
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing test tools: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
