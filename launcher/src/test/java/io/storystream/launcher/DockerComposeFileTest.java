@@ -1,0 +1,76 @@
+package io.storystream.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docker-compose.yml cannot run here (no Docker engine), so it is checked the two ways that need none: Compose's
+ * own validator, and the shape the deployment relies on.
+ */
+class DockerComposeFileTest {
+  private static final Path FILE = Path.of("..", "docker-compose.yml");
+
+  @Test
+  void composeValidatesTheFile() throws Exception {
+    assumeTrue(commandWorks("docker-compose", "version"),
+        "docker-compose is not installed; ./test.sh installs it from Debian's packages");
+    Process process = new ProcessBuilder("docker-compose", "-f", FILE.toString(), "config", "-q")
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as("docker-compose config -q: %s", output).isZero();
+  }
+
+  /** Checked on Compose's resolved form, where the shared blocks (YAML merge keys) are already expanded. */
+  @Test
+  void threeBrokersARegistryAndMinioWithHealthChecksAndOrderedStart() throws Exception {
+    assumeTrue(commandWorks("docker-compose", "version"),
+        "docker-compose is not installed; ./test.sh installs it from Debian's packages");
+    Process process = new ProcessBuilder("docker-compose", "-f", FILE.toString(), "config").start();
+    byte[] resolved = process.getInputStream().readAllBytes();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(resolved);
+    JsonNode services = compose.path("services");
+    for (String service : List.of("kafka-1", "kafka-2", "kafka-3", "schema-registry", "minio")) {
+      assertThat(services.path(service).has("healthcheck")).as("%s has a health check", service).isTrue();
+    }
+    assertThat(List.of("kafka-1", "kafka-2", "kafka-3")).allSatisfy(broker ->
+        assertThat(services.path(broker).path("environment").path("KAFKA_PROCESS_ROLES").asText())
+            .isEqualTo("broker,controller"));
+    List<String> storystreamServices = new ArrayList<>();
+    services.fields().forEachRemaining(e -> {
+      if ("storystream:local".equals(e.getValue().path("image").asText())) {
+        storystreamServices.add(e.getKey());
+      }
+    });
+    assertThat(storystreamServices).isNotEmpty();
+    for (String service : storystreamServices) {
+      JsonNode dependsOn = services.path(service).path("depends_on");
+      assertThat(dependsOn.path("kafka-1").path("condition").asText()).as(service).isEqualTo("service_healthy");
+      assertThat(services.path(service).path("environment").path("STORYSTREAM_BOOTSTRAP_SERVERS").asText())
+          .as(service).contains("kafka-1:9092", "kafka-2:9092", "kafka-3:9092");
+    }
+  }
+
+  private static boolean commandWorks(String... command) {
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      process.getInputStream().readAllBytes();
+      return process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0;
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
+  }
+
+}
