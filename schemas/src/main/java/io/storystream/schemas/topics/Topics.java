@@ -42,7 +42,7 @@ public final class Topics {
       TENANT_PARTITIONS, DELETE, Duration.ofDays(7), "tenant id → admitted job for the worker");
 
   public static final Topic<AnalysisStatus> ANALYSIS_STATUS = new Topic<>("analysis-status", AnalysisStatus.class,
-      TENANT_PARTITIONS, COMPACT, null, "job id → latest job state");
+      TENANT_PARTITIONS, COMPACT, null, "tenantId:jobId → latest job state");
 
   public static final Topic<UsageEvent> USAGE_EVENTS = new Topic<>("usage-events", UsageEvent.class,
       TENANT_PARTITIONS, DELETE, null, "tenant id → immutable usage fact; kept forever for billing replays");
