@@ -19,9 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real single-node Apache Kafka cluster in this JVM: Kafka's own {@link KafkaRaftServer} in combined
- * broker+controller KRaft mode on 127.0.0.1. The log directory is formatted on first start only, so a restart on the
- * same folder keeps every topic and offset.
+ * A real Apache Kafka node in this JVM: Kafka's own {@link KafkaRaftServer} in combined broker+controller KRaft mode
+ * on 127.0.0.1. Alone it is a single-node cluster; with {@link Quorum} several nodes (usually one per child process)
+ * form one cluster with replicated internal topics. The log directory is formatted on first start only, so a restart
+ * on the same folder keeps every topic and offset.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -30,7 +31,21 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final int port;
   private final int controllerPort;
   private final Map<String, String> overrides;
+  private final Quorum quorum;
   private KafkaRaftServer server;
+
+  /**
+   * Membership of a multi-node cluster with a static controller quorum.
+   *
+   * @param nodeId this node's id, one of the voters
+   * @param voters {@code id@host:controllerPort,…} of every node, the same string on every node
+   * @param clusterId the id every node is formatted with (a base64 UUID, e.g. {@code Uuid.randomUuid().toString()})
+   */
+  public record Quorum(int nodeId, String voters, String clusterId) {
+    int replicationFactor() {
+      return voters.split(",").length;
+    }
+  }
 
   /**
    * @param logDir where the broker keeps its data
@@ -39,9 +54,15 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @param overrides broker settings that win over the defaults (e.g. share-group heartbeats for tests)
    */
   public EmbeddedKafka(Path logDir, int port, int controllerPort, Map<String, String> overrides) {
+    this(logDir, port, controllerPort, null, overrides);
+  }
+
+  /** One node of a multi-node cluster; {@code controllerPort} must be this node's port in {@code quorum.voters}. */
+  public EmbeddedKafka(Path logDir, int port, int controllerPort, Quorum quorum, Map<String, String> overrides) {
     this.logDir = logDir;
     this.port = FreePorts.orPick(port);
     this.controllerPort = FreePorts.orPick(controllerPort);
+    this.quorum = quorum;
     this.overrides = overrides;
   }
 
@@ -76,26 +97,30 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private Properties brokerProperties() {
     Properties props = new Properties();
+    int nodeId = quorum == null ? 1 : quorum.nodeId();
+    int replicas = quorum == null ? 1 : quorum.replicationFactor();
+    String minIsr = Integer.toString(Math.min(2, replicas));
     props.put("process.roles", "broker,controller");
-    props.put("node.id", "1");
-    props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+    props.put("node.id", Integer.toString(nodeId));
+    props.put("controller.quorum.voters", quorum == null ? "1@127.0.0.1:" + controllerPort : quorum.voters());
     props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
     props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
     props.put("controller.listener.names", "CONTROLLER");
     props.put("inter.broker.listener.name", "PLAINTEXT");
     props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
     props.put("log.dirs", logDir.toAbsolutePath().toString());
-    // a single node: every internal topic must live with one replica, or consumers silently receive nothing
-    props.put("offsets.topic.replication.factor", "1");
+    // internal topics need as many replicas as there are nodes (one, alone), or consumers silently receive nothing
+    props.put("offsets.topic.replication.factor", Integer.toString(replicas));
     props.put("offsets.topic.num.partitions", "10");
-    props.put("transaction.state.log.replication.factor", "1");
-    props.put("transaction.state.log.min.isr", "1");
+    props.put("transaction.state.log.replication.factor", Integer.toString(replicas));
+    props.put("transaction.state.log.min.isr", minIsr);
     props.put("transaction.state.log.num.partitions", "10");
-    props.put("share.coordinator.state.topic.replication.factor", "1");
-    props.put("share.coordinator.state.topic.min.isr", "1");
+    props.put("share.coordinator.state.topic.replication.factor", Integer.toString(replicas));
+    props.put("share.coordinator.state.topic.min.isr", minIsr);
     props.put("group.initial.rebalance.delay.ms", "0");
     props.put("num.partitions", "1");
-    props.put("default.replication.factor", "1");
+    props.put("default.replication.factor", Integer.toString(replicas));
+    props.put("min.insync.replicas", minIsr);
     props.put("auto.create.topics.enable", "false");
     props.put("log.cleaner.dedupe.buffer.size", Integer.toString(16 * 1024 * 1024));
     props.put("log.segment.bytes", Integer.toString(64 * 1024 * 1024));
@@ -110,8 +135,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     try {
       Files.createDirectories(logDir);
       new Formatter()
-          .setClusterId(Uuid.randomUuid().toString())
-          .setNodeId(1)
+          .setClusterId(quorum == null ? Uuid.randomUuid().toString() : quorum.clusterId())
+          .setNodeId(quorum == null ? 1 : quorum.nodeId())
           .addDirectory(logDir.toAbsolutePath().toString())
           .setMetadataLogDirectory(logDir.toAbsolutePath().toString())
           .setControllerListenerName("CONTROLLER")

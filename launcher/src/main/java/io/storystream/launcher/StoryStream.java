@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  * same name in upper snake case with the {@code STORYSTREAM_} prefix ({@code --data-dir} ↔ {@code STORYSTREAM_DATA_DIR}).
  */
 @Command(name = "storystream", mixinStandardHelpOptions = true, version = "storystream 0.1.0",
-    subcommands = ProvisionTopics.class,
+    subcommands = {ProvisionTopics.class, RunBroker.class},
     description = "Runs storystream on its embedded default: Kafka, S3, schema registry and the services in one JVM.")
 public final class StoryStream implements Callable<Integer> {
 
