@@ -10,16 +10,12 @@ import io.storystream.schemas.Tenant;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.topics.Topic;
 import io.storystream.schemas.topics.Topics;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.common.config.ConfigResource;
@@ -44,7 +40,7 @@ class EmbeddedDefaultProcessTest {
     S3Settings s3 = new S3Settings("http://127.0.0.1:" + s3Port, "us-east-1", "storystream",
         EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY);
 
-    Launched first = launch();
+    ChildProcess first = launch();
     assertThat(first.output()).anyMatch(l -> l.contains("0 existing, " + Topics.all().size() + " created"));
     int schemaId;
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
@@ -66,7 +62,7 @@ class EmbeddedDefaultProcessTest {
     assertThat(first.output()).as("exit code %d", first.exitCode()).anyMatch(l -> l.contains("stopped Kafka broker"));
     assertThat(first.exitCode()).isIn(0, 143);
 
-    Launched second = launch();
+    ChildProcess second = launch();
     assertThat(second.output()).anyMatch(l -> l.contains(Topics.all().size() + " existing, 0 created"));
     try (BlobStore blobs = new BlobStore(s3)) {
       assertThat(new String(blobs.get("tenants/acme/files/file_x").orElseThrow(), StandardCharsets.UTF_8))
@@ -79,54 +75,13 @@ class EmbeddedDefaultProcessTest {
     second.stop();
   }
 
-  private Launched launch() throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        StoryStream.class.getName(),
+  private ChildProcess launch() throws Exception {
+    return ChildProcess.start("storystream", List.of(
         "--data-dir", data.toString(),
         "--kafka-port", Integer.toString(kafkaPort),
         "--kafka-controller-port", Integer.toString(controllerPort),
         "--s3-port", Integer.toString(s3Port),
         "--registry-port", Integer.toString(registryPort),
-        "--partitions", "2"));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().remove(OperatorToken.ENV);
-    Process process = builder.start();
-    List<String> output = new CopyOnWriteArrayList<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = lines.readLine()) != null) {
-          output.add(line);
-        }
-      } catch (Exception ignored) {
-        // the process ended
-      }
-    });
-    reader.setDaemon(true);
-    reader.start();
-    Launched launched = new Launched(process, reader, output);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (launched.output().stream().noneMatch(l -> l.contains("Press Ctrl-C"))) {
-      assertThat(process.isAlive()).as("launcher exited early: %s", launched.output()).isTrue();
-      assertThat(System.nanoTime()).as("launcher ready within 90 s: %s", launched.output()).isLessThan(deadline);
-      Thread.sleep(100); // polling the child's output for readiness
-    }
-    return launched;
-  }
-
-  private record Launched(Process process, Thread reader, List<String> output) {
-    void stop() throws InterruptedException {
-      // SIGTERM, the JVM runs the shutdown hook as on Ctrl-C; through the handle, because Process.destroy() also
-      // closes our end of the child's output before its shutdown lines arrive
-      process.toHandle().destroy();
-      assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("launcher stopped within 60 s").isTrue();
-      reader.join(10_000); // the child's last lines
-    }
-
-    int exitCode() {
-      return process.exitValue();
-    }
+        "--partitions", "2"), Map.of()).awaitLine("Press Ctrl-C", Duration.ofSeconds(90));
   }
 }

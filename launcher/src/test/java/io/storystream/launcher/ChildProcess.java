@@ -1,0 +1,114 @@
+package io.storystream.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A storystream command in its own JVM, as an operator runs it: the test's class path, {@link StoryStream} as the
+ * main class, its output collected line by line. {@link #stop()} sends SIGTERM (Ctrl-C's path through the shutdown
+ * hook); {@link #kill()} sends SIGKILL, as {@code kill -9} does.
+ */
+final class ChildProcess implements AutoCloseable {
+  private final String name;
+  private final Process process;
+  private final Thread reader;
+  private final List<String> output = new CopyOnWriteArrayList<>();
+
+  private ChildProcess(String name, Process process) {
+    this.name = name;
+    this.process = process;
+    this.reader = new Thread(this::collect, "output-of-" + name);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Starts {@code storystream <args>} with {@code env} added to this JVM's environment and a small heap. */
+  static ChildProcess start(String name, List<String> args, Map<String, String> env) throws Exception {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas",
+        "-cp", System.getProperty("java.class.path"),
+        StoryStream.class.getName()));
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().remove(OperatorToken.ENV);
+    builder.environment().putAll(env);
+    return new ChildProcess(name, builder.start());
+  }
+
+  private void collect() {
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        output.add(line);
+      }
+    } catch (Exception ignored) {
+      // the process ended
+    }
+  }
+
+  /** Waits until a line of output matches, failing early if the process exits first. */
+  ChildProcess awaitLine(Predicate<String> ready, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (output.stream().noneMatch(ready)) {
+      assertThat(process.isAlive()).as("%s exited early:%n%s", name, tail()).isTrue();
+      assertThat(System.nanoTime()).as("%s ready within %s:%n%s", name, timeout, tail()).isLessThan(deadline);
+      Thread.sleep(100); // polling the child's output for readiness
+    }
+    return this;
+  }
+
+  ChildProcess awaitLine(String fragment, Duration timeout) throws InterruptedException {
+    return awaitLine(l -> l.contains(fragment), timeout);
+  }
+
+  List<String> output() {
+    return output;
+  }
+
+  String tail() {
+    List<String> lines = List.copyOf(output);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  int exitCode() {
+    return process.exitValue();
+  }
+
+  /** SIGTERM and wait; the JVM runs its shutdown hooks as on Ctrl-C. */
+  void stop() throws InterruptedException {
+    // through the handle: Process.destroy() also closes our end of the child's output before its last lines arrive
+    process.toHandle().destroy();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s stopped within 60 s", name).isTrue();
+    reader.join(10_000);
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, no goodbye. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      kill();
+    }
+  }
+}
