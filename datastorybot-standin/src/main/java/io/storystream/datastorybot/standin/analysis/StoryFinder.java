@@ -65,6 +65,10 @@ public final class StoryFinder {
     return columns;
   }
 
+  public CsvTable table() {
+    return table;
+  }
+
   /** The three best angles for this prompt (fewer only when the data offers fewer), best first. */
   public List<Angle> stories(String steeringPrompt) {
     Steering steering = new Steering(steeringPrompt == null ? "" : steeringPrompt);
