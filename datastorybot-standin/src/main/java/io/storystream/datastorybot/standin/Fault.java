@@ -4,6 +4,8 @@ import java.util.Locale;
 
 /** Failures the stand-in can inject, one per row of the contract's error table (plus a hung connection). */
 public enum Fault {
+  /** 400, a request DataStoryBot calls malformed. */
+  BAD_REQUEST(400, "invalid_request"),
   /** 429 with {@code Retry-After}. */
   RATE_LIMITED(429, "rate_limited"),
   /** 500, the "retry once" case. */
@@ -41,7 +43,7 @@ public enum Fault {
   public static Fault parse(String text) {
     String t = text.strip().toUpperCase(Locale.ROOT).replace('-', '_');
     for (Fault f : values()) {
-      if (f.name().equals(t) || (f.status > 0 && f.status != 200 && f.status != 404 && Integer.toString(f.status).equals(t))) {
+      if (f.name().equals(t) || (f.status > 0 && f.status != 200 && f.status != 404 && f.status != 409 && Integer.toString(f.status).equals(t))) {
         return f;
       }
     }

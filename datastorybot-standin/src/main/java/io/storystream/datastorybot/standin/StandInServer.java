@@ -176,6 +176,8 @@ public final class StandInServer implements AutoCloseable {
         } else {
           handler.handle(ctx);
         }
+      } catch (ApiError e) {
+        error(ctx, e.status, e.code, e.getMessage());
       } finally {
         stats.response(ctx.statusCode());
       }
