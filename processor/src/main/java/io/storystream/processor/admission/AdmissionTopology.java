@@ -246,12 +246,13 @@ public final class AdmissionTopology {
         return; // served from a stored result: no rate, quota or slot consumed
       }
 
-      long requestsInWindow = countRequestsLastMinute(tenantId, at);
-      if (exceeds(requestsInWindow, plan.getRequestsPerMinute())) {
+      if (rateReached(tenantId, at, plan.getRequestsPerMinute())) {
         reject(request, Rejection.RATE_LIMITED, null);
         return;
       }
-      requestsLastMinute.put(tenantId, request.getJobId(), at.toEpochMilli());
+      if (plan.getRequestsPerMinute() >= 0) {
+        requestsLastMinute.put(tenantId, request.getJobId(), at.toEpochMilli());
+      }
 
       String monthKey = TenantKeys.of(tenantId, YearMonth.from(at.atOffset(ZoneOffset.UTC)).toString());
       Long analysesThisMonth = analysesPerMonth.get(monthKey);
@@ -260,7 +261,7 @@ public final class AdmissionTopology {
         reject(request, Rejection.QUOTA_EXCEEDED, null);
         return;
       }
-      if (exceeds(jobsInFlight(tenantId), plan.getConcurrentJobs())) {
+      if (concurrencyReached(tenantId, plan.getConcurrentJobs())) {
         reject(request, Rejection.CONCURRENCY_EXCEEDED, null);
         return;
       }
@@ -286,27 +287,35 @@ public final class AdmissionTopology {
       return expired ? null : entry;
     }
 
-    private long countRequestsLastMinute(String tenantId, Instant at) {
+    /** Counts the tenant's requests in the minute up to {@code at}, stopping at the limit (below zero: none). */
+    private boolean rateReached(String tenantId, Instant at, int limit) {
+      if (limit < 0) {
+        return false;
+      }
       long count = 0;
       try (WindowStoreIterator<String> it = requestsLastMinute.fetch(tenantId, at.minus(MINUTE).plusMillis(1), at)) {
-        while (it.hasNext()) {
+        while (count < limit && it.hasNext()) {
           it.next();
           count++;
         }
       }
-      return count;
+      return count >= limit;
     }
 
-    private long jobsInFlight(String tenantId) {
+    /** Counts the tenant's admitted jobs that have not ended, stopping at the limit (below zero: none). */
+    private boolean concurrencyReached(String tenantId, int limit) {
+      if (limit < 0) {
+        return false;
+      }
       long count = 0;
       try (KeyValueIterator<String, Long> it =
                jobsInFlight.prefixScan(TenantKeys.of(tenantId, ""), new StringSerializer())) {
-        while (it.hasNext()) {
+        while (count < limit && it.hasNext()) {
           it.next();
           count++;
         }
       }
-      return count;
+      return count >= limit;
     }
 
     /** Idempotency keys are held by admitted and cache-served jobs only, so a rejected request may be retried. */

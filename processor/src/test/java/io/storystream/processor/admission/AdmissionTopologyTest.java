@@ -207,6 +207,18 @@ class AdmissionTopologyTest {
     assertThat(decided.get(5).getReason()).isEqualTo("concurrency_exceeded");
   }
 
+  @Test
+  void aNegativeLimitMeansUnlimited() {
+    tenant("bigco", plan(-1, -1, -1, false));
+    file("bigco", "file_1");
+
+    for (int i = 0; i < 20; i++) {
+      submit("bigco", "file_1", "a" + i, null, null, NOW);
+    }
+
+    assertThat(decisions()).hasSize(20).extracting(AnalysisStatus::getState).containsOnly(JobState.ADMITTED);
+  }
+
   // --- duplicates ----------------------------------------------------------------------------------------------
 
   @Test
