@@ -1,0 +1,62 @@
+package io.storystream.processor;
+
+import io.storystream.common.config.PlatformOptions;
+import io.storystream.processor.admission.AdmissionService;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The processor process: admission and the worker, together by default, each switchable so either can scale on
+ * its own ({@code --no-run-admission} ↔ {@code STORYSTREAM_RUN_ADMISSION=false}).
+ */
+@Command(name = "processor", mixinStandardHelpOptions = true,
+    description = "Admits analysis requests (quotas, cache, ownership) and runs the DataStoryBot worker.")
+public final class ProcessorCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(ProcessorCommand.class);
+
+  @Mixin PlatformOptions platform;
+
+  @Option(names = "--run-admission", negatable = true, fallbackValue = "true",
+      defaultValue = "${env:STORYSTREAM_RUN_ADMISSION:-true}",
+      description = "Run the admission topology (env STORYSTREAM_RUN_ADMISSION; default ${DEFAULT-VALUE}).")
+  boolean runAdmission;
+
+  @Override
+  public Integer call() throws Exception {
+    Deque<AutoCloseable> running = new ArrayDeque<>();
+    if (runAdmission) {
+      running.push(new AdmissionService(platform.kafka(), platform.dataDir).start());
+    }
+    if (running.isEmpty()) {
+      log.error("nothing to run: every part of the processor is switched off");
+      return 2;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      running.forEach(ProcessorCommand::closeQuietly); // last started, first closed
+      stopped.countDown();
+    }, "processor-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  private static void closeQuietly(AutoCloseable part) {
+    try {
+      part.close();
+    } catch (Exception e) {
+      log.warn("error while stopping {}", part.getClass().getSimpleName(), e);
+    }
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ProcessorCommand()).execute(args));
+  }
+}

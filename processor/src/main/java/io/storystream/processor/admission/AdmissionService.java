@@ -1,0 +1,87 @@
+package io.storystream.processor.admission;
+
+import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.processor.ProcessorTopics;
+import io.storystream.schemas.registry.HttpSchemaRegistryClient;
+import io.storystream.schemas.registry.SchemaRegistryClient;
+import io.storystream.schemas.topics.TopicSerdes;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the {@link AdmissionTopology} as a Kafka Streams application (exactly-once v2, state under
+ * {@code dataDir/streams/storystream-admission}). {@link #start()} makes sure the topics exist and returns once the
+ * application is RUNNING; {@link #close()} stops it cleanly. Instances of the same application id share the work
+ * by partition, i.e. by tenant.
+ */
+public final class AdmissionService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AdmissionService.class);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  private final KafkaSettings kafka;
+  private final Path dataDir;
+  private final SchemaRegistryClient registry;
+  private final Properties overrides;
+  private KafkaStreams streams;
+
+  public AdmissionService(KafkaSettings kafka, Path dataDir) {
+    this(kafka, dataDir, new HttpSchemaRegistryClient(kafka.registryUrl()), new Properties());
+  }
+
+  /** @param overrides Streams settings that win over the defaults (tests, benchmarks: e.g. the application id) */
+  public AdmissionService(KafkaSettings kafka, Path dataDir, SchemaRegistryClient registry, Properties overrides) {
+    this.kafka = kafka;
+    this.dataDir = dataDir;
+    this.registry = registry;
+    this.overrides = overrides;
+  }
+
+  public synchronized AdmissionService start() throws InterruptedException {
+    try (Admin admin = Admin.create(kafka.admin())) {
+      ProcessorTopics.catalogue(kafka.tenantPartitions(), kafka.replicationFactor()).ensure(admin);
+    }
+    Properties props = kafka.streams(AdmissionTopology.APPLICATION_ID, dataDir);
+    props.putAll(DeadLetters.streamsConfig(registry));
+    props.putAll(overrides);
+    streams = new KafkaStreams(new AdmissionTopology(new TopicSerdes(registry)).build(), props);
+    CountDownLatch running = new CountDownLatch(1);
+    streams.setStateListener((now, before) -> {
+      log.info("admission {} -> {}", before, now);
+      if (now == KafkaStreams.State.RUNNING) {
+        running.countDown();
+      }
+    });
+    // an error that escapes the dead-letter handlers (a broker or registry outage) restarts the thread, which
+    // resumes from the last committed transaction
+    streams.setUncaughtExceptionHandler(e -> {
+      log.error("admission stream thread failed; replacing it", e);
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    streams.start();
+    if (!running.await(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("admission did not reach RUNNING within " + START_TIMEOUT
+          + " (state " + streams.state() + ")");
+    }
+    return this;
+  }
+
+  public synchronized KafkaStreams.State state() {
+    return streams == null ? KafkaStreams.State.NOT_RUNNING : streams.state();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (streams != null) {
+      streams.close(Duration.ofSeconds(30));
+      streams = null;
+    }
+  }
+}

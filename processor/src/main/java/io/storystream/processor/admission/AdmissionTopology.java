@@ -1,0 +1,413 @@
+package io.storystream.processor.admission;
+
+import io.storystream.processor.ProcessorTopics;
+import io.storystream.schemas.AnalysisRequest;
+import io.storystream.schemas.AnalysisStatus;
+import io.storystream.schemas.AnalysisWork;
+import io.storystream.schemas.FileRegistered;
+import io.storystream.schemas.JobState;
+import io.storystream.schemas.PlanLimits;
+import io.storystream.schemas.Tenant;
+import io.storystream.schemas.TenantStatus;
+import io.storystream.schemas.UsageEvent;
+import io.storystream.schemas.UsageType;
+import io.storystream.schemas.processor.CacheIndexEntry;
+import io.storystream.schemas.topics.TenantKeys;
+import io.storystream.schemas.topics.TopicSerdes;
+import io.storystream.schemas.topics.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.Set;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.TimestampedKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+
+/**
+ * Admission: turns each {@code analysis-requests} record into exactly one decision — rejected, completed from the
+ * cache, or admitted and handed to the worker — under exactly-once, so the check and the consumption of a quota are
+ * one transaction with the decision. Every input is keyed (or partitioned) by tenant, so one task owns all of a
+ * tenant's requests, files, cache entries, counters and job endings: quotas are exact under any concurrency,
+ * without locks.
+ *
+ * <p>The data's path, top to bottom:
+ * <ol>
+ *   <li>tables of tenants (plan and status), files and cache entries, each on its tenant's partition;</li>
+ *   <li>job endings from {@code analysis-status} free their concurrency slot;</li>
+ *   <li>each request: drop a redelivered job id; reject a reused idempotency key, an inactive tenant, a file the
+ *       tenant does not own; complete from a live cache entry; reject over the per-minute rate, the monthly quota or
+ *       the concurrency cap; otherwise admit;</li>
+ *   <li>decisions fan out to {@code analysis-status}, {@code analysis-work} and {@code usage-events}.</li>
+ * </ol>
+ * Records that cannot be read or processed go to {@code dead-letter} through {@link DeadLetters}.
+ */
+public final class AdmissionTopology {
+  public static final String APPLICATION_ID = "storystream-admission";
+
+  /** Sequence numbers of the job's status: ingress writes QUEUED as 1, admission's decision is 2. */
+  public static final int DECISION_SEQUENCE = 2;
+
+  // state stores, named for what they hold
+  static final String TENANTS = "tenants";
+  static final String FILES = "files";
+  static final String CACHE_INDEX = "cache-index";
+  static final String JOB_IDS = "job-ids";
+  static final String IDEMPOTENCY_KEYS = "idempotency-keys";
+  static final String REQUESTS_LAST_MINUTE = "requests-last-minute";
+  static final String ANALYSES_PER_MONTH = "analyses-per-month";
+  static final String JOBS_IN_FLIGHT = "jobs-in-flight";
+
+  private static final Duration MINUTE = Duration.ofMinutes(1);
+  private static final Set<JobState> JOB_ENDINGS = Set.of(JobState.COMPLETED, JobState.FAILED, JobState.REJECTED);
+
+  private final TopicSerdes serdes;
+  private final Clock clock;
+  private final Duration cacheTtl;
+  private final Duration dedupRetention;
+
+  /**
+   * @param cacheTtl the longest a cache entry serves, whatever expiry the worker wrote
+   * @param dedupRetention how long job ids and idempotency keys are remembered (the requests topic keeps 7 days)
+   */
+  public AdmissionTopology(TopicSerdes serdes, Clock clock, Duration cacheTtl, Duration dedupRetention) {
+    this.serdes = serdes;
+    this.clock = clock;
+    this.cacheTtl = cacheTtl;
+    this.dedupRetention = dedupRetention;
+  }
+
+  public AdmissionTopology(TopicSerdes serdes) {
+    this(serdes, Clock.systemUTC(), CacheKeys.DEFAULT_TTL, Duration.ofDays(7));
+  }
+
+  public Topology build() {
+    StreamsBuilder builder = new StreamsBuilder();
+
+    // 1. What a decision reads. Tenants, files and cache entries are keyed by (or partitioned by) tenant like the
+    //    requests, so they are tables in the requests' sub-topology, read in timestamp order with them: a file
+    //    registered before a request is seen by it, which a global table's separate thread would not promise.
+    builder.table(Topics.TENANTS.name(), serdes.consumed(Topics.TENANTS),
+        Materialized.<String, Tenant, KeyValueStore<Bytes, byte[]>>as(TENANTS));
+    builder.table(Topics.FILES.name(), serdes.consumed(Topics.FILES),
+        Materialized.<String, FileRegistered, KeyValueStore<Bytes, byte[]>>as(FILES));
+    builder.table(ProcessorTopics.CACHE_INDEX.name(), serdes.consumed(ProcessorTopics.CACHE_INDEX),
+        Materialized.<String, CacheIndexEntry, KeyValueStore<Bytes, byte[]>>as(CACHE_INDEX));
+
+    // What admission remembers between requests.
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+        Stores.persistentTimestampedKeyValueStore(JOB_IDS), Serdes.String(), Serdes.String()));
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+        Stores.persistentTimestampedKeyValueStore(IDEMPOTENCY_KEYS), Serdes.String(), Serdes.String()));
+    // one entry per counted request at its submission time; duplicates kept, so a count over the last minute is exact
+    builder.addStateStore(Stores.windowStoreBuilder(
+        Stores.persistentWindowStore(REQUESTS_LAST_MINUTE, MINUTE.multipliedBy(2), MINUTE, true),
+        Serdes.String(), Serdes.String()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(ANALYSES_PER_MONTH), Serdes.String(), Serdes.Long()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(JOBS_IN_FLIGHT), Serdes.String(), Serdes.Long()));
+
+    // 2. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its tenant's slot back.
+    builder.stream(Topics.ANALYSIS_STATUS.name(), serdes.consumed(Topics.ANALYSIS_STATUS))
+        .process(ReleaseSlotOnJobEnd::new, Named.as("release-slot-on-job-end"), JOBS_IN_FLIGHT);
+
+    // 3. Each request becomes one decision.
+    KStream<String, SpecificRecord> decisions = builder
+        .stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS))
+        .process(Admission::new, Named.as("admit-or-reject"),
+            TENANTS, FILES, CACHE_INDEX, JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH,
+            JOBS_IN_FLIGHT);
+
+    // 4. Decisions fan out to their topics (keys set by Admission: tenantId:jobId for status, tenantId otherwise).
+    decisions.split(Named.as("decision-"))
+        .branch((key, value) -> value instanceof AnalysisStatus, Branched.withConsumer(status -> status
+            .mapValues(value -> (AnalysisStatus) value, Named.as("job-status"))
+            .to(Topics.ANALYSIS_STATUS.name(), serdes.produced(Topics.ANALYSIS_STATUS)), "status"))
+        .branch((key, value) -> value instanceof AnalysisWork, Branched.withConsumer(work -> work
+            .mapValues(value -> (AnalysisWork) value, Named.as("admitted-job"))
+            .to(Topics.ANALYSIS_WORK.name(), serdes.produced(Topics.ANALYSIS_WORK)), "work"))
+        .branch((key, value) -> value instanceof UsageEvent, Branched.withConsumer(usage -> usage
+            .mapValues(value -> (UsageEvent) value, Named.as("cache-hit-usage"))
+            .to(Topics.USAGE_EVENTS.name(), serdes.produced(Topics.USAGE_EVENTS)), "usage"))
+        .noDefaultBranch();
+
+    return builder.build();
+  }
+
+  /** Frees a concurrency slot when a job admission counted reaches a terminal state; later repeats find none. */
+  private static final class ReleaseSlotOnJobEnd implements Processor<String, AnalysisStatus, Void, Void> {
+    private KeyValueStore<String, Long> jobsInFlight;
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+      jobsInFlight = context.getStateStore(JOBS_IN_FLIGHT);
+    }
+
+    @Override
+    public void process(Record<String, AnalysisStatus> record) {
+      // most endings are of jobs admission never counted (its own rejections and cache hits): look before deleting,
+      // so they cost a read, not a changelog write
+      if (record.value() != null && JOB_ENDINGS.contains(record.value().getState())
+          && jobsInFlight.get(record.key()) != null) {
+        jobsInFlight.delete(record.key());
+      }
+    }
+  }
+
+  /** The decision for one request. Reads first, writes last, so a failure never leaves a half-counted request. */
+  private final class Admission implements Processor<String, AnalysisRequest, String, SpecificRecord> {
+    private ProcessorContext<String, SpecificRecord> context;
+    private TimestampedKeyValueStore<String, Tenant> tenants;
+    private TimestampedKeyValueStore<String, FileRegistered> files;
+    private TimestampedKeyValueStore<String, CacheIndexEntry> cacheIndex;
+    private TimestampedKeyValueStore<String, String> jobIds;
+    private TimestampedKeyValueStore<String, String> idempotencyKeys;
+    private WindowStore<String, String> requestsLastMinute;
+    private KeyValueStore<String, Long> analysesPerMonth;
+    private KeyValueStore<String, Long> jobsInFlight;
+    private long requestTimestamp;
+
+    @Override
+    public void init(ProcessorContext<String, SpecificRecord> context) {
+      this.context = context;
+      tenants = context.getStateStore(TENANTS);
+      files = context.getStateStore(FILES);
+      cacheIndex = context.getStateStore(CACHE_INDEX);
+      jobIds = context.getStateStore(JOB_IDS);
+      idempotencyKeys = context.getStateStore(IDEMPOTENCY_KEYS);
+      requestsLastMinute = context.getStateStore(REQUESTS_LAST_MINUTE);
+      analysesPerMonth = context.getStateStore(ANALYSES_PER_MONTH);
+      jobsInFlight = context.getStateStore(JOBS_IN_FLIGHT);
+      context.schedule(Duration.ofMinutes(10), PunctuationType.WALL_CLOCK_TIME, this::forgetOldRequests);
+    }
+
+    @Override
+    public void process(Record<String, AnalysisRequest> record) {
+      String tenantId = record.key();
+      AnalysisRequest request = record.value();
+      requestTimestamp = record.timestamp();
+      if (tenantId == null || request == null || !tenantId.equals(request.getTenantId())) {
+        // identity comes from the key; a body naming another tenant is a bug upstream, not a request to decide
+        throw new IllegalArgumentException("request key does not match its tenant id");
+      }
+      Instant at = request.getSubmittedAt();
+      String jobKey = TenantKeys.of(tenantId, request.getJobId());
+      if (jobIds.get(jobKey) != null) {
+        return; // a redelivered request was decided already; deciding again would count it twice
+      }
+      jobIds.put(jobKey, ValueAndTimestamp.make(request.getJobId(), at.toEpochMilli()));
+
+      String idempotencyKey = request.getIdempotencyKey() == null ? null
+          : TenantKeys.of(tenantId, request.getIdempotencyKey());
+      ValueAndTimestamp<String> firstJob = idempotencyKey == null ? null : idempotencyKeys.get(idempotencyKey);
+      if (firstJob != null) {
+        reject(request, Rejection.DUPLICATE_IDEMPOTENCY_KEY, "same idempotency key as " + firstJob.value());
+        return;
+      }
+      Tenant tenant = valueOf(tenants.get(tenantId));
+      if (tenant == null || tenant.getStatus() != TenantStatus.ACTIVE) {
+        reject(request, Rejection.TENANT_INACTIVE, null);
+        return;
+      }
+      FileRegistered file = valueOf(files.get(TenantKeys.of(tenantId, request.getFileId())));
+      if (file == null || !tenantId.equals(file.getTenantId())) {
+        reject(request, Rejection.FILE_NOT_FOUND, null); // another tenant's file is one that does not exist
+        return;
+      }
+      PlanLimits plan = tenant.getLimits();
+      String cacheKey = plan.getCacheEnabled()
+          ? CacheKeys.of(tenantId, file.getSha256(), request.getSteeringPrompt(), request.getRefinementPrompt())
+          : null;
+      CacheIndexEntry cached = cacheKey == null ? null : liveCacheEntry(tenantId, cacheKey, at);
+      if (cached != null) {
+        remember(idempotencyKey, request);
+        completeFromCache(request, tenant, cached);
+        return; // served from a stored result: no rate, quota or slot consumed
+      }
+
+      if (rateReached(tenantId, at, plan.getRequestsPerMinute())) {
+        reject(request, Rejection.RATE_LIMITED, null);
+        return;
+      }
+      if (plan.getRequestsPerMinute() >= 0) {
+        requestsLastMinute.put(tenantId, request.getJobId(), at.toEpochMilli());
+      }
+
+      String monthKey = TenantKeys.of(tenantId, YearMonth.from(at.atOffset(ZoneOffset.UTC)).toString());
+      Long analysesThisMonth = analysesPerMonth.get(monthKey);
+      long used = analysesThisMonth == null ? 0 : analysesThisMonth;
+      if (exceeds(used, plan.getAnalysesPerMonth())) {
+        reject(request, Rejection.QUOTA_EXCEEDED, null);
+        return;
+      }
+      if (concurrencyReached(tenantId, plan.getConcurrentJobs())) {
+        reject(request, Rejection.CONCURRENCY_EXCEEDED, null);
+        return;
+      }
+
+      analysesPerMonth.put(monthKey, used + 1);
+      jobsInFlight.put(jobKey, at.toEpochMilli());
+      remember(idempotencyKey, request);
+      admit(request, file, plan, cacheKey);
+    }
+
+    /** A limit below zero means unlimited; otherwise {@code used} may not reach it. */
+    private boolean exceeds(long used, int limit) {
+      return limit >= 0 && used >= limit;
+    }
+
+    private CacheIndexEntry liveCacheEntry(String tenantId, String cacheKey, Instant at) {
+      CacheIndexEntry entry = valueOf(cacheIndex.get(CacheKeys.indexKey(tenantId, cacheKey)));
+      if (entry == null || !tenantId.equals(entry.getTenantId())
+          || !entry.getResultPrefix().startsWith("tenants/" + tenantId + "/")) {
+        return null;
+      }
+      boolean expired = !at.isBefore(entry.getExpiresAt()) || !at.isBefore(entry.getCreatedAt().plus(cacheTtl));
+      return expired ? null : entry;
+    }
+
+    /** Counts the tenant's requests in the minute up to {@code at}, stopping at the limit (below zero: none). */
+    private boolean rateReached(String tenantId, Instant at, int limit) {
+      if (limit < 0) {
+        return false;
+      }
+      long count = 0;
+      try (WindowStoreIterator<String> it = requestsLastMinute.fetch(tenantId, at.minus(MINUTE).plusMillis(1), at)) {
+        while (count < limit && it.hasNext()) {
+          it.next();
+          count++;
+        }
+      }
+      return count >= limit;
+    }
+
+    /** Counts the tenant's admitted jobs that have not ended, stopping at the limit (below zero: none). */
+    private boolean concurrencyReached(String tenantId, int limit) {
+      if (limit < 0) {
+        return false;
+      }
+      long count = 0;
+      try (KeyValueIterator<String, Long> it =
+               jobsInFlight.prefixScan(TenantKeys.of(tenantId, ""), new StringSerializer())) {
+        while (count < limit && it.hasNext()) {
+          it.next();
+          count++;
+        }
+      }
+      return count >= limit;
+    }
+
+    /** Idempotency keys are held by admitted and cache-served jobs only, so a rejected request may be retried. */
+    private void remember(String idempotencyKey, AnalysisRequest request) {
+      if (idempotencyKey != null) {
+        idempotencyKeys.put(idempotencyKey,
+            ValueAndTimestamp.make(request.getJobId(), request.getSubmittedAt().toEpochMilli()));
+      }
+    }
+
+    private void reject(AnalysisRequest request, Rejection rejection, String message) {
+      emitStatus(status(request, JobState.REJECTED)
+          .setReason(rejection.reason).setRetryable(rejection.retryable).setMessage(message).build());
+    }
+
+    private void completeFromCache(AnalysisRequest request, Tenant tenant, CacheIndexEntry cached) {
+      Instant now = clock.instant();
+      emitStatus(status(request, JobState.COMPLETED).setFromCache(true).setResultPrefix(cached.getResultPrefix())
+          .setMessage("served from the result of " + cached.getJobId()).setCompletedAt(now).build());
+      emit(request.getTenantId(), UsageEvent.newBuilder()
+          .setEventId(request.getJobId() + ":cache_hit") // derived from the job: a replay cannot bill it twice
+          .setTenantId(request.getTenantId())
+          .setType(UsageType.CACHE_HIT)
+          .setQuantity(1)
+          .setRows(0) // nothing was analysed
+          .setJobId(request.getJobId())
+          .setFileId(request.getFileId())
+          .setPlan(tenant.getPlan())
+          .setOccurredAt(now)
+          .build());
+    }
+
+    private void admit(AnalysisRequest request, FileRegistered file, PlanLimits plan, String cacheKey) {
+      String tenantId = request.getTenantId();
+      emitStatus(status(request, JobState.ADMITTED).build());
+      emit(tenantId, AnalysisWork.newBuilder()
+          .setJobId(request.getJobId())
+          .setTenantId(tenantId)
+          .setFileId(request.getFileId())
+          .setObjectKey("tenants/" + tenantId + "/files/" + request.getFileId()) // from identity, not from a field
+          .setFileName(file.getName())
+          .setFileSha256(file.getSha256())
+          .setFileRows(file.getRows())
+          .setSteeringPrompt(request.getSteeringPrompt())
+          .setRefinementPrompt(request.getRefinementPrompt())
+          .setCacheKey(cacheKey)
+          .setConcurrentJobs(plan.getConcurrentJobs())
+          .setSubmittedAt(request.getSubmittedAt())
+          .setAdmittedAt(clock.instant())
+          .build());
+    }
+
+    private AnalysisStatus.Builder status(AnalysisRequest request, JobState state) {
+      return AnalysisStatus.newBuilder()
+          .setJobId(request.getJobId())
+          .setTenantId(request.getTenantId())
+          .setFileId(request.getFileId())
+          .setState(state)
+          .setSequence(DECISION_SEQUENCE)
+          .setIdempotencyKey(request.getIdempotencyKey())
+          .setSubmittedAt(request.getSubmittedAt())
+          .setUpdatedAt(clock.instant());
+    }
+
+    private void emitStatus(AnalysisStatus status) {
+      emit(TenantKeys.of(status.getTenantId(), status.getJobId()), status);
+    }
+
+    private void emit(String key, SpecificRecord value) {
+      context.forward(new Record<>(key, value, requestTimestamp));
+    }
+
+    /** Job ids and idempotency keys are remembered as long as the requests topic keeps a request to redeliver. */
+    private void forgetOldRequests(long now) {
+      long cutoff = now - dedupRetention.toMillis();
+      forgetBefore(jobIds, cutoff);
+      forgetBefore(idempotencyKeys, cutoff);
+    }
+
+    private void forgetBefore(TimestampedKeyValueStore<String, String> store, long cutoff) {
+      try (KeyValueIterator<String, ValueAndTimestamp<String>> it = store.all()) {
+        while (it.hasNext()) {
+          KeyValue<String, ValueAndTimestamp<String>> entry = it.next();
+          if (entry.value.timestamp() < cutoff) {
+            store.delete(entry.key);
+          }
+        }
+      }
+    }
+  }
+
+  private static <V> V valueOf(ValueAndTimestamp<V> value) {
+    return value == null ? null : value.value();
+  }
+}
