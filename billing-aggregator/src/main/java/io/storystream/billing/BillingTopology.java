@@ -1,0 +1,422 @@
+package io.storystream.billing;
+
+import io.storystream.schemas.DeadLetter;
+import io.storystream.schemas.PriceBook;
+import io.storystream.schemas.Statement;
+import io.storystream.schemas.StatementStatus;
+import io.storystream.schemas.Tenant;
+import io.storystream.schemas.UsageEvent;
+import io.storystream.schemas.UsageType;
+import io.storystream.schemas.topics.TenantKeys;
+import io.storystream.schemas.topics.TenantPartitioner;
+import io.storystream.schemas.topics.TopicSerdes;
+import io.storystream.schemas.topics.Topics;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Usage becomes money: the billing aggregator's whole path, top to bottom.
+ *
+ * <pre>
+ * [usage-events] (key tenant, raw bytes)
+ *   └─ meter-usage ── invalid? ──────────────────────────────────────────> [dead-letter] reason invalid_event
+ *        │  seen-event-ids (window ≥ 35 d): duplicate? → counted in the explain view only
+ *        │  billing clock ≥ month end + grace? ──────────────────────────> [dead-letter] reason too_late
+ *        │  month-accounts: meter quantities per tenant-month (UTC, event time); unsettled-months += month
+ *        └─ every statement interval (wall clock): for each unsettled month
+ *             rate(quantities, plan, price book in force) → if the bill changed, a new revision
+ *             OPEN while usage may still arrive, FINAL once the grace period has passed ──> [billing-statements]
+ * [price-books] → global store (a new version re-rates every month it covers)
+ * [tenants]     → global store (the plan when events carry none; quota for the read API)
+ * </pre>
+ *
+ * <p>Everything a record changes (the dedup mark, the month's account, a dead letter) commits in one exactly-once
+ * transaction, so a retried or replayed event counts once and a failed write never marks an event as seen.
+ *
+ * <p>The billing clock is Kafka Streams' stream time: the latest record timestamp (when the usage was logged) seen
+ * by the task. It decides lateness, so a full replay of the log takes exactly the decisions the live run took.
+ * Finalization also follows the wall clock, so a month closes even when its tenant stops sending usage; during a
+ * replay a month may thus be finalized before all of its events are re-read, and the next ones supersede it with a
+ * new FINAL revision (never an edit in place) that ends equal to the live one.
+ */
+public final class BillingTopology {
+  private static final Logger log = LoggerFactory.getLogger(BillingTopology.class);
+
+  public static final String SEEN_EVENT_IDS = "seen-event-ids";
+  public static final String MONTH_ACCOUNTS = "month-accounts";
+  public static final String UNSETTLED_MONTHS = "unsettled-months";
+  public static final String STATEMENTS = "statements";
+  public static final String PRICE_BOOKS = "price-books";
+  public static final String TENANTS = "tenants";
+
+  public static final String INVALID_EVENT = "invalid_event";
+  public static final String TOO_LATE = "too_late";
+
+  private static final String USAGE_SOURCE = "usage-events";
+  private static final String METER_USAGE = "meter-usage";
+  private static final String STATEMENTS_SINK = "billing-statements";
+  private static final String DEAD_LETTER_SINK = "dead-letter";
+
+  /** An event may not claim to have happened more than this after it was logged (a producer's clock gone wrong). */
+  static final Duration MAX_FUTURE_SKEW = Duration.ofDays(1);
+
+  /**
+   * @param application written into dead letters
+   * @param grace how long after a month's end its usage still counts
+   * @param statementInterval how often changed statements are issued
+   * @param dedupWindow how far apart in event time two copies of one event are still recognized
+   * @param statementsTopic where statements go ({@code billing-statements}, or a replay's own topic)
+   * @param deadLetterTopic where rejected events go
+   */
+  public record Settings(String application, Duration grace, Duration statementInterval, Duration dedupWindow,
+                         String statementsTopic, String deadLetterTopic) {
+    public static final Duration DEFAULT_GRACE = Duration.ofHours(48);
+
+    public Settings {
+      // an event counted in a month is at most a month (31 d) plus the grace older than the clock: its copies
+      // must still be remembered then
+      Duration needed = Duration.ofDays(31).plus(grace).plus(MAX_FUTURE_SKEW);
+      if (dedupWindow.compareTo(needed) < 0) {
+        throw new IllegalArgumentException("the dedup window " + dedupWindow + " must be at least " + needed);
+      }
+    }
+
+    public static Settings defaults(String application) {
+      return new Settings(application, DEFAULT_GRACE, Duration.ofSeconds(1), Duration.ofDays(35),
+          Topics.BILLING_STATEMENTS.name(), Topics.DEAD_LETTER.name());
+    }
+
+    public Settings withGrace(Duration newGrace) {
+      Duration window = dedupWindow;
+      Duration needed = Duration.ofDays(31).plus(newGrace).plus(MAX_FUTURE_SKEW);
+      return new Settings(application, newGrace, statementInterval, window.compareTo(needed) < 0 ? needed : window,
+          statementsTopic, deadLetterTopic);
+    }
+
+    public Settings withStatementInterval(Duration interval) {
+      return new Settings(application, grace, interval, dedupWindow, statementsTopic, deadLetterTopic);
+    }
+
+    public Settings withOutputs(String statements, String deadLetters) {
+      return new Settings(application, grace, statementInterval, dedupWindow, statements, deadLetters);
+    }
+  }
+
+  private BillingTopology() {}
+
+  public static Topology build(TopicSerdes serdes, Settings settings) {
+    Topology topology = new Topology();
+
+    topology.addSource(USAGE_SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(),
+        Topics.USAGE_EVENTS.name());
+    topology.addProcessor(METER_USAGE,
+        () -> new MeterUsage(serdes.value(Topics.USAGE_EVENTS).deserializer(), settings), USAGE_SOURCE);
+
+    topology.addStateStore(Stores.windowStoreBuilder(
+        Stores.persistentWindowStore(SEEN_EVENT_IDS, settings.dedupWindow(), Duration.ofMillis(1), false),
+        Serdes.String(), Serdes.Long()), METER_USAGE);
+    topology.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(MONTH_ACCOUNTS), Serdes.String(), MonthAccount.serde()), METER_USAGE);
+    topology.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(UNSETTLED_MONTHS), Serdes.String(), Serdes.Long()), METER_USAGE);
+    topology.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(STATEMENTS), Serdes.String(), serdes.value(Topics.BILLING_STATEMENTS)),
+        METER_USAGE);
+
+    topology.addSink(STATEMENTS_SINK, settings.statementsTopic(), serdes.key().serializer(),
+        serdes.value(Topics.BILLING_STATEMENTS).serializer(), TenantPartitioner.streams(), METER_USAGE);
+    topology.addSink(DEAD_LETTER_SINK, settings.deadLetterTopic(), serdes.key().serializer(),
+        serdes.value(Topics.DEAD_LETTER).serializer(), TenantPartitioner.streams(), METER_USAGE);
+
+    topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PRICE_BOOKS),
+            Serdes.String(), serdes.value(Topics.PRICE_BOOKS)).withLoggingDisabled(),
+        "price-books-source", Serdes.String().deserializer(), serdes.value(Topics.PRICE_BOOKS).deserializer(),
+        Topics.PRICE_BOOKS.name(), "keep-price-books", () -> new KeepLatest<>(PRICE_BOOKS));
+    topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(TENANTS),
+            Serdes.String(), serdes.value(Topics.TENANTS)).withLoggingDisabled(),
+        "tenants-source", Serdes.String().deserializer(), serdes.value(Topics.TENANTS).deserializer(),
+        Topics.TENANTS.name(), "keep-tenants", () -> new KeepLatest<>(TENANTS));
+    return topology;
+  }
+
+  /** Counts each usage event once into its tenant-month, and issues statements on the statement interval. */
+  static final class MeterUsage implements Processor<String, byte[], String, Object> {
+    private final Deserializer<UsageEvent> usageEvents;
+    private final Settings settings;
+    private ProcessorContext<String, Object> context;
+    private WindowStore<String, Long> seenEventIds;
+    private KeyValueStore<String, MonthAccount> monthAccounts;
+    private KeyValueStore<String, Long> unsettledMonths;
+    private KeyValueStore<String, Statement> statements;
+    private KeyValueStore<String, PriceBook> priceBooks;
+    private KeyValueStore<String, Tenant> tenants;
+    /** The price books the last statements were rated with; null after a start, so every month is checked once. */
+    private List<PriceBook> ratedWith;
+
+    MeterUsage(Deserializer<UsageEvent> usageEvents, Settings settings) {
+      this.usageEvents = usageEvents;
+      this.settings = settings;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Object> context) {
+      this.context = context;
+      seenEventIds = context.getStateStore(SEEN_EVENT_IDS);
+      monthAccounts = context.getStateStore(MONTH_ACCOUNTS);
+      unsettledMonths = context.getStateStore(UNSETTLED_MONTHS);
+      statements = context.getStateStore(STATEMENTS);
+      priceBooks = context.getStateStore(PRICE_BOOKS);
+      tenants = context.getStateStore(TENANTS);
+      context.schedule(settings.statementInterval(), PunctuationType.WALL_CLOCK_TIME, this::issueStatements);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+      UsageEvent event;
+      try {
+        event = usageEvents.deserialize(Topics.USAGE_EVENTS.name(), record.value());
+      } catch (RuntimeException e) {
+        deadLetter(record, INVALID_EVENT, e.getClass().getName(), "undecodable usage event: " + e.getMessage());
+        return;
+      }
+      String invalid = invalidity(record, event);
+      if (invalid != null) {
+        deadLetter(record, INVALID_EVENT, null, invalid);
+        if (event != null && record.key() != null && record.key().equals(event.getTenantId())
+            && TenantKeys.isValidTenantId(event.getTenantId())) {
+          BillingMonth month = BillingMonth.of(event.getTenantId(), event.getOccurredAt().toEpochMilli());
+          monthAccounts.put(month.key(), account(month).withDeadLetter());
+        }
+        return;
+      }
+      long occurredAt = event.getOccurredAt().toEpochMilli();
+      BillingMonth month = BillingMonth.of(event.getTenantId(), occurredAt);
+      String seenKey = TenantKeys.of(event.getTenantId(), event.getEventId());
+      if (seenBefore(seenKey, occurredAt)) {
+        monthAccounts.put(month.key(), account(month).withDuplicate());
+        return;
+      }
+      seenEventIds.put(seenKey, occurredAt, occurredAt);
+
+      long clock = Math.max(context.currentStreamTimeMs(), record.timestamp());
+      long closesAt = BillingMonth.closesAt(month.month(), settings.grace());
+      if (clock >= closesAt) {
+        deadLetter(record, TOO_LATE, null, "usage of " + month.month() + " logged at "
+            + Instant.ofEpochMilli(record.timestamp()) + ", after the month closed at " + Instant.ofEpochMilli(closesAt));
+        monthAccounts.put(month.key(), account(month).withDeadLetter());
+        return;
+      }
+      monthAccounts.put(month.key(), account(month).withCounted(event));
+      unsettledMonths.put(month.key(), closesAt);
+    }
+
+    private MonthAccount account(BillingMonth month) {
+      MonthAccount account = monthAccounts.get(month.key());
+      return account != null ? account : MonthAccount.empty(month);
+    }
+
+    private boolean seenBefore(String seenKey, long occurredAt) {
+      long window = settings.dedupWindow().toMillis();
+      try (WindowStoreIterator<Long> copies = seenEventIds.fetch(seenKey,
+          Instant.ofEpochMilli(occurredAt - window), Instant.ofEpochMilli(occurredAt + window))) {
+        return copies.hasNext();
+      }
+    }
+
+    /** Why the event cannot be billed, or null when it can. */
+    private static String invalidity(Record<String, byte[]> record, UsageEvent event) {
+      if (event == null) {
+        return "empty record";
+      }
+      if (!TenantKeys.isValidTenantId(event.getTenantId())) {
+        return "tenantId is not a valid tenant id";
+      }
+      if (!event.getTenantId().equals(record.key())) {
+        return "record key does not match the event's tenant";
+      }
+      if (event.getEventId() == null || event.getEventId().isBlank()) {
+        return "eventId is empty";
+      }
+      if (event.getType() == UsageType.UNKNOWN) {
+        return "usage type is unknown";
+      }
+      if (event.getQuantity() <= 0) {
+        return "quantity must be positive, not " + event.getQuantity();
+      }
+      if (event.getRows() < 0 || event.getBytes() < 0) {
+        return "rows and bytes cannot be negative";
+      }
+      if (event.getOccurredAt().toEpochMilli() > record.timestamp() + MAX_FUTURE_SKEW.toMillis()) {
+        return "occurredAt is more than " + MAX_FUTURE_SKEW.toHours() + " h after the event was logged";
+      }
+      return null;
+    }
+
+    private void deadLetter(Record<String, byte[]> record, String reason, String errorClass, String message) {
+      Optional<RecordMetadata> source = context.recordMetadata();
+      String key = record.key() == null ? "" : record.key();
+      DeadLetter letter = DeadLetter.newBuilder()
+          .setSourceTopic(source.map(RecordMetadata::topic).orElse(Topics.USAGE_EVENTS.name()))
+          .setSourcePartition(source.map(RecordMetadata::partition).orElse(-1))
+          .setSourceOffset(source.map(RecordMetadata::offset).orElse(-1L))
+          .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key().getBytes(StandardCharsets.UTF_8)))
+          .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+          .setApplication(settings.application())
+          .setReason(reason)
+          .setErrorClass(errorClass)
+          .setErrorMessage(message)
+          .setFailedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+          .build();
+      log.warn("usage event dead-lettered: reason={} tenant={} offset={}", reason, key,
+          source.map(RecordMetadata::offset).orElse(-1L));
+      context.forward(new Record<>(key, letter, record.timestamp()), DEAD_LETTER_SINK);
+    }
+
+    // ---- statements -------------------------------------------------------------------------------------------
+
+    private void issueStatements(long wallClock) {
+      long now = Math.max(wallClock, context.currentStreamTimeMs());
+      List<PriceBook> books = priceBooks();
+      if (!books.equals(ratedWith)) {
+        reRateAll();
+        ratedWith = books;
+      }
+      List<String> settled = new ArrayList<>();
+      try (KeyValueIterator<String, Long> months = unsettledMonths.all()) {
+        while (months.hasNext()) {
+          String key = months.next().key;
+          if (issue(key, now, books)) {
+            settled.add(key);
+          }
+        }
+      }
+      settled.forEach(unsettledMonths::delete);
+    }
+
+    /** A new or corrected price book may change any month: check them all (a rare event). */
+    private void reRateAll() {
+      List<String> keys = new ArrayList<>();
+      try (KeyValueIterator<String, MonthAccount> all = monthAccounts.all()) {
+        while (all.hasNext()) {
+          KeyValue<String, MonthAccount> next = all.next();
+          if (next.value.counted() > 0) {
+            keys.add(next.key);
+          }
+        }
+      }
+      for (String key : keys) {
+        unsettledMonths.put(key, BillingMonth.closesAt(YearMonth.parse(TenantKeys.resourceOf(key)), settings.grace()));
+      }
+    }
+
+    /** Issues a new revision if the month's bill changed; true when the month is final and issued (settled). */
+    private boolean issue(String key, long now, List<PriceBook> books) {
+      MonthAccount account = monthAccounts.get(key);
+      if (account == null || account.counted() == 0) {
+        return true;
+      }
+      YearMonth month = YearMonth.parse(account.month());
+      Optional<PriceBook> book = PriceBooks.inForce(books, month);
+      String plan = account.plan() != null ? account.plan() : tenantPlan(account.tenantId());
+      if (book.isEmpty() || plan == null || !book.get().getPlans().containsKey(plan)) {
+        log.debug("statement of {} waits for a price book covering {} with plan {}", key, month, plan);
+        return false; // stays unsettled until a price book can rate it
+      }
+      Rating.Rated rated = Rating.rate(account.quantities(), plan, book.get());
+      boolean closed = now >= BillingMonth.closesAt(month, settings.grace());
+      Statement previous = statements.get(key);
+      Statement next = Statement.newBuilder()
+          .setTenantId(account.tenantId())
+          .setMonth(account.month())
+          .setPlan(plan)
+          .setCurrency(book.get().getCurrency())
+          .setPriceBookVersion(book.get().getVersion())
+          .setRevision(previous == null ? 1 : previous.getRevision() + 1)
+          .setStatus(closed ? StatementStatus.FINAL : StatementStatus.OPEN)
+          .setQuantities(account.quantities())
+          .setLines(rated.lines())
+          .setTotalMicros(rated.totalMicros())
+          .setPreviousTotalMicros(previous == null ? null : previous.getTotalMicros())
+          .setGeneratedAt(Instant.ofEpochMilli(now))
+          .build();
+      if (previous == null || !sameBill(previous, next)) {
+        statements.put(key, next);
+        context.forward(new Record<>(key, next, now), STATEMENTS_SINK);
+      }
+      return closed;
+    }
+
+    private String tenantPlan(String tenantId) {
+      Tenant tenant = tenants.get(tenantId);
+      return tenant == null ? null : tenant.getPlan();
+    }
+
+    private List<PriceBook> priceBooks() {
+      List<PriceBook> books = new ArrayList<>();
+      try (KeyValueIterator<String, PriceBook> all = priceBooks.all()) {
+        all.forEachRemaining(kv -> books.add(kv.value));
+      }
+      books.sort(Comparator.comparingInt(PriceBook::getVersion));
+      return books;
+    }
+  }
+
+  /** Everything a statement says, apart from its revision bookkeeping and when it was generated. */
+  public static boolean sameBill(Statement a, Statement b) {
+    return a.getTenantId().equals(b.getTenantId()) && a.getMonth().equals(b.getMonth())
+        && a.getPlan().equals(b.getPlan()) && a.getCurrency().equals(b.getCurrency())
+        && a.getPriceBookVersion() == b.getPriceBookVersion() && a.getStatus() == b.getStatus()
+        && a.getQuantities().equals(b.getQuantities()) && a.getLines().equals(b.getLines())
+        && a.getTotalMicros() == b.getTotalMicros();
+  }
+
+  /** Keeps the latest value per key of a compacted topic in a global store; a tombstone removes the key. */
+  static final class KeepLatest<V> implements Processor<String, V, Void, Void> {
+    private final String storeName;
+    private KeyValueStore<String, V> store;
+
+    KeepLatest(String storeName) {
+      this.storeName = storeName;
+    }
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+      store = context.getStateStore(storeName);
+    }
+
+    @Override
+    public void process(Record<String, V> record) {
+      if (record.key() == null) {
+        return;
+      }
+      if (record.value() == null) {
+        store.delete(record.key());
+      } else {
+        store.put(record.key(), record.value());
+      }
+    }
+  }
+}
