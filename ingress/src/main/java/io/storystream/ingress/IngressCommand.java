@@ -1,0 +1,85 @@
+package io.storystream.ingress;
+
+import io.storystream.common.config.PlatformOptions;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ingress}: runs one ingress instance against a platform. Each flag has an environment variable of the same
+ * name ({@code --ingress-port} ↔ {@code STORYSTREAM_INGRESS_PORT}).
+ */
+@Command(name = "ingress", mixinStandardHelpOptions = true,
+    description = "Runs the storystream ingress: tenant API (/v1) and operator API (/admin).")
+public final class IngressCommand implements Callable<Integer> {
+
+  @Mixin
+  PlatformOptions platform;
+
+  @Option(names = "--bind-host", defaultValue = "${env:STORYSTREAM_BIND_HOST:-127.0.0.1}",
+      description = "Address both APIs listen on (env STORYSTREAM_BIND_HOST; default ${DEFAULT-VALUE}).")
+  String bindHost;
+
+  @Option(names = "--ingress-port", defaultValue = "${env:STORYSTREAM_INGRESS_PORT:-8080}",
+      description = "Tenant API port (env STORYSTREAM_INGRESS_PORT; default ${DEFAULT-VALUE}).")
+  int ingressPort;
+
+  @Option(names = "--admin-port", defaultValue = "${env:STORYSTREAM_ADMIN_PORT:-8082}",
+      description = "Operator API port (env STORYSTREAM_ADMIN_PORT; default ${DEFAULT-VALUE}).")
+  int adminPort;
+
+  @Option(names = "--advertised-host", defaultValue = "${env:STORYSTREAM_ADVERTISED_HOST:-127.0.0.1}",
+      description = "Host other ingress instances use to reach this one (env STORYSTREAM_ADVERTISED_HOST).")
+  String advertisedHost;
+
+  @Option(names = "--operator-token", defaultValue = "${env:STORYSTREAM_OPERATOR_TOKEN}",
+      description = "Operator bearer token (env STORYSTREAM_OPERATOR_TOKEN; unset: <data-dir>/operator-token).")
+  String operatorToken;
+
+  @Option(names = "--pepper", defaultValue = "${env:STORYSTREAM_PEPPER}",
+      description = "Secret mixed into key hashes, identical on every instance (env STORYSTREAM_PEPPER).")
+  String pepper;
+
+  @Option(names = "--pepper-file", defaultValue = "${env:STORYSTREAM_PEPPER_FILE}",
+      description = "File holding the pepper (env STORYSTREAM_PEPPER_FILE; neither set: <data-dir>/pepper).")
+  Path pepperFile;
+
+  @Option(names = "--billing-url", defaultValue = "${env:STORYSTREAM_BILLING_URL:-http://127.0.0.1:8083}",
+      description = "Billing aggregator read API (env STORYSTREAM_BILLING_URL; default ${DEFAULT-VALUE}).")
+  String billingUrl;
+
+  /** The configuration these options describe (reads or creates the secrets in the data folder). */
+  public IngressConfig config() throws Exception {
+    Path dataDir = platform.dataDir.toAbsolutePath().normalize();
+    return new IngressConfig(platform, bindHost, ingressPort, adminPort, advertisedHost,
+        IngressSecrets.operatorToken(operatorToken, dataDir), IngressSecrets.pepper(pepper, pepperFile, dataDir),
+        billingUrl, Clock.systemUTC());
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    IngressService service = new IngressService(config()).start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      service.close();
+      stopped.countDown();
+    }, "ingress-shutdown"));
+    System.out.println("ingress: tenant API http://" + bindHost + ":" + service.ingressPort()
+        + ", operator API http://" + bindHost + ":" + service.adminPort());
+    stopped.await();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES", "io.storystream.schemas");
+    int code = new CommandLine(new IngressCommand()).execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+}

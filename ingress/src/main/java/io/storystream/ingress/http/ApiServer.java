@@ -1,0 +1,130 @@
+package io.storystream.ingress.http;
+
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.storystream.common.Ids;
+import io.storystream.common.http.Problems;
+import io.storystream.ingress.audit.AuditTrail;
+import io.storystream.ingress.auth.Principal;
+import io.storystream.schemas.AuditActor;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP server (the tenant API or the operator API) serving a list of {@link Route}s. Around every route: a
+ * request id, the gate of the route's access, and afterwards a latency metric and, for audited routes, an audit
+ * event whose outcome follows the response status. Every error is problem+json.
+ */
+public final class ApiServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+  private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  private final String name;
+  private final String host;
+  private final int requestedPort;
+  private final List<Route> routes;
+  private final Gate gate;
+  private final AuditTrail audit;
+  private final HttpMetrics metrics;
+  private Javalin app;
+
+  public ApiServer(String name, String host, int port, List<Route> routes, Gate gate, AuditTrail audit,
+                   HttpMetrics metrics) {
+    this.name = name;
+    this.host = host;
+    this.requestedPort = port;
+    this.routes = routes;
+    this.gate = gate;
+    this.audit = audit;
+    this.metrics = metrics;
+  }
+
+  public ApiServer start() {
+    app = Javalin.create(cfg -> {
+      cfg.startup.showJavalinBanner = false;
+      cfg.startup.showOldJavalinVersionWarning = false;
+      cfg.http.asyncTimeout = 120_000;
+      cfg.http.maxRequestSize = 1024 * 1024;
+      Problems.install(cfg);
+      cfg.routes.before(this::begin);
+      for (Route route : routes) {
+        cfg.routes.addEndpoint(new io.javalin.router.Endpoint(route.method(), route.path(), ctx -> serve(route, ctx)));
+      }
+      cfg.routes.after(this::end);
+    });
+    app.start(host, requestedPort);
+    log.info("{} API listening on http://{}:{}", name, host, app.port());
+    return this;
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  public List<Route> routes() {
+    return routes;
+  }
+
+  /** The routes Javalin actually serves, as "METHOD path" (for the test comparing them with the document). */
+  public List<String> servedRoutes() {
+    return app.unsafe.internalRouter.allHttpHandlers().stream()
+        .map(p -> p.endpoint.method.name() + " " + p.endpoint.path)
+        .filter(s -> !s.startsWith("BEFORE") && !s.startsWith("AFTER"))
+        .sorted().toList();
+  }
+
+  private void begin(Context ctx) {
+    String requestId = ctx.header("X-Request-Id");
+    if (requestId == null || !CLIENT_REQUEST_ID.matcher(requestId).matches()) {
+      requestId = Ids.newId("req");
+    }
+    ctx.attribute(Attrs.REQUEST_ID, requestId);
+    ctx.attribute(Attrs.STARTED, System.nanoTime());
+    ctx.header("X-Request-Id", requestId);
+  }
+
+  private void serve(Route route, Context ctx) throws Exception {
+    ctx.attribute(Attrs.ROUTE, route);
+    switch (route.access()) {
+      case TENANT -> gate.tenant(ctx, route.anyOf());
+      case OPERATOR -> gate.operator(ctx);
+      case PUBLIC -> { }
+    }
+    route.handler().handle(ctx);
+  }
+
+  private void end(Context ctx) {
+    Route route = ctx.attribute(Attrs.ROUTE);
+    Principal principal = ctx.attribute(Attrs.PRINCIPAL);
+    String tenant = principal != null ? principal.tenantId() : ctx.attribute(Attrs.AUDIT_TENANT);
+    int status = ctx.statusCode();
+    Long started = ctx.attribute(Attrs.STARTED);
+    long nanos = started == null ? 0 : System.nanoTime() - started;
+    metrics.record(name, tenant, ctx.method().name(), route == null ? "unmatched" : route.path(), status, nanos);
+    if (route == null || route.auditAction() == null || tenant == null || gate.forwardedBySibling(ctx)) {
+      return; // forwarded requests are audited by the instance the client called
+    }
+    String resource = ctx.attribute(Attrs.AUDIT_RESOURCE);
+    if (resource == null && route.auditResourceParam() != null) {
+      resource = ctx.pathParamMap().get(route.auditResourceParam());
+    }
+    boolean operator = Boolean.TRUE.equals(ctx.attribute(Attrs.OPERATOR));
+    String keyId = principal != null ? principal.keyId() : ctx.attribute(Attrs.AUDIT_KEY);
+    audit.record(new AuditTrail.Entry(tenant, operator ? null : keyId,
+        operator ? AuditActor.OPERATOR : AuditActor.TENANT, route.auditAction(), resource,
+        AuditTrail.outcome(status), status, Attrs.requestId(ctx)));
+    if (status >= 500) {
+      log.warn("{} {} → {} (tenant {}, key {}, request {})", ctx.method(), route.path(), status, tenant, keyId,
+          Attrs.requestId(ctx));
+    }
+  }
+
+  @Override
+  public void close() {
+    if (app != null) {
+      app.stop();
+    }
+  }
+}

@@ -1,0 +1,519 @@
+package io.storystream.ingress.jobs;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.javalin.http.Context;
+import io.storystream.common.Ids;
+import io.storystream.common.blob.BlobStore;
+import io.storystream.common.http.Problem;
+import io.storystream.common.http.ProblemException;
+import io.storystream.ingress.auth.ApiKeyCodec;
+import io.storystream.ingress.auth.Principal;
+import io.storystream.ingress.auth.Scope;
+import io.storystream.ingress.files.FileCatalog;
+import io.storystream.ingress.http.Attrs;
+import io.storystream.ingress.http.Json;
+import io.storystream.ingress.http.Route;
+import io.storystream.ingress.kafka.EventPublisher;
+import io.storystream.schemas.AnalysisRequest;
+import io.storystream.schemas.AnalysisStatus;
+import io.storystream.schemas.JobState;
+import io.storystream.schemas.UsageEvent;
+import io.storystream.schemas.UsageType;
+import io.storystream.schemas.topics.TenantKeys;
+import io.storystream.schemas.topics.Topics;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+
+/**
+ * {@code /v1/analyses}: asynchronous submit (202 + Location, idempotent by {@code Idempotency-Key}), status with
+ * long polling, the tenant's job list, and the results the processor stored under the tenant's prefix.
+ */
+public final class AnalysisRoutes {
+  private static final Logger log = LoggerFactory.getLogger(AnalysisRoutes.class);
+  private static final Set<String> FIELDS = Set.of("fileId", "steeringPrompt", "refinementPrompt");
+  private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final int MAX_BODY = 64 * 1024;
+  static final Duration MAX_WAIT = Duration.ofSeconds(60);
+  private static final char[] BASE32 = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();
+
+  private final FileCatalog files;
+  private final JobStatusView jobs;
+  private final JobRouter router;
+  private final BlobStore blobs;
+  private final EventPublisher publisher;
+  private final ApiKeyCodec codec;
+  private final Clock clock;
+  /** Jobs submitted here in the last minutes: answers a poll that arrives before the store has the job. */
+  private final Cache<String, JobView> recent = Caffeine.newBuilder()
+      .expireAfterWrite(Duration.ofMinutes(10)).maximumSize(100_000).build();
+
+  public AnalysisRoutes(FileCatalog files, JobStatusView jobs, JobRouter router, BlobStore blobs,
+                        EventPublisher publisher, ApiKeyCodec codec, Clock clock) {
+    this.files = files;
+    this.jobs = jobs;
+    this.router = router;
+    this.blobs = blobs;
+    this.publisher = publisher;
+    this.codec = codec;
+    this.clock = clock;
+  }
+
+  public List<Route> routes() {
+    return List.of(
+        Route.post("/v1/analyses").tenant(Scope.ANALYSES_WRITE).audit("job.submit", null)
+            .doc("submitAnalysis", "Submit an analysis of an uploaded file (asynchronous; optional Idempotency-Key)")
+            .consumes("application/json")
+            .reply(202, "accepted; Location names the job").reply(400, "malformed JSON or Idempotency-Key")
+            .reply(404, "no such file").reply(413, "body too large").reply(415, "not JSON")
+            .reply(422, "invalid fields, prompt too long, or Idempotency-Key reused with another body")
+            .reply(503, "could not be queued")
+            .handle(this::submit),
+        Route.get("/v1/analyses").tenant(Scope.ANALYSES_READ).audit("job.list", null)
+            .doc("listAnalyses", "The tenant's jobs, newest first, paged")
+            .query("status", "string", "only jobs in this state (queued, admitted, running, completed, failed, rejected)")
+            .query("limit", "integer", "page size, 1–100 (default 20)")
+            .query("pageToken", "string", "nextPageToken of the previous page")
+            .reply(200, "a page of jobs").reply(400, "bad query parameter").reply(503, "job store moving")
+            .handle(this::list),
+        Route.get("/v1/analyses/{jobId}").tenant(Scope.ANALYSES_READ).audit("job.read", "jobId")
+            .doc("getAnalysis", "A job's status; ?wait=30s returns as soon as it changes")
+            .query("wait", "string", "long-poll up to this long (e.g. 30s, 1500ms; at most 60s)")
+            .reply(200, "the job").reply(400, "bad wait").reply(404, "no such job").reply(503, "job store moving")
+            .handle(this::get),
+        Route.get("/v1/analyses/{jobId}/result").tenant(Scope.ANALYSES_READ).audit("result.read", "jobId")
+            .doc("getAnalysisResult", "Stories, narrative and links to charts and dataset of a completed job")
+            .reply(200, "the result").reply(404, "no such job").reply(409, "the job has not completed")
+            .handle(this::result),
+        Route.get("/v1/analyses/{jobId}/charts/{n}").tenant(Scope.ANALYSES_READ).audit("chart.read", "jobId")
+            .doc("getAnalysisChart", "Chart n (0-based) of a completed job, as PNG")
+            .reply(200, "the chart", "image/png").reply(404, "no such job or chart").reply(409, "the job has not completed")
+            .handle(this::chart),
+        Route.get("/v1/analyses/{jobId}/dataset").tenant(Scope.ANALYSES_READ).audit("dataset.read", "jobId")
+            .doc("getAnalysisDataset", "The filtered dataset of a completed job, as CSV")
+            .reply(200, "the dataset", "text/csv").reply(404, "no such job or dataset")
+            .reply(409, "the job has not completed")
+            .handle(this::dataset));
+  }
+
+  // ---- submit ---------------------------------------------------------------------------------------------------
+
+  private void submit(Context ctx) throws Exception {
+    Principal principal = Attrs.principal(ctx);
+    String tenantId = principal.tenantId();
+    String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
+    if (!contentType.startsWith("application/json")) {
+      throw new ProblemException(415, "unsupported-media-type", "Unsupported media type", "send application/json");
+    }
+    ObjectNode body = readObject(ctx);
+    String fileId = textField(body, "fileId", true);
+    String steeringRaw = textField(body, "steeringPrompt", false);
+    String refinementRaw = textField(body, "refinementPrompt", false);
+    PromptPolicy.Cleaned steering = PromptPolicy.clean("steeringPrompt", steeringRaw, PromptPolicy.MAX_STEERING);
+    PromptPolicy.Cleaned refinement = PromptPolicy.clean("refinementPrompt", refinementRaw, PromptPolicy.MAX_REFINEMENT);
+    String idempotencyKey = ctx.header("Idempotency-Key");
+    if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
+      throw new ProblemException(400, "invalid-idempotency-key", "Invalid Idempotency-Key",
+          "an Idempotency-Key has 1–128 characters of A–Z, a–z, 0–9 and . _ : -");
+    }
+    if (files.find(tenantId, fileId).isEmpty()) {
+      throw new ProblemException(Problem.of(404, "file-not-found", "File not found", "no such file")
+          .with("reason", "file_not_found"));
+    }
+    String requestHash = requestHash(fileId, steeringRaw, refinementRaw);
+    String jobId = idempotencyKey == null ? Ids.newId("job") : derivedJobId(tenantId, idempotencyKey);
+    Attrs.auditResource(ctx, jobId);
+    if (idempotencyKey != null) {
+      Optional<JobView> earlier = findForIdempotency(ctx, tenantId, jobId);
+      if (earlier.isPresent()) {
+        if (!requestHash.equals(earlier.get().requestHash())) {
+          throw new ProblemException(422, "idempotency-key-reused", "Idempotency-Key reused",
+              "this Idempotency-Key was used for a different request body");
+        }
+        ctx.header("Idempotent-Replayed", "true");
+        ctx.header("Location", "/v1/analyses/" + jobId);
+        Json.write(ctx, 202, publicView(earlier.get()));
+        return;
+      }
+    }
+    Instant now = clock.instant();
+    List<String> flags = PromptPolicy.merge(steering, refinement);
+    AnalysisRequest request = AnalysisRequest.newBuilder()
+        .setJobId(jobId).setTenantId(tenantId).setKeyId(principal.keyId()).setFileId(fileId)
+        .setSteeringPrompt(steering.text()).setRefinementPrompt(refinement.text())
+        .setIdempotencyKey(idempotencyKey).setRequestHash(requestHash).setPromptFlags(flags)
+        .setRequestId(Attrs.requestId(ctx)).setSubmittedAt(now).build();
+    AnalysisStatus queued = AnalysisStatus.newBuilder()
+        .setJobId(jobId).setTenantId(tenantId).setFileId(fileId).setState(JobState.QUEUED).setSequence(1)
+        .setIdempotencyKey(idempotencyKey).setSubmittedAt(now).setUpdatedAt(now).build();
+    try {
+      EventPublisher.await(publisher.send(Topics.ANALYSIS_REQUESTS, tenantId, request)
+          .thenCombine(publisher.send(Topics.ANALYSIS_STATUS, TenantKeys.of(tenantId, jobId), queued), (a, b) -> a));
+    } catch (EventPublisher.PublishFailedException e) {
+      throw new ProblemException(503, "unavailable", "Service unavailable", "the job could not be queued; retry");
+    }
+    JobView view = JobView.withStatus(JobView.fromRequest(request), queued);
+    recent.put(TenantKeys.of(tenantId, jobId), view);
+    if (flags.contains("prompt_injection")) {
+      log.warn("job {} of tenant {} (key {}) flagged {}", jobId, tenantId, principal.keyId(), flags);
+    } else {
+      log.info("job {} queued for tenant {} by key {} on file {}", jobId, tenantId, principal.keyId(), fileId);
+    }
+    ctx.header("Location", "/v1/analyses/" + jobId);
+    Json.write(ctx, 202, publicView(view));
+  }
+
+  private ObjectNode readObject(Context ctx) throws IOException {
+    byte[] bytes;
+    try (InputStream in = ctx.req().getInputStream()) {
+      bytes = in.readNBytes(MAX_BODY + 1);
+    }
+    if (bytes.length > MAX_BODY) {
+      throw new ProblemException(413, "request-too-large", "Request too large",
+          "a submit body has at most " + MAX_BODY + " bytes");
+    }
+    JsonNode node;
+    try {
+      node = Json.mapper().readTree(bytes);
+    } catch (JsonProcessingException e) {
+      throw new ProblemException(400, "malformed-json", "Malformed JSON", "the body is not valid JSON");
+    }
+    if (node == null || !node.isObject()) {
+      throw new ProblemException(422, "invalid-body", "Invalid body", "the body must be a JSON object");
+    }
+    List<String> unknown = new ArrayList<>();
+    node.fieldNames().forEachRemaining(n -> {
+      if (!FIELDS.contains(n)) {
+        unknown.add(n.length() > 40 ? n.substring(0, 40) : n);
+      }
+    });
+    if (!unknown.isEmpty()) {
+      throw new ProblemException(Problem.of(422, "unknown-field", "Unknown field",
+          "allowed fields are fileId, steeringPrompt and refinementPrompt").with("fields", unknown));
+    }
+    return (ObjectNode) node;
+  }
+
+  private static String textField(ObjectNode body, String name, boolean required) {
+    JsonNode value = body.get(name);
+    if (value == null || value.isNull()) {
+      if (required) {
+        throw new ProblemException(Problem.of(422, "missing-field", "Missing field", name + " is required")
+            .with("field", name));
+      }
+      return null;
+    }
+    if (!value.isTextual()) {
+      throw new ProblemException(Problem.of(422, "invalid-field", "Invalid field", name + " must be a string")
+          .with("field", name));
+    }
+    return value.asText();
+  }
+
+  static String requestHash(String fileId, String steering, String refinement) {
+    Map<String, Object> canonical = new LinkedHashMap<>();
+    canonical.put("fileId", fileId);
+    canonical.put("refinementPrompt", refinement);
+    canonical.put("steeringPrompt", steering);
+    try {
+      byte[] json = Json.mapper().writeValueAsBytes(canonical);
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The job id of an idempotent submit: {@code job_} + 130 bits of HMAC(pepper, tenant, key). A retry reaching any
+   * instance names the same job, so even two racing retries publish one job id, which the admission topology
+   * deduplicates; nobody without the pepper can predict it.
+   */
+  String derivedJobId(String tenantId, String idempotencyKey) {
+    byte[] mac = codec.sign("idempotency:" + tenantId + ":" + idempotencyKey);
+    StringBuilder id = new StringBuilder("job_");
+    long buffer = 0;
+    int bits = 0;
+    int index = 0;
+    for (int i = 0; i < 26; i++) {
+      if (bits < 5) {
+        buffer = (buffer << 8) | (mac[index++] & 0xff);
+        bits += 8;
+      }
+      id.append(BASE32[(int) (buffer >>> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+    return id.toString();
+  }
+
+  private Optional<JobView> findForIdempotency(Context ctx, String tenantId, String jobId) throws Exception {
+    JobView mine = recent.getIfPresent(TenantKeys.of(tenantId, jobId));
+    if (mine != null) {
+      return Optional.of(mine);
+    }
+    JobStatusView.Location location = jobs.locate(tenantId);
+    if (!location.available() || jobs.isSelf(location.active())) {
+      return jobs.localGet(tenantId, jobId);
+    }
+    return router.fetchJob(ctx, location.active(), jobId);
+  }
+
+  // ---- status and list ------------------------------------------------------------------------------------------
+
+  private void get(Context ctx) throws Exception {
+    Principal principal = Attrs.principal(ctx);
+    String tenantId = principal.tenantId();
+    String jobId = ctx.pathParam("jobId");
+    Duration wait = parseWait(ctx.queryParam("wait"));
+    router.route(ctx, tenantId, wait.plusSeconds(5), local -> {
+      Optional<JobView> held = Ids.looksLike("job", jobId) ? jobs.localGet(tenantId, jobId) : Optional.empty();
+      JobView view = held.orElseGet(() -> recent.getIfPresent(TenantKeys.of(tenantId, jobId)));
+      if (view == null) {
+        throw notFound();
+      }
+      if (router.forwarded(local) && view.requestHash() != null) {
+        local.header(JobRouter.REQUEST_HASH_HEADER, view.requestHash());
+      }
+      if (wait.isZero() || view.terminal()) {
+        Json.write(local, 200, publicView(view));
+        return;
+      }
+      local.future(() -> jobs.awaitChange(tenantId, jobId, view, wait)
+          .thenAccept(changed -> Json.write(local, 200, publicView(changed == null ? view : changed))));
+    });
+    if (ctx.statusCode() == 404) {
+      JobView mine = recent.getIfPresent(TenantKeys.of(tenantId, jobId));
+      if (mine != null) {
+        InputStream relayed = ctx.resultInputStream();
+        if (relayed != null) {
+          relayed.close();
+        }
+        Json.write(ctx, 200, publicView(mine)); // the owner has not read the job yet; this instance queued it
+      }
+    }
+  }
+
+  private void list(Context ctx) throws Exception {
+    Principal principal = Attrs.principal(ctx);
+    String tenantId = principal.tenantId();
+    String status = ctx.queryParam("status");
+    String state = status == null ? null : status.toUpperCase(Locale.ROOT);
+    if (state != null && !JobView.STATE_ORDER.contains(state)) {
+      throw new ProblemException(400, "invalid-query", "Invalid query parameter",
+          "status is one of queued, admitted, running, completed, failed, rejected");
+    }
+    int limit = parseLimit(ctx.queryParam("limit"));
+    Cursor after = Cursor.parse(ctx.queryParam("pageToken"));
+    router.route(ctx, tenantId, Duration.ofSeconds(10), local -> {
+      Comparator<JobView> newestFirst = Comparator.comparing((JobView v) -> v.submittedAt() == null ? 0L : v.submittedAt())
+          .thenComparing(JobView::jobId).reversed();
+      List<JobView> page = jobs.localList(tenantId).stream()
+          .filter(v -> state == null || state.equals(v.state()))
+          .sorted(newestFirst)
+          .filter(v -> after == null || after.before(v))
+          .limit(limit + 1L).toList();
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("jobs", page.stream().limit(limit).map(AnalysisRoutes::publicView).toList());
+      body.put("nextPageToken", page.size() > limit ? Cursor.of(page.get(limit - 1)) : null);
+      Json.write(local, 200, body);
+    });
+  }
+
+  /** Position in the newest-first order: (submittedAt, jobId). */
+  record Cursor(long submittedAt, String jobId) {
+    static Cursor parse(String token) {
+      if (token == null || token.isBlank()) {
+        return null;
+      }
+      try {
+        String raw = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+        int colon = raw.indexOf(':');
+        return new Cursor(Long.parseLong(raw.substring(0, colon)), raw.substring(colon + 1));
+      } catch (RuntimeException e) {
+        throw new ProblemException(400, "invalid-query", "Invalid query parameter", "pageToken is not one we issued");
+      }
+    }
+
+    static String of(JobView v) {
+      String raw = (v.submittedAt() == null ? 0 : v.submittedAt()) + ":" + v.jobId();
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** True when {@code v} comes after this cursor in newest-first order. */
+    boolean before(JobView v) {
+      long at = v.submittedAt() == null ? 0 : v.submittedAt();
+      return at < submittedAt || (at == submittedAt && v.jobId().compareTo(jobId) < 0);
+    }
+  }
+
+  static int parseLimit(String raw) {
+    if (raw == null) {
+      return 20;
+    }
+    try {
+      int limit = Integer.parseInt(raw);
+      if (limit >= 1 && limit <= 100) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new ProblemException(400, "invalid-query", "Invalid query parameter", "limit is an integer from 1 to 100");
+  }
+
+  static Duration parseWait(String raw) {
+    if (raw == null || raw.isBlank()) {
+      return Duration.ZERO;
+    }
+    var m = Pattern.compile("(\\d{1,6})(ms|s)?").matcher(raw.trim());
+    if (!m.matches()) {
+      throw new ProblemException(400, "invalid-wait", "Invalid wait", "wait is a duration such as 30s or 1500ms");
+    }
+    long n = Long.parseLong(m.group(1));
+    Duration wait = "ms".equals(m.group(2)) ? Duration.ofMillis(n) : Duration.ofSeconds(n);
+    return wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
+  }
+
+  // ---- results --------------------------------------------------------------------------------------------------
+
+  private void result(Context ctx) throws Exception {
+    Principal principal = Attrs.principal(ctx);
+    String tenantId = principal.tenantId();
+    String jobId = ctx.pathParam("jobId");
+    router.route(ctx, tenantId, Duration.ofSeconds(30), local -> {
+      JobView view = completedJob(tenantId, jobId);
+      byte[] document = blobs.get(view.resultPrefix() + "result.json").orElseThrow(AnalysisRoutes::notFound);
+      JsonNode stored = Json.mapper().readTree(document);
+      Json.write(local, 200, ResultDocument.publicResult(jobId, view.fromCache(), stored));
+    });
+  }
+
+  private void chart(Context ctx) throws Exception {
+    Principal principal = Attrs.principal(ctx);
+    String tenantId = principal.tenantId();
+    String jobId = ctx.pathParam("jobId");
+    String n = ctx.pathParam("n");
+    router.route(ctx, tenantId, Duration.ofSeconds(30), local -> {
+      JobView view = completedJob(tenantId, jobId);
+      if (!n.matches("\\d{1,3}")) {
+        throw notFound();
+      }
+      download(local, principal, view, view.resultPrefix() + "charts/" + Integer.parseInt(n) + ".png",
+          "image/png", "chart-" + Integer.parseInt(n), null);
+    });
+  }
+
+  private void dataset(Context ctx) throws Exception {
+    Principal principal = Attrs.principal(ctx);
+    String tenantId = principal.tenantId();
+    String jobId = ctx.pathParam("jobId");
+    router.route(ctx, tenantId, Duration.ofSeconds(30), local -> {
+      JobView view = completedJob(tenantId, jobId);
+      download(local, principal, view, view.resultPrefix() + "dataset.csv", "text/csv", "dataset",
+          "attachment; filename=\"" + jobId + "-dataset.csv\"");
+    });
+  }
+
+  private JobView completedJob(String tenantId, String jobId) {
+    JobView view = (Ids.looksLike("job", jobId) ? jobs.localGet(tenantId, jobId) : Optional.<JobView>empty())
+        .orElseThrow(AnalysisRoutes::notFound);
+    if (!"COMPLETED".equals(view.state())) {
+      throw new ProblemException(Problem.of(409, "job-not-completed", "Job not completed",
+          "the job is " + view.state().toLowerCase(Locale.ROOT)).with("state", view.state().toLowerCase(Locale.ROOT)));
+    }
+    String prefix = view.resultPrefix();
+    if (prefix == null || !prefix.startsWith("tenants/" + tenantId + "/") || !prefix.endsWith("/")) {
+      // a result must live under the tenant's own prefix; anything else is treated as absent
+      throw notFound();
+    }
+    return view;
+  }
+
+  private void download(Context ctx, Principal principal, JobView view, String key, String media, String what,
+                        String disposition) {
+    ResponseInputStream<GetObjectResponse> object = blobs.open(key).orElseThrow(AnalysisRoutes::notFound);
+    long bytes = object.response().contentLength() == null ? 0 : object.response().contentLength();
+    UsageEvent usage = UsageEvent.newBuilder()
+        .setEventId("file_download:" + view.jobId() + ":" + what + ":" + Attrs.requestId(ctx))
+        .setTenantId(principal.tenantId()).setType(UsageType.FILE_DOWNLOAD).setQuantity(1).setBytes(bytes)
+        .setJobId(view.jobId()).setFileId(view.fileId()).setPlan(principal.plan()).setOccurredAt(clock.instant())
+        .build();
+    publisher.send(Topics.USAGE_EVENTS, principal.tenantId(), usage).whenComplete((m, e) -> {
+      if (e != null) {
+        log.error("usage event {} not published: {}", usage.getEventId(), e.toString());
+      }
+    });
+    ctx.contentType(media);
+    if (disposition != null) {
+      ctx.header("Content-Disposition", disposition);
+    }
+    ctx.header("Content-Length", Long.toString(bytes));
+    ctx.result(object);
+  }
+
+  // ---- views ----------------------------------------------------------------------------------------------------
+
+  static Map<String, Object> publicView(JobView v) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("jobId", v.jobId());
+    m.put("fileId", v.fileId());
+    m.put("state", v.state().toLowerCase(Locale.ROOT));
+    if (v.reason() != null) {
+      m.put("reason", v.reason());
+    }
+    if (v.message() != null) {
+      m.put("message", v.message());
+    }
+    if (v.retryable() != null) {
+      m.put("retryable", v.retryable());
+    }
+    m.put("fromCache", v.fromCache());
+    m.put("promptFlags", v.promptFlags() == null ? List.of() : v.promptFlags());
+    m.put("submittedAt", iso(v.submittedAt()));
+    m.put("updatedAt", iso(v.updatedAt()));
+    if (v.startedAt() != null) {
+      m.put("startedAt", iso(v.startedAt()));
+    }
+    if (v.completedAt() != null) {
+      m.put("completedAt", iso(v.completedAt()));
+    }
+    Map<String, String> links = new LinkedHashMap<>();
+    links.put("self", "/v1/analyses/" + v.jobId());
+    if ("COMPLETED".equals(v.state())) {
+      links.put("result", "/v1/analyses/" + v.jobId() + "/result");
+      links.put("dataset", "/v1/analyses/" + v.jobId() + "/dataset");
+    }
+    m.put("links", links);
+    return m;
+  }
+
+  private static String iso(Long millis) {
+    return millis == null ? null : Instant.ofEpochMilli(millis).toString();
+  }
+
+  static ProblemException notFound() {
+    return new ProblemException(404, "not-found", "Not found", "no such job");
+  }
+}

@@ -1,0 +1,180 @@
+package io.storystream.ingress.jobs;
+
+import io.javalin.http.Context;
+import io.storystream.common.http.ProblemException;
+import io.storystream.ingress.http.Gate;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a job question to the instance that holds the tenant's jobs. All of a tenant's jobs live in one partition of
+ * the {@code jobs} store; interactive-query metadata names its active host and standbys. A request for a tenant
+ * held elsewhere is forwarded there (same path, same key, a signature that marks it as forwarded); if the active host
+ * cannot be reached — typically during a rebalance — a standby answers, and this instance answers from its own
+ * replica when it is one.
+ */
+public final class JobRouter {
+  private static final Logger log = LoggerFactory.getLogger(JobRouter.class);
+  public static final String REQUEST_HASH_HEADER = "Storystream-Request-Hash";
+  private static final List<String> RELAYED_HEADERS = List.of("Content-Type", "Content-Disposition", "Location",
+      "Retry-After", REQUEST_HASH_HEADER);
+
+  private final JobStatusView view;
+  private final Gate gate;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+      .version(HttpClient.Version.HTTP_1_1).build();
+
+  public JobRouter(JobStatusView view, Gate gate) {
+    this.view = view;
+    this.gate = gate;
+  }
+
+  /** A local answer; may throw {@link InvalidStateStoreException} while the store migrates. */
+  public interface LocalAnswer {
+    void answer(Context ctx) throws Exception;
+  }
+
+  /**
+   * Answers here when this instance holds the tenant (or the request was forwarded here), otherwise relays the
+   * owner's answer. {@code timeout} bounds a forwarded call (long polls pass their wait plus a margin).
+   */
+  public void route(Context ctx, String tenantId, Duration timeout, LocalAnswer local) throws Exception {
+    if (gate.forwardedBySibling(ctx)) {
+      answerLocally(ctx, local);
+      return;
+    }
+    JobStatusView.Location location = view.locate(tenantId);
+    List<HostInfo> candidates = new ArrayList<>();
+    if (location.available() && !view.isSelf(location.active())) {
+      candidates.add(location.active());
+      location.standbys().stream().filter(h -> !view.isSelf(h)).forEach(candidates::add);
+    }
+    boolean selfIsReplica = !location.available() || view.isSelf(location.active())
+        || location.standbys().contains(view.self());
+    if (candidates.isEmpty()) {
+      answerLocally(ctx, local);
+      return;
+    }
+    HostInfo active = candidates.get(0);
+    for (HostInfo host : candidates) {
+      if (host != active && selfIsReplica) {
+        break; // the active host is gone and this instance holds a replica itself: answer from it
+      }
+      Optional<HttpResponse<InputStream>> relayed = forward(ctx, host, timeout);
+      if (relayed.isPresent()) {
+        relay(ctx, relayed.get());
+        return;
+      }
+    }
+    answerLocally(ctx, local);
+  }
+
+  private static void answerLocally(Context ctx, LocalAnswer local) throws Exception {
+    try {
+      local.answer(ctx);
+    } catch (InvalidStateStoreException migrating) {
+      ctx.header("Retry-After", "1");
+      throw new ProblemException(503, "jobs-rebalancing", "Job store moving",
+          "the job store is moving between instances; retry in a second");
+    }
+  }
+
+  private Optional<HttpResponse<InputStream>> forward(Context ctx, HostInfo host, Duration timeout) {
+    String pathAndQuery = ctx.path() + (ctx.queryString() == null ? "" : "?" + ctx.queryString());
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery))
+        .timeout(timeout)
+        .header(Gate.FORWARDED_HEADER, gate.forwardSignature(ctx.method().name(), pathAndQuery))
+        .GET();
+    for (String name : List.of("Authorization", "X-Api-Key", "X-Request-Id")) {
+      String value = name.equals("X-Request-Id") ? ctx.attribute("requestId") : ctx.header(name);
+      if (value != null) {
+        request.header(name, value);
+      }
+    }
+    try {
+      return Optional.of(http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream()));
+    } catch (IOException e) {
+      log.warn("instance {}:{} did not answer for {}: {}", host.host(), host.port(), ctx.path(), e.toString());
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  private static void relay(Context ctx, HttpResponse<InputStream> response) {
+    ctx.status(response.statusCode());
+    for (String name : RELAYED_HEADERS) {
+      response.headers().firstValue(name).ifPresent(v -> ctx.header(name, v));
+    }
+    ctx.result(response.body());
+  }
+
+  public boolean forwarded(Context ctx) {
+    return gate.forwardedBySibling(ctx);
+  }
+
+  /**
+   * Asks the owner of the tenant's jobs for one job (for the idempotency check of a submit arriving here). Empty when
+   * the owner does not know it or cannot be reached.
+   */
+  public Optional<JobView> fetchJob(Context ctx, HostInfo host, String jobId) {
+    String path = "/v1/analyses/" + jobId;
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + path))
+        .timeout(Duration.ofSeconds(5))
+        .header(Gate.FORWARDED_HEADER, gate.forwardSignature("GET", path)).GET();
+    for (String name : List.of("Authorization", "X-Api-Key")) {
+      String value = ctx.header(name);
+      if (value != null) {
+        request.header(name, value);
+      }
+    }
+    try {
+      HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+      if (response.statusCode() != 200) {
+        return Optional.empty();
+      }
+      var json = io.storystream.ingress.http.Json.mapper().readTree(response.body());
+      List<String> flags = new ArrayList<>();
+      json.path("promptFlags").forEach(f -> flags.add(f.asText()));
+      return Optional.of(new JobView(json.path("jobId").asText(), null, json.path("fileId").asText(),
+          json.path("state").asText().toUpperCase(java.util.Locale.ROOT), 0, null, null, null,
+          json.path("fromCache").asBoolean(), null, response.headers().firstValue(REQUEST_HASH_HEADER).orElse(null),
+          null, flags, millis(json, "submittedAt"), millis(json, "updatedAt"), null, null));
+    } catch (IOException e) {
+      log.warn("instance {}:{} did not answer a job lookup: {}", host.host(), host.port(), e.toString());
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  private static Long millis(com.fasterxml.jackson.databind.JsonNode json, String field) {
+    String text = json.path(field).asText(null);
+    return text == null ? null : java.time.Instant.parse(text).toEpochMilli();
+  }
+
+  /** The hosts that may answer for a tenant (for diagnostics and tests). */
+  public Set<HostInfo> replicas(String tenantId) {
+    JobStatusView.Location location = view.locate(tenantId);
+    Set<HostInfo> hosts = new java.util.HashSet<>(location.standbys());
+    if (location.available()) {
+      hosts.add(location.active());
+    }
+    return hosts;
+  }
+}

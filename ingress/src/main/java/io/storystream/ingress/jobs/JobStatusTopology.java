@@ -1,0 +1,121 @@
+package io.storystream.ingress.jobs;
+
+import io.storystream.schemas.AnalysisRequest;
+import io.storystream.schemas.AnalysisStatus;
+import io.storystream.schemas.topics.TenantKeys;
+import io.storystream.schemas.topics.TopicSerdes;
+import io.storystream.schemas.topics.Topics;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The job-status view the tenant API polls, read top to bottom:
+ *
+ * <ol>
+ *   <li>{@code analysis-requests} (key tenant id): each submitted request creates the job's view (queued) or fills
+ *       in the request fields of a view a status created first;</li>
+ *   <li>{@code analysis-status} (key tenantId:jobId): each transition replaces the held one only when it is newer
+ *       (higher sequence; a stale or replayed transition is ignored), a tombstone removes the job (erasure);</li>
+ *   <li>both write the {@code jobs} store, key {@code tenantId:jobId}. Both topics are partitioned by tenant, so
+ *       one tenant's jobs all live in one task: a tenant's job list is a prefix scan of one store partition.</li>
+ * </ol>
+ *
+ * Every change wakes the long-polls waiting on that job ({@link JobChangeListener}).
+ */
+public final class JobStatusTopology {
+  public static final String JOBS_STORE = "jobs";
+
+  private JobStatusTopology() {}
+
+  /** Called on the stream thread after a job's view changed (or was removed: view null). */
+  public interface JobChangeListener {
+    void changed(String storeKey, JobView view);
+  }
+
+  public static Topology build(TopicSerdes serdes, JobChangeListener listener) {
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(JOBS_STORE), serdes.key(), JobViewSerde.serde()));
+
+    builder.stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS))
+        .process(() -> new RequestIntoView(listener), JOBS_STORE);
+
+    builder.stream(Topics.ANALYSIS_STATUS.name(), serdes.consumed(Topics.ANALYSIS_STATUS))
+        .process(() -> new StatusIntoView(listener), JOBS_STORE);
+
+    return builder.build();
+  }
+
+  private static final class RequestIntoView implements Processor<String, AnalysisRequest, Void, Void> {
+    private final JobChangeListener listener;
+    private KeyValueStore<String, JobView> jobs;
+
+    RequestIntoView(JobChangeListener listener) {
+      this.listener = listener;
+    }
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+      jobs = context.getStateStore(JOBS_STORE);
+    }
+
+    @Override
+    public void process(Record<String, AnalysisRequest> record) {
+      AnalysisRequest request = record.value();
+      if (request == null || !request.getTenantId().equals(TenantKeys.tenantOf(record.key()))) {
+        return; // a request whose key and body disagree on the tenant is not trusted with a view
+      }
+      String key = TenantKeys.of(request.getTenantId(), request.getJobId());
+      JobView held = jobs.get(key);
+      JobView view = held == null ? JobView.fromRequest(request) : held.withRequest(request);
+      if (view != held) {
+        jobs.put(key, view);
+        listener.changed(key, view);
+      }
+    }
+  }
+
+  private static final class StatusIntoView implements Processor<String, AnalysisStatus, Void, Void> {
+    private final JobChangeListener listener;
+    private KeyValueStore<String, JobView> jobs;
+
+    StatusIntoView(JobChangeListener listener) {
+      this.listener = listener;
+    }
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+      jobs = context.getStateStore(JOBS_STORE);
+    }
+
+    @Override
+    public void process(Record<String, AnalysisStatus> record) {
+      if (record.key() == null) {
+        return;
+      }
+      AnalysisStatus status = record.value();
+      if (status == null) {
+        if (jobs.delete(record.key()) != null) {
+          listener.changed(record.key(), null);
+        }
+        return;
+      }
+      String key = TenantKeys.of(status.getTenantId(), status.getJobId());
+      if (!key.equals(record.key())) {
+        return; // key and body disagree: never let one tenant's record land under another's key
+      }
+      JobView held = jobs.get(key);
+      if (held != null && !held.olderThan(status)) {
+        return; // stale or replayed transition
+      }
+      JobView view = JobView.withStatus(held, status);
+      jobs.put(key, view);
+      listener.changed(key, view);
+    }
+  }
+}

@@ -1,0 +1,160 @@
+package io.storystream.ingress.jobs;
+
+import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.schemas.topics.TenantPartitioner;
+import io.storystream.schemas.topics.TenantKeys;
+import io.storystream.schemas.topics.TopicSerdes;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@link JobStatusTopology} and answers questions about jobs: which instance holds a tenant's jobs (interactive
+ * query metadata), the local copy of a job or of a tenant's job list (active or standby replica), and waits for a job
+ * to change (long polls woken by the topology, no polling).
+ */
+public final class JobStatusView implements AutoCloseable, JobStatusTopology.JobChangeListener {
+  private static final Logger log = LoggerFactory.getLogger(JobStatusView.class);
+  public static final String APPLICATION_ID = "storystream-ingress-jobs";
+
+  private final KafkaStreams streams;
+  private final HostInfo self;
+  private final Map<String, Set<CompletableFuture<JobView>>> waiters = new ConcurrentHashMap<>();
+
+  public JobStatusView(KafkaSettings kafka, TopicSerdes serdes, Path dataDir, HostInfo self) {
+    this.self = self;
+    Properties props = kafka.streams(APPLICATION_ID, dataDir);
+    props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+    props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
+    props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+    props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+    props.put(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), 50);
+    this.streams = new KafkaStreams(JobStatusTopology.build(serdes, this), props);
+  }
+
+  public JobStatusView start() {
+    streams.start();
+    return this;
+  }
+
+  public boolean ready() {
+    return streams.state() == KafkaStreams.State.RUNNING;
+  }
+
+  public HostInfo self() {
+    return self;
+  }
+
+  /** Where a tenant's jobs live: the active host, standbys and the partition. */
+  public record Location(HostInfo active, Set<HostInfo> standbys, int partition) {
+    public boolean available() {
+      return active != null && !KeyQueryMetadata.NOT_AVAILABLE.activeHost().equals(active);
+    }
+  }
+
+  public Location locate(String tenantId) {
+    KeyQueryMetadata metadata = streams.queryMetadataForKey(JobStatusTopology.JOBS_STORE, tenantId,
+        TenantPartitioner.<Object>streams());
+    if (metadata == null || metadata == KeyQueryMetadata.NOT_AVAILABLE) {
+      return new Location(null, Set.of(), -1);
+    }
+    return new Location(metadata.activeHost(), metadata.standbyHosts(), metadata.partition());
+  }
+
+  public boolean isSelf(HostInfo host) {
+    return self.equals(host);
+  }
+
+  /** The job as this instance's replica (active or standby) holds it. */
+  public Optional<JobView> localGet(String tenantId, String jobId) {
+    return Optional.ofNullable(store(tenantId).get(TenantKeys.of(tenantId, jobId)));
+  }
+
+  /** Every job of the tenant in this instance's replica, unordered. */
+  public List<JobView> localList(String tenantId) {
+    List<JobView> jobs = new ArrayList<>();
+    try (KeyValueIterator<String, JobView> it = store(tenantId)
+        .prefixScan(tenantId + TenantKeys.SEPARATOR, Serdes.String().serializer())) {
+      while (it.hasNext()) {
+        KeyValue<String, JobView> next = it.next();
+        jobs.add(next.value);
+      }
+    }
+    return jobs;
+  }
+
+  private ReadOnlyKeyValueStore<String, JobView> store(String tenantId) {
+    Location location = locate(tenantId);
+    StoreQueryParameters<ReadOnlyKeyValueStore<String, JobView>> params = StoreQueryParameters
+        .fromNameAndType(JobStatusTopology.JOBS_STORE, QueryableStoreTypes.<String, JobView>keyValueStore())
+        .enableStaleStores();
+    if (location.partition() >= 0) {
+      params = params.withPartition(location.partition());
+    }
+    return streams.store(params);
+  }
+
+  /**
+   * Completes with the job's view as soon as it differs from {@code seen}, or with {@code seen} after {@code wait}.
+   * The waiter registers before re-reading, so a change between the caller's read and the registration is not lost.
+   */
+  public CompletableFuture<JobView> awaitChange(String tenantId, String jobId, JobView seen, Duration wait) {
+    String key = TenantKeys.of(tenantId, jobId);
+    CompletableFuture<JobView> changed = new CompletableFuture<>();
+    Set<CompletableFuture<JobView>> set = waiters.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet());
+    set.add(changed);
+    changed.whenComplete((v, e) -> {
+      set.remove(changed);
+      waiters.computeIfPresent(key, (k, s) -> s.isEmpty() ? null : s);
+    });
+    try {
+      JobView now = localGet(tenantId, jobId).orElse(null);
+      if (now != null && !now.equals(seen)) {
+        changed.complete(now);
+      }
+    } catch (InvalidStateStoreException rebalancing) {
+      // the wake-up or the timeout answers
+    }
+    return changed.completeOnTimeout(seen, wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void changed(String storeKey, JobView view) {
+    Set<CompletableFuture<JobView>> set = waiters.get(storeKey);
+    if (set != null) {
+      for (CompletableFuture<JobView> waiter : set) {
+        waiter.complete(view);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    waiters.values().forEach(s -> s.forEach(f -> f.cancel(false)));
+    if (!streams.close(Duration.ofSeconds(10))) {
+      log.warn("the job-status view did not stop within 10 s");
+    }
+  }
+}
