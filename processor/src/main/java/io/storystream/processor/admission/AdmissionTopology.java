@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.Properties;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
@@ -27,6 +28,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.KStream;
@@ -75,6 +77,20 @@ public final class AdmissionTopology {
   static final String REQUESTS_LAST_MINUTE = "requests-last-minute";
   static final String ANALYSES_PER_MONTH = "analyses-per-month";
   static final String JOBS_IN_FLIGHT = "jobs-in-flight";
+
+  /**
+   * A job admitted this long ago without an ending is taken as lost and stops holding a slot, so a lost status
+   * cannot lock a tenant out for good. The worker enforces the plan's concurrency itself as well (the work record
+   * carries it), so a slot released early cannot overload DataStoryBot.
+   */
+  static final Duration LOST_JOB_AFTER = Duration.ofHours(1);
+
+  /** Tables read from compacted topics restore from those topics instead of a copy in a changelog. */
+  private static final Properties OPTIMIZATIONS = new Properties();
+
+  static {
+    OPTIMIZATIONS.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
+  }
 
   private static final Set<JobState> JOB_ENDINGS = Set.of(JobState.COMPLETED, JobState.FAILED, JobState.REJECTED);
 
@@ -150,7 +166,7 @@ public final class AdmissionTopology {
             .to(Topics.USAGE_EVENTS.name(), serdes.produced(Topics.USAGE_EVENTS)), "usage"))
         .noDefaultBranch();
 
-    return builder.build();
+    return builder.build(OPTIMIZATIONS);
   }
 
   /** Frees a concurrency slot when a job admission counted reaches a terminal state; later repeats find none. */
@@ -381,11 +397,23 @@ public final class AdmissionTopology {
       context.forward(new Record<>(key, value, requestTimestamp));
     }
 
-    /** Job ids and idempotency keys are remembered as long as the requests topic keeps a request to redeliver. */
+    /**
+     * Job ids and idempotency keys are remembered as long as the requests topic keeps a request to redeliver; slots
+     * of jobs that never ended are given back after {@link #LOST_JOB_AFTER}.
+     */
     private void forgetOldRequests(long now) {
       long cutoff = now - dedupRetention.toMillis();
       forgetBefore(jobIds, cutoff);
       forgetBefore(idempotencyKeys, cutoff);
+      long lostBefore = now - LOST_JOB_AFTER.toMillis();
+      try (KeyValueIterator<String, Long> it = jobsInFlight.all()) {
+        while (it.hasNext()) {
+          KeyValue<String, Long> job = it.next();
+          if (job.value < lostBefore) {
+            jobsInFlight.delete(job.key);
+          }
+        }
+      }
     }
 
     private void forgetBefore(TimestampedKeyValueStore<String, String> store, long cutoff) {
