@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,8 @@ public final class AdmissionService implements AutoCloseable {
     }
     Properties props = kafka.streams(AdmissionTopology.APPLICATION_ID, dataDir);
     props.putAll(DeadLetters.streamsConfig(registry));
+    // the same optimization AdmissionTopology builds with: tables restore from their compacted source topics
+    props.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
     props.putAll(overrides);
     streams = new KafkaStreams(new AdmissionTopology(new TopicSerdes(registry)).build(), props);
     CountDownLatch running = new CountDownLatch(1);

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.Properties;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
@@ -27,6 +28,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.KStream;
@@ -41,8 +43,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.TimestampedKeyValueStore;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
-import org.apache.kafka.streams.state.WindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * Admission: turns each {@code analysis-requests} record into exactly one decision — rejected, completed from the
@@ -78,7 +78,20 @@ public final class AdmissionTopology {
   static final String ANALYSES_PER_MONTH = "analyses-per-month";
   static final String JOBS_IN_FLIGHT = "jobs-in-flight";
 
-  private static final Duration MINUTE = Duration.ofMinutes(1);
+  /**
+   * A job admitted this long ago without an ending is taken as lost and stops holding a slot, so a lost status
+   * cannot lock a tenant out for good. The worker enforces the plan's concurrency itself as well (the work record
+   * carries it), so a slot released early cannot overload DataStoryBot.
+   */
+  static final Duration LOST_JOB_AFTER = Duration.ofHours(1);
+
+  /** Tables read from compacted topics restore from those topics instead of a copy in a changelog. */
+  private static final Properties OPTIMIZATIONS = new Properties();
+
+  static {
+    OPTIMIZATIONS.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
+  }
+
   private static final Set<JobState> JOB_ENDINGS = Set.of(JobState.COMPLETED, JobState.FAILED, JobState.REJECTED);
 
   private final TopicSerdes serdes;
@@ -114,19 +127,20 @@ public final class AdmissionTopology {
     builder.table(ProcessorTopics.CACHE_INDEX.name(), serdes.consumed(ProcessorTopics.CACHE_INDEX),
         Materialized.<String, CacheIndexEntry, KeyValueStore<Bytes, byte[]>>as(CACHE_INDEX));
 
-    // What admission remembers between requests.
+    // What admission remembers between requests. Caching folds a tenant's repeated updates within a commit
+    // interval into one changelog write.
     builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
-        Stores.persistentTimestampedKeyValueStore(JOB_IDS), Serdes.String(), Serdes.String()));
+        Stores.persistentTimestampedKeyValueStore(JOB_IDS), Serdes.String(), Serdes.String()).withCachingEnabled());
     builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
-        Stores.persistentTimestampedKeyValueStore(IDEMPOTENCY_KEYS), Serdes.String(), Serdes.String()));
-    // one entry per counted request at its submission time; duplicates kept, so a count over the last minute is exact
-    builder.addStateStore(Stores.windowStoreBuilder(
-        Stores.persistentWindowStore(REQUESTS_LAST_MINUTE, MINUTE.multipliedBy(2), MINUTE, true),
-        Serdes.String(), Serdes.String()));
+        Stores.persistentTimestampedKeyValueStore(IDEMPOTENCY_KEYS), Serdes.String(), Serdes.String())
+        .withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(ANALYSES_PER_MONTH), Serdes.String(), Serdes.Long()));
+        Stores.persistentKeyValueStore(REQUESTS_LAST_MINUTE), Serdes.String(), MinuteWindow.serde())
+        .withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(JOBS_IN_FLIGHT), Serdes.String(), Serdes.Long()));
+        Stores.persistentKeyValueStore(ANALYSES_PER_MONTH), Serdes.String(), Serdes.Long()).withCachingEnabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(JOBS_IN_FLIGHT), Serdes.String(), Serdes.Long()).withCachingEnabled());
 
     // 2. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its tenant's slot back.
     builder.stream(Topics.ANALYSIS_STATUS.name(), serdes.consumed(Topics.ANALYSIS_STATUS))
@@ -152,7 +166,7 @@ public final class AdmissionTopology {
             .to(Topics.USAGE_EVENTS.name(), serdes.produced(Topics.USAGE_EVENTS)), "usage"))
         .noDefaultBranch();
 
-    return builder.build();
+    return builder.build(OPTIMIZATIONS);
   }
 
   /** Frees a concurrency slot when a job admission counted reaches a terminal state; later repeats find none. */
@@ -183,7 +197,7 @@ public final class AdmissionTopology {
     private TimestampedKeyValueStore<String, CacheIndexEntry> cacheIndex;
     private TimestampedKeyValueStore<String, String> jobIds;
     private TimestampedKeyValueStore<String, String> idempotencyKeys;
-    private WindowStore<String, String> requestsLastMinute;
+    private KeyValueStore<String, MinuteWindow> requestsLastMinute;
     private KeyValueStore<String, Long> analysesPerMonth;
     private KeyValueStore<String, Long> jobsInFlight;
     private long requestTimestamp;
@@ -251,7 +265,7 @@ public final class AdmissionTopology {
         return;
       }
       if (plan.getRequestsPerMinute() >= 0) {
-        requestsLastMinute.put(tenantId, request.getJobId(), at.toEpochMilli());
+        requestsLastMinute.put(tenantId, minuteWindow(tenantId).plusOne(at.toEpochMilli()));
       }
 
       String monthKey = TenantKeys.of(tenantId, YearMonth.from(at.atOffset(ZoneOffset.UTC)).toString());
@@ -287,19 +301,14 @@ public final class AdmissionTopology {
       return expired ? null : entry;
     }
 
-    /** Counts the tenant's requests in the minute up to {@code at}, stopping at the limit (below zero: none). */
+    /** Whether the tenant's requests in the minute up to {@code at} reached the limit (below zero: none). */
     private boolean rateReached(String tenantId, Instant at, int limit) {
-      if (limit < 0) {
-        return false;
-      }
-      long count = 0;
-      try (WindowStoreIterator<String> it = requestsLastMinute.fetch(tenantId, at.minus(MINUTE).plusMillis(1), at)) {
-        while (count < limit && it.hasNext()) {
-          it.next();
-          count++;
-        }
-      }
-      return count >= limit;
+      return limit >= 0 && minuteWindow(tenantId).count(at.toEpochMilli()) >= limit;
+    }
+
+    private MinuteWindow minuteWindow(String tenantId) {
+      MinuteWindow window = requestsLastMinute.get(tenantId);
+      return window == null ? MinuteWindow.empty() : window;
     }
 
     /** Counts the tenant's admitted jobs that have not ended, stopping at the limit (below zero: none). */
@@ -388,11 +397,23 @@ public final class AdmissionTopology {
       context.forward(new Record<>(key, value, requestTimestamp));
     }
 
-    /** Job ids and idempotency keys are remembered as long as the requests topic keeps a request to redeliver. */
+    /**
+     * Job ids and idempotency keys are remembered as long as the requests topic keeps a request to redeliver; slots
+     * of jobs that never ended are given back after {@link #LOST_JOB_AFTER}.
+     */
     private void forgetOldRequests(long now) {
       long cutoff = now - dedupRetention.toMillis();
       forgetBefore(jobIds, cutoff);
       forgetBefore(idempotencyKeys, cutoff);
+      long lostBefore = now - LOST_JOB_AFTER.toMillis();
+      try (KeyValueIterator<String, Long> it = jobsInFlight.all()) {
+        while (it.hasNext()) {
+          KeyValue<String, Long> job = it.next();
+          if (job.value < lostBefore) {
+            jobsInFlight.delete(job.key);
+          }
+        }
+      }
     }
 
     private void forgetBefore(TimestampedKeyValueStore<String, String> store, long cutoff) {

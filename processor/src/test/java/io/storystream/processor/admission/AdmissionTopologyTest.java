@@ -208,6 +208,20 @@ class AdmissionTopologyTest {
   }
 
   @Test
+  void aJobThatNeverEndsGivesItsSlotBackAfterAnHour() {
+    tenant("acme", plan(100, 100, 1, false));
+    file("acme", "file_1");
+
+    submit("acme", "file_1", "a", null, null, NOW);
+    submit("acme", "file_1", "b", null, null, NOW.plusSeconds(60));
+    driver.advanceWallClockTime(AdmissionTopology.LOST_JOB_AFTER.plusMinutes(10));
+    submit("acme", "file_1", "c", null, null, NOW.plus(AdmissionTopology.LOST_JOB_AFTER).plusSeconds(600));
+
+    assertThat(decisions()).extracting(AnalysisStatus::getState)
+        .containsExactly(JobState.ADMITTED, JobState.REJECTED, JobState.ADMITTED);
+  }
+
+  @Test
   void aNegativeLimitMeansUnlimited() {
     tenant("bigco", plan(-1, -1, -1, false));
     file("bigco", "file_1");

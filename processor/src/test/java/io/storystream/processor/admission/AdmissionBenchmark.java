@@ -1,0 +1,163 @@
+package io.storystream.processor.admission;
+
+import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.embedded.EmbeddedKafka;
+import io.storystream.embedded.registry.SchemaRegistryServer;
+import io.storystream.processor.ProcessorTopics;
+import io.storystream.schemas.AnalysisRequest;
+import io.storystream.schemas.FileRegistered;
+import io.storystream.schemas.PlanLimits;
+import io.storystream.schemas.Tenant;
+import io.storystream.schemas.TenantStatus;
+import io.storystream.schemas.registry.HttpSchemaRegistryClient;
+import io.storystream.schemas.topics.TenantKeys;
+import io.storystream.schemas.topics.TopicSerdes;
+import io.storystream.schemas.topics.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Admission throughput next to a plain Kafka Streams exactly-once count over the same input, in the same run, on
+ * the same in-process broker: both read the same pre-produced {@code analysis-requests} (Avro-decoded), and each is
+ * timed from RUNNING until its committed offsets reach the end of the topic.
+ *
+ * <p>{@code mvn -B -o -pl processor -am test -Dtest=AdmissionBenchmark -Dsurefire.excludedGroups= -Dgroups=benchmark
+ * -Dsurefire.failIfNoSpecifiedTests=false} (figures in processor/target/surefire-reports/*AdmissionBenchmark-output.txt),
+ * or run {@link #main} with {@code [requests] [tenants] [partitions]}.
+ */
+@Tag("benchmark")
+class AdmissionBenchmark {
+
+  @Test
+  void printsAdmissionThroughputAgainstAPlainExactlyOnceCount() throws Exception {
+    main(new String[0]);
+  }
+
+  public static void main(String[] args) throws Exception {
+    int requests = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int tenants = args.length > 1 ? Integer.parseInt(args[1]) : 100;
+    int partitions = args.length > 2 ? Integer.parseInt(args[2]) : 6;
+    Path dir = Files.createTempDirectory("admission-benchmark");
+    try (EmbeddedKafka kafka = EmbeddedKafka.forTests(dir.resolve("kafka")).start();
+         SchemaRegistryServer registry = new SchemaRegistryServer("127.0.0.1", 0, kafka.bootstrapServers(), (short) 1).start();
+         Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      KafkaSettings settings = new KafkaSettings(kafka.bootstrapServers(), registry.url(), partitions, (short) 1);
+      TopicSerdes serdes = new TopicSerdes(new HttpSchemaRegistryClient(registry.url()));
+      ProcessorTopics.catalogue(partitions, (short) 1).ensure(admin);
+      produce(settings, serdes, requests, tenants);
+
+      System.out.printf("admission benchmark: %,d requests from %d tenants on %d partitions (plan: 600/min, "
+          + "%d/month, no concurrency cap)%n", requests, tenants, partitions, requests / tenants * 2 / 5);
+      double[] count = new double[2];
+      double[] admission = new double[2];
+      for (int round = 0; round < 2; round++) {
+        count[round] = timeCount(settings, serdes, admin, dir.resolve("count-" + round), "bench-count-" + round, requests);
+        admission[round] = timeAdmission(settings, admin, dir.resolve("admission-" + round),
+            "bench-admission-" + round, requests);
+        System.out.printf("round %d: plain EOS count %,.0f records/s; admission %,.0f requests/s; ratio %.3f%n",
+            round + 1, count[round], admission[round], admission[round] / count[round]);
+      }
+      System.out.printf("RESULT admission %,.0f req/s vs plain EOS count %,.0f rec/s (ratio %.3f), best of 2%n",
+          Math.max(admission[0], admission[1]), Math.max(count[0], count[1]),
+          Math.max(admission[0], admission[1]) / Math.max(count[0], count[1]));
+    }
+  }
+
+  private static void produce(KafkaSettings settings, TopicSerdes serdes, int requests, int tenants) throws Exception {
+    Instant now = Instant.now();
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(settings.producer("benchmark"))) {
+      for (int t = 0; t < tenants; t++) {
+        String tenant = "tenant-" + t;
+        producer.send(new ProducerRecord<>(Topics.TENANTS.name(), tenant, serdes.value(Topics.TENANTS).serializer()
+            .serialize(Topics.TENANTS.name(), Tenant.newBuilder().setTenantId(tenant).setName(tenant).setPlan("pro")
+                .setLimits(new PlanLimits(requests / tenants * 2 / 5, 1L << 26, true, 600, -1, 30))
+                .setStatus(TenantStatus.ACTIVE).setCreatedAt(now).setUpdatedAt(now).build())));
+        producer.send(new ProducerRecord<>(Topics.FILES.name(), TenantKeys.of(tenant, "file_1"),
+            serdes.value(Topics.FILES).serializer().serialize(Topics.FILES.name(), FileRegistered.newBuilder()
+                .setFileId("file_1").setTenantId(tenant).setName("sales.csv")
+                .setObjectKey("tenants/" + tenant + "/files/file_1").setSizeBytes(100).setSha256("ab".repeat(32))
+                .setRows(10).setColumns(2).setUploadedAt(now).build())));
+      }
+      producer.flush();
+      for (int i = 0; i < requests; i++) {
+        String tenant = "tenant-" + (i % tenants);
+        AnalysisRequest request = AnalysisRequest.newBuilder().setJobId("job_" + i).setTenantId(tenant)
+            .setFileId("file_1").setSteeringPrompt("trend " + i).setRequestHash("cd".repeat(32))
+            .setSubmittedAt(now.plusMillis(i / tenants)).build();
+        producer.send(new ProducerRecord<>(Topics.ANALYSIS_REQUESTS.name(), tenant,
+            serdes.value(Topics.ANALYSIS_REQUESTS).serializer().serialize(Topics.ANALYSIS_REQUESTS.name(), request)));
+      }
+      producer.flush();
+    }
+  }
+
+  private static double timeAdmission(KafkaSettings settings, Admin admin, Path dataDir, String appId, int requests)
+      throws Exception {
+    Properties overrides = new Properties();
+    overrides.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+    try (AdmissionService admission = new AdmissionService(settings, dataDir,
+        new HttpSchemaRegistryClient(settings.registryUrl()), overrides)) {
+      admission.start(); // returns at RUNNING
+      return requests / secondsUntilCaughtUp(admin, appId);
+    }
+  }
+
+  private static double timeCount(KafkaSettings settings, TopicSerdes serdes, Admin admin, Path dataDir, String appId,
+      int requests) throws Exception {
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS)).groupByKey().count();
+    try (KafkaStreams streams = new KafkaStreams(builder.build(), settings.streams(appId, dataDir))) {
+      CountDownLatch running = new CountDownLatch(1);
+      streams.setStateListener((now, before) -> {
+        if (now == KafkaStreams.State.RUNNING) {
+          running.countDown();
+        }
+      });
+      streams.start();
+      if (!running.await(90, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the count did not start");
+      }
+      return requests / secondsUntilCaughtUp(admin, appId);
+    }
+  }
+
+  /** Seconds from now until the group's committed offsets on analysis-requests reach the topic's end. */
+  private static double secondsUntilCaughtUp(Admin admin, String groupId) throws Exception {
+    long started = System.nanoTime();
+    Map<TopicPartition, OffsetSpec> latest = admin.describeTopics(java.util.List.of(Topics.ANALYSIS_REQUESTS.name()))
+        .allTopicNames().get().get(Topics.ANALYSIS_REQUESTS.name()).partitions().stream()
+        .collect(Collectors.toMap(p -> new TopicPartition(Topics.ANALYSIS_REQUESTS.name(), p.partition()),
+            p -> OffsetSpec.latest()));
+    Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get();
+    while (true) {
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+      boolean caughtUp = ends.entrySet().stream().allMatch(e -> {
+        OffsetAndMetadata c = committed.get(e.getKey());
+        return e.getValue().offset() == 0 || (c != null && c.offset() >= e.getValue().offset());
+      });
+      if (caughtUp) {
+        return (System.nanoTime() - started) / 1e9;
+      }
+      Thread.sleep(20); // polling the group's progress, not hiding a race
+    }
+  }
+}
