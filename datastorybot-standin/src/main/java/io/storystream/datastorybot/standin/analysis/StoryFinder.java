@@ -65,6 +65,10 @@ public final class StoryFinder {
     return columns;
   }
 
+  public CsvTable table() {
+    return table;
+  }
+
   /** The three best angles for this prompt (fewer only when the data offers fewer), best first. */
   public List<Angle> stories(String steeringPrompt) {
     Steering steering = new Steering(steeringPrompt == null ? "" : steeringPrompt);
@@ -77,15 +81,13 @@ public final class StoryFinder {
       add(candidates, trend(null, null, null), date.name(), date);
     }
     for (Column c : categories) {
-      Candidate best = null;
       for (Column m : measures) {
         Angle angle = topGroup(c, m);
-        if (angle != null && (best == null || angle.score() > best.angle().score())) {
-          best = candidate(angle, c.name(), c, m);
+        if (angle != null) {
+          // the main measure is the default reading of "who leads"; others win only when the prompt names them
+          double bonus = m == primaryMeasure() ? 0.3 : 0;
+          candidates.add(candidate(angle.withScore(angle.score() + bonus), c.name(), c, m));
         }
-      }
-      if (best != null) {
-        candidates.add(best);
       }
       add(candidates, topAnswer(c), c.name() + "#answers", c);
     }
@@ -94,8 +96,7 @@ public final class StoryFinder {
     for (Map.Entry<Column, String> mention : steering.values.entrySet()) {
       Column c = mention.getKey();
       String value = mention.getValue();
-      Column m = measures.stream().filter(steering::mentions).findFirst()
-          .orElse(measures.isEmpty() ? null : measures.get(0));
+      Column m = measures.stream().filter(steering::mentions).findFirst().orElse(primaryMeasure());
       Angle segment = segment(c, value, m);
       if (segment != null) {
         candidates.add(candidate(segment.withScore(segment.score() + 20), c.name() + "=" + value, c));
@@ -514,6 +515,17 @@ public final class StoryFinder {
   }
 
   // --- helpers --------------------------------------------------------------------------------------------------
+
+  /** The measure a story talks about when the prompt names none: the additive one with the largest total. */
+  private Column primaryMeasure() {
+    Column best = null;
+    for (Column m : measures) {
+      if (best == null || (additive(m) && (!additive(best) || Math.abs(m.profile().sum()) > Math.abs(best.profile().sum())))) {
+        best = m;
+      }
+    }
+    return best;
+  }
 
   private ChartSpec groupBar(Column c, Column m, String fileName) {
     boolean additive = additive(m);

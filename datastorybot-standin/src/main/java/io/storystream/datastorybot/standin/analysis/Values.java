@@ -84,7 +84,8 @@ public final class Values {
       } else if (c == decimalChar) {
         out[n++] = '.';
       } else if (c == groupChar || c == ' ' || c == '\u00a0' || c == '\u202f' || c == '\'' || c == '_') {
-        if (!digits) {
+        // a group separator is followed by exactly three digits ("1,234" yes, "01.03.2025" no)
+        if (!digits || !groupOfThree(raw, i + 1)) {
           return Double.NaN;
         }
       } else if (c == '-' || c == '\u2212') {
@@ -117,6 +118,18 @@ public final class Values {
     } catch (NumberFormatException e) {
       return Double.NaN;
     }
+  }
+
+  private static boolean groupOfThree(String raw, int from) {
+    if (from + 3 > raw.length()) {
+      return false;
+    }
+    for (int i = from; i < from + 3; i++) {
+      if (!Character.isDigit(raw.charAt(i))) {
+        return false;
+      }
+    }
+    return from + 3 == raw.length() || !Character.isDigit(raw.charAt(from + 3));
   }
 
   /** A date layout: its formatter and whether it carries a time of day. */
