@@ -47,25 +47,27 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  *       on the ones still running, ACCEPT on finished ones after their status is produced, {@code commitSync}).
  * </ul>
  * Then each design is stopped abruptly halfway through and restarted, and duplicate completions are counted.
- * Run: {@code java -cp <test classpath> io.storystream.processor.worker.QueueDesignBenchmark [jobs] [inFlight] [latencyMs]}.
+ * Run: {@code java -cp <test classpath> io.storystream.processor.worker.QueueDesignBenchmark cg|cg-stop|sg|sg-stop [jobs] [inFlight] [latencyMs]}.
  */
 public final class QueueDesignBenchmark {
 
   public static void main(String[] args) throws Exception {
-    int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 3_000;
-    int inFlight = args.length > 1 ? Integer.parseInt(args[1]) : 500;
-    long latencyMs = args.length > 2 ? Long.parseLong(args[2]) : 2_000;
+    String design = args.length > 0 ? args[0] : "cg";
+    int jobs = args.length > 1 ? Integer.parseInt(args[1]) : 3_000;
+    int inFlight = args.length > 2 ? Integer.parseInt(args[2]) : 500;
+    long latencyMs = args.length > 3 ? Long.parseLong(args[3]) : 2_000;
     Path dir = Files.createTempDirectory("queue-bench");
     double ideal = inFlight * 1000.0 / latencyMs;
-    double consumerGroup = consumerGroup(dir.resolve("cg"), jobs, inFlight, latencyMs, false);
-    double shareGroup = shareGroup(dir.resolve("sg"), jobs, inFlight, latencyMs, false);
-    System.out.printf("queue design, %d jobs, %d in flight, %d ms per job: ideal %.0f jobs/s%n", jobs, inFlight,
-        latencyMs, ideal);
-    System.out.printf("  consumer group + own offsets: %.0f jobs/s (%.2f of ideal)%n", consumerGroup, consumerGroup / ideal);
-    System.out.printf("  share group, explicit acks:   %.0f jobs/s (%.2f of ideal)%n", shareGroup, shareGroup / ideal);
-    double cgKill = consumerGroup(dir.resolve("cg-kill"), jobs, inFlight, latencyMs, true);
-    double sgKill = shareGroup(dir.resolve("sg-kill"), jobs, inFlight, latencyMs, true);
-    System.out.printf("  (with a stop halfway: %.0f and %.0f jobs/s)%n", cgKill, sgKill);
+    // one design per JVM and broker, so nothing of one run leaks into the next
+    double rate = switch (design) {
+      case "cg" -> consumerGroup(dir, jobs, inFlight, latencyMs, false);
+      case "cg-stop" -> consumerGroup(dir, jobs, inFlight, latencyMs, true);
+      case "sg" -> shareGroup(dir, jobs, inFlight, latencyMs, false);
+      case "sg-stop" -> shareGroup(dir, jobs, inFlight, latencyMs, true);
+      default -> throw new IllegalArgumentException("design is one of cg, cg-stop, sg, sg-stop");
+    };
+    System.out.printf("  %s: %d jobs, %d in flight, %d ms per job: %.0f jobs/s, ideal %.0f (%.2f)%n", design, jobs,
+        inFlight, latencyMs, rate, ideal, rate / ideal);
     System.exit(0);
   }
 
