@@ -1,0 +1,417 @@
+package io.storystream.processor.worker;
+
+import io.storystream.common.blob.BlobStore;
+import io.storystream.datastorybot.client.DataStoryBotClient;
+import io.storystream.schemas.AnalysisWork;
+import io.storystream.schemas.registry.HttpSchemaRegistryClient;
+import io.storystream.schemas.registry.SchemaRegistryClient;
+import io.storystream.schemas.serde.AvroDeserializer;
+import io.storystream.schemas.topics.Topic;
+import io.storystream.schemas.topics.TopicCatalogue;
+import io.storystream.schemas.topics.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The DataStoryBot worker: reads admitted jobs from {@code analysis-work} with a plain consumer group, runs
+ * hundreds of them at once on the async DataStoryBot client under a fair per-tenant scheduler, and reports each
+ * job's transitions, usage and cache entry in Kafka transactions that also commit the consumer offsets.
+ *
+ * <p>One loop thread owns the consumer, the producer, the scheduler and the offset bookkeeping; jobs run on the
+ * client's and an I/O pool's threads and hand their outcomes back through a queue. Each loop turn: read new jobs,
+ * take finished ones, start as many as the scheduler allows, then commit one transaction with every status,
+ * usage event and cache entry of the turn plus the offsets (first unfinished job, finished ones after it in the
+ * metadata). A job's facts and the record saying it is done are committed together, so a job is either reported
+ * once and never read again, or not reported and redone.
+ */
+public final class WorkerService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkerService.class);
+  private static final Duration IDLE_POLL = Duration.ofMillis(200);
+
+  private final WorkerConfig config;
+  private final SchemaRegistryClient registry;
+  private final Clock clock;
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicBoolean polling = new AtomicBoolean();
+  private final ConcurrentLinkedQueue<Finished> finishedJobs = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger jobsRunning = new AtomicInteger();
+
+  private KafkaConsumer<String, byte[]> consumer;
+  private KafkaProducer<String, byte[]> producer;
+  private BlobStore blobs;
+  private DataStoryBotClient client;
+  private ExecutorService io;
+  private final JobExecutor injectedJobs;
+  private JobExecutor runner;
+  private WorkerOutputs outputs;
+  private AvroDeserializer<AnalysisWork> workDeserializer;
+  private Thread loop;
+
+  // loop-thread state
+  private FairScheduler<Job> scheduler;
+  private final Map<TopicPartition, PartitionProgress> progress = new HashMap<>();
+  private final List<Outgoing> outbox = new ArrayList<>();
+  private final Set<TopicPartition> offsetsToCommit = new HashSet<>();
+  private final List<Finished> held = new ArrayList<>();
+  private boolean paused;
+
+  /** A job read from a partition; {@code owner} is the bookkeeping of the assignment it was read under. */
+  private record Job(TopicPartition partition, long offset, PartitionProgress owner, AnalysisWork work, long[] startedAt) {}
+
+  /** A job that ended (or a record that never became one), with what to emit for it. */
+  private record Finished(Job job, JobOutcome outcome, List<ProducerRecord<String, byte[]>> records) {}
+
+  /** A record waiting for the turn's transaction; dropped if its partition is taken away first. */
+  private record Outgoing(TopicPartition source, ProducerRecord<String, byte[]> record) {}
+
+  public WorkerService(WorkerConfig config) {
+    this(config, new HttpSchemaRegistryClient(config.kafka().registryUrl()), Clock.systemUTC());
+  }
+
+  public WorkerService(WorkerConfig config, SchemaRegistryClient registry, Clock clock) {
+    this(config, registry, clock, null);
+  }
+
+  /** With jobs run by {@code jobs} instead of S3 + DataStoryBot: for measuring the queue alone. */
+  WorkerService(WorkerConfig config, SchemaRegistryClient registry, Clock clock, JobExecutor jobs) {
+    this.config = config;
+    this.registry = registry;
+    this.clock = clock;
+    this.injectedJobs = jobs;
+  }
+
+  public synchronized WorkerService start() {
+    if (!running.compareAndSet(false, true)) {
+      return this;
+    }
+    ensureTopics();
+    io = Executors.newFixedThreadPool(Math.max(4, Math.min(32, config.maxInFlight() / 8)), daemon("worker-io"));
+    if (injectedJobs != null) {
+      runner = injectedJobs;
+    } else {
+      blobs = new BlobStore(config.s3());
+      client = new DataStoryBotClient(config.datastorybot());
+      runner = new JobRunner(blobs, client, config.dataDir().resolve("worker-tmp"), io, clock);
+    }
+    outputs = new WorkerOutputs(registry, config.cacheTtl());
+    workDeserializer = new AvroDeserializer<>(registry, AnalysisWork.class);
+    scheduler = new FairScheduler<>(config.maxInFlight());
+
+    Properties consumerProps = config.kafka().consumer(config.groupId());
+    consumerProps.put("client.id", "storystream-worker-" + config.instanceId());
+    consumerProps.put("max.poll.interval.ms", "300000");
+    consumerProps.put("group.protocol", "classic");
+    consumer = new KafkaConsumer<>(consumerProps);
+    producer = newProducer();
+    loop = new Thread(this::runLoop, "worker-loop-" + config.instanceId());
+    loop.start();
+    log.info("worker {} started: group {}, {} jobs in flight at most", config.instanceId(), config.groupId(),
+        config.maxInFlight());
+    return this;
+  }
+
+  private void ensureTopics() {
+    List<Topic<?>> topics = new ArrayList<>(Topics.all());
+    topics.add(CacheIndexTopic.TOPIC);
+    try (Admin admin = Admin.create(config.kafka().admin())) {
+      new TopicCatalogue(topics, config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while provisioning topics", e);
+    }
+  }
+
+  private KafkaProducer<String, byte[]> newProducer() {
+    Properties props = config.kafka().producer("storystream-worker-" + config.instanceId());
+    // stable per instance: a restarted instance fences and aborts its predecessor's open transaction at once
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "storystream-worker-" + config.instanceId());
+    props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    KafkaProducer<String, byte[]> created = new KafkaProducer<>(props);
+    created.initTransactions();
+    return created;
+  }
+
+  // ---------------------------------------------------------------- the loop thread
+
+  private void runLoop() {
+    try {
+      consumer.subscribe(List.of(Topics.ANALYSIS_WORK.name()), new Rebalance());
+      while (running.get()) {
+        ConsumerRecords<String, byte[]> records = poll();
+        for (ConsumerRecord<String, byte[]> record : records) {
+          accept(record);
+        }
+        takeFinished();
+        startJobs();
+        commitTurn();
+        flowControl();
+      }
+    } catch (Exception e) {
+      if (running.get()) {
+        log.error("worker loop stopped", e);
+      }
+    } finally {
+      try {
+        commitTurn();
+      } catch (RuntimeException e) {
+        log.warn("could not commit the last turn: {}", e.toString());
+      }
+      consumer.close(Duration.ofSeconds(5));
+      producer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  private ConsumerRecords<String, byte[]> poll() {
+    polling.set(true);
+    try {
+      return consumer.poll(finishedJobs.isEmpty() ? IDLE_POLL : Duration.ZERO);
+    } catch (WakeupException woken) {
+      return ConsumerRecords.empty(); // a job finished, or close() was called
+    } finally {
+      polling.set(false);
+    }
+  }
+
+  private void accept(ConsumerRecord<String, byte[]> record) {
+    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+    PartitionProgress owner = progress.get(partition);
+    if (owner == null || !owner.received(record.offset())) {
+      return; // not ours any more, or finished by an earlier owner
+    }
+    long now = clock.millis();
+    AnalysisWork work;
+    try {
+      work = workDeserializer.deserialize(record.topic(), record.value());
+      if (work == null || !work.getTenantId().equals(record.key())) {
+        throw new IllegalArgumentException("the record's tenant does not match its key");
+      }
+    } catch (RuntimeException e) {
+      log.warn("analysis-work {}-{}@{} cannot be processed, sent to the dead-letter topic: {}", record.topic(),
+          record.partition(), record.offset(), e.getClass().getSimpleName());
+      Job poison = new Job(partition, record.offset(), owner, null, new long[] {now});
+      held.add(new Finished(poison, null, List.of(outputs.deadLetter(record, "deserialization_failed", e, now))));
+      return;
+    }
+    scheduler.offer(work.getTenantId(), work.getConcurrentJobs(),
+        new Job(partition, record.offset(), owner, work, new long[1]));
+  }
+
+  private void startJobs() {
+    Job job;
+    while ((job = scheduler.next()) != null) {
+      Job started = job;
+      long now = clock.millis();
+      started.startedAt()[0] = now;
+      outbox.add(new Outgoing(started.partition(), outputs.running(started.work(), now)));
+      jobsRunning.incrementAndGet();
+      runner.run(started.work()).whenComplete((outcome, error) -> {
+        JobOutcome result = outcome != null ? outcome
+            : JobOutcome.failed("worker_error", true, String.valueOf(error), clock.millis());
+        finishedJobs.add(new Finished(started, result, null));
+        if (polling.get()) {
+          consumer.wakeup(); // the only consumer method that is safe from another thread
+        }
+      });
+    }
+  }
+
+  private void takeFinished() {
+    Finished finished;
+    while ((finished = finishedJobs.poll()) != null) {
+      jobsRunning.decrementAndGet();
+      scheduler.release(finished.job().work().getTenantId());
+      held.add(finished);
+    }
+    for (Iterator<Finished> it = held.iterator(); it.hasNext(); ) {
+      Finished f = it.next();
+      Job job = f.job();
+      if (progress.get(job.partition()) != job.owner()) {
+        it.remove(); // the partition moved to another worker, which redoes the job (and finds its result in S3)
+        continue;
+      }
+      if (!job.owner().canFinish(job.offset())) {
+        continue; // finished ahead of a long gap: reported once earlier jobs finish and the offset moves on
+      }
+      List<ProducerRecord<String, byte[]>> records = f.records() != null ? f.records()
+          : outputs.finished(job.work(), job.startedAt()[0], f.outcome());
+      records.forEach(r -> outbox.add(new Outgoing(job.partition(), r)));
+      job.owner().finished(job.offset());
+      offsetsToCommit.add(job.partition());
+      it.remove();
+    }
+  }
+
+  /** One transaction with everything the turn produced and the offsets it moved. */
+  private void commitTurn() {
+    if (outbox.isEmpty() && offsetsToCommit.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition partition : offsetsToCommit) {
+      PartitionProgress owner = progress.get(partition);
+      if (owner != null) {
+        offsets.put(partition, owner.committable());
+      }
+    }
+    try {
+      producer.beginTransaction();
+      for (Outgoing out : outbox) {
+        producer.send(out.record());
+      }
+      if (!offsets.isEmpty()) {
+        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+      }
+      producer.commitTransaction();
+      outbox.clear();
+      offsetsToCommit.clear();
+    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
+      log.warn("transactional producer unusable ({}); starting a new one", fatal.getClass().getSimpleName());
+      producer.close(Duration.ZERO);
+      producer = newProducer(); // the turn's records stay in the outbox and go out with the next turn
+    } catch (KafkaException abortable) {
+      log.warn("transaction aborted ({}); retrying with the next turn", abortable.toString());
+      try {
+        producer.abortTransaction();
+      } catch (KafkaException e) {
+        producer.close(Duration.ZERO);
+        producer = newProducer();
+      }
+    }
+  }
+
+  /** Stops reading while too many jobs wait, so memory stays bounded whatever the backlog. */
+  private void flowControl() {
+    int waiting = scheduler.waiting() + held.size();
+    if (!paused && waiting >= config.maxWaiting()) {
+      consumer.pause(consumer.assignment());
+      paused = true;
+    } else if (paused && waiting < config.maxWaiting() / 2) {
+      consumer.resume(consumer.assignment());
+      paused = false;
+    }
+  }
+
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      commitTurn(); // report what finished while the partitions were still ours
+      forget(partitions);
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      forget(partitions);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (partitions.isEmpty()) {
+        return;
+      }
+      Map<TopicPartition, OffsetAndMetadata> committed = committed(Set.copyOf(partitions));
+      for (TopicPartition partition : partitions) {
+        OffsetAndMetadata last = committed.get(partition);
+        progress.put(partition, PartitionProgress.resume(last, consumer.position(partition),
+            PartitionProgress.DEFAULT_METADATA_LIMIT));
+      }
+      if (paused) {
+        consumer.pause(partitions);
+      }
+      log.info("worker {} took partitions {}", config.instanceId(), partitions);
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions) {
+      while (true) {
+        try {
+          return consumer.committed(partitions);
+        } catch (WakeupException woken) {
+          // a job finished meanwhile; its outcome waits in the queue for the next turn
+        }
+      }
+    }
+
+    private void forget(Collection<TopicPartition> partitions) {
+      partitions.forEach(progress::remove);
+      scheduler.removeWaiting(job -> partitions.contains(job.partition()));
+      outbox.removeIf(out -> out.source() != null && partitions.contains(out.source()));
+      offsetsToCommit.removeAll(partitions);
+      held.removeIf(f -> partitions.contains(f.job().partition()));
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Jobs running now (for tests and metrics). */
+  public int jobsRunning() {
+    return jobsRunning.get();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (!running.compareAndSet(true, false)) {
+      return;
+    }
+    consumer.wakeup();
+    try {
+      loop.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    io.shutdownNow();
+    closeQuietly(client);
+    closeQuietly(blobs);
+    log.info("worker {} stopped", config.instanceId());
+  }
+
+  private static void closeQuietly(Object resource) {
+    if (resource instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        log.debug("close failed: {}", e.toString());
+      }
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}
