@@ -9,6 +9,7 @@ import io.storystream.schemas.topics.Topics;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -116,8 +117,22 @@ public final class BillingCommand implements Runnable {
     @Override
     public Integer call() {
       PrintStream out = System.out;
-      try (PriceBookPublisher publisher = new PriceBookPublisher(platform.kafka())) {
+      try {
         PriceBookDocument doc = PriceBookDocument.read(file);
+        List<String> errors = PriceBookValidator.standard().errors(doc);
+        if (!errors.isEmpty()) {
+          throw InvalidPriceBookException.of(errors); // before touching Kafka
+        }
+        return publish(doc, out);
+      } catch (InvalidPriceBookException e) {
+        System.err.println("price book not published:");
+        e.errors().forEach(err -> System.err.println("  - " + err));
+        return 2;
+      }
+    }
+
+    private int publish(PriceBookDocument doc, PrintStream out) {
+      try (PriceBookPublisher publisher = new PriceBookPublisher(platform.kafka())) {
         var published = publisher.published();
         if (PriceBookValidator.standard().check(doc, published)) {
           out.println("price book v" + doc.version() + " is already published with these prices; nothing to do");
@@ -134,10 +149,6 @@ public final class BillingCommand implements Runnable {
         publisher.publish(doc);
         out.println("published price book v" + doc.version() + "; the aggregator issues the new revisions");
         return 0;
-      } catch (InvalidPriceBookException e) {
-        System.err.println("price book not published:");
-        e.errors().forEach(err -> System.err.println("  - " + err));
-        return 2;
       }
     }
   }

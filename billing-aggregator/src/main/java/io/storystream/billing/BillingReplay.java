@@ -21,6 +21,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,7 +117,9 @@ public final class BillingReplay {
         }
         return new Result(runId, events, compared, differences, rebuild);
       } finally {
-        streams.close(Duration.ofSeconds(30));
+        // leave the group at once (Streams otherwise keeps it until the session times out), so it can be deleted
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+            .withTimeout(Duration.ofSeconds(30)));
         streams.cleanUp();
         cleanUp(admin, applicationId, keepOutput ? Set.of() : Set.of(statementsTopic, deadLetterTopic));
       }

@@ -130,8 +130,8 @@ public final class BillingBenchmark {
       while (true) {
         Map<TopicPartition, OffsetAndMetadata> committed =
             admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
-        if (end.entrySet().stream().allMatch(e -> committed.get(e.getKey()) != null
-            && committed.get(e.getKey()).offset() >= e.getValue())) {
+        if (end.entrySet().stream().allMatch(e -> e.getValue() == 0 || (committed.get(e.getKey()) != null
+            && committed.get(e.getKey()).offset() >= e.getValue()))) {
           double s = seconds(t0);
           System.out.printf("  %s: %d records in %.1f s%n", applicationId, expected, s);
           return s;
@@ -235,8 +235,8 @@ public final class BillingBenchmark {
       while (true) {
         Map<TopicPartition, OffsetAndMetadata> committed =
             admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-        if (end.entrySet().stream().allMatch(e -> committed.get(e.getKey()) != null
-            && committed.get(e.getKey()).offset() >= e.getValue())) {
+        if (end.entrySet().stream().allMatch(e -> e.getValue() == 0 || (committed.get(e.getKey()) != null
+            && committed.get(e.getKey()).offset() >= e.getValue()))) {
           return;
         }
         Thread.sleep(100);

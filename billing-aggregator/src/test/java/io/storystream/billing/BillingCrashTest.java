@@ -44,7 +44,7 @@ class BillingCrashTest {
       try (PriceBookPublisher publisher = new PriceBookPublisher(kafka)) {
         publisher.publishDefaultIfNone();
       }
-      SyntheticUsage usage = SyntheticUsage.generate(7, 60_000, Instant.now());
+      SyntheticUsage usage = SyntheticUsage.generate(7, 30_000, Instant.now());
       int firstPart = usage.log.size() * 7 / 10;
       usage.produce(kafka, serdes, 0, firstPart);
 
