@@ -42,6 +42,10 @@ public record BillingMonth(String tenantId, YearMonth month) {
     return TenantKeys.of(tenantId, month.toString());
   }
 
+  public static long startOf(YearMonth month) {
+    return month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
+  }
+
   /** The first instant after the month (exclusive end). */
   public static long endOf(YearMonth month) {
     return month.plusMonths(1).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();

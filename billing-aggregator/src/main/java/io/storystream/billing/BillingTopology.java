@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * [usage-events] (key tenant, raw bytes)
  *   └─ meter-usage ── invalid? ──────────────────────────────────────────> [dead-letter] reason invalid_event
- *        │  seen-event-ids (window ≥ 35 d): duplicate? → counted in the explain view only
  *        │  billing clock ≥ month end + grace? ──────────────────────────> [dead-letter] reason too_late
+ *        │  seen-event-ids (windows of a month, kept ≥ 35 d): duplicate? → counted in the explain view only
  *        │  month-accounts: meter quantities per tenant-month (UTC, event time); unsettled-months += month
  *        └─ every statement interval (wall clock): for each unsettled month
  *             rate(quantities, plan, price book in force) → if the bill changed, a new revision
@@ -96,8 +96,8 @@ public final class BillingTopology {
     public static final Duration DEFAULT_GRACE = Duration.ofHours(48);
 
     public Settings {
-      // an event counted in a month is at most a month (31 d) plus the grace older than the clock: its copies
-      // must still be remembered then
+      // ids are kept in a window per month; a month's window must outlive the month (31 d) plus its grace,
+      // while copies of its events can still be accepted
       Duration needed = Duration.ofDays(31).plus(grace).plus(MAX_FUTURE_SKEW);
       if (dedupWindow.compareTo(needed) < 0) {
         throw new IllegalArgumentException("the dedup window " + dedupWindow + " must be at least " + needed);
@@ -214,13 +214,6 @@ public final class BillingTopology {
       }
       long occurredAt = event.getOccurredAt().toEpochMilli();
       BillingMonth month = BillingMonth.of(event.getTenantId(), occurredAt);
-      String seenKey = TenantKeys.of(event.getTenantId(), event.getEventId());
-      if (seenBefore(seenKey, occurredAt)) {
-        monthAccounts.put(month.key(), account(month).withDuplicate());
-        return;
-      }
-      seenEventIds.put(seenKey, occurredAt, occurredAt);
-
       long clock = Math.max(context.currentStreamTimeMs(), record.timestamp());
       long closesAt = BillingMonth.closesAt(month.month(), settings.grace());
       if (clock >= closesAt) {
@@ -229,6 +222,12 @@ public final class BillingTopology {
         monthAccounts.put(month.key(), account(month).withDeadLetter());
         return;
       }
+      String seenKey = TenantKeys.of(event.getTenantId(), event.getEventId());
+      if (seenBefore(seenKey, month.month())) {
+        monthAccounts.put(month.key(), account(month).withDuplicate());
+        return;
+      }
+      seenEventIds.put(seenKey, occurredAt, BillingMonth.startOf(month.month()));
       monthAccounts.put(month.key(), account(month).withCounted(event));
       unsettledMonths.put(month.key(), closesAt);
     }
@@ -238,12 +237,13 @@ public final class BillingTopology {
       return account != null ? account : MonthAccount.empty(month);
     }
 
-    private boolean seenBefore(String seenKey, long occurredAt) {
-      long window = settings.dedupWindow().toMillis();
-      try (WindowStoreIterator<Long> copies = seenEventIds.fetch(seenKey,
-          Instant.ofEpochMilli(occurredAt - window), Instant.ofEpochMilli(occurredAt + window))) {
-        return copies.hasNext();
-      }
+    /**
+     * Event ids are remembered in the window of their month (a point lookup, not a range scan). A retry that
+     * re-stamped the event later may have crossed into the next month, so the previous month's window is checked too.
+     */
+    private boolean seenBefore(String seenKey, YearMonth month) {
+      return seenEventIds.fetch(seenKey, BillingMonth.startOf(month)) != null
+          || seenEventIds.fetch(seenKey, BillingMonth.startOf(month.minusMonths(1))) != null;
     }
 
     /** Why the event cannot be billed, or null when it can. */

@@ -90,6 +90,16 @@ class BillingTopologyTest {
   }
 
   @Test
+  void aRetryReStampedIntoTheNextMonthIsStillADuplicate() {
+    Instant logged = Instant.parse("2026-11-01T00:00:05Z");
+    send(analysis("acme", "job_1", "2026-10-31T23:59:59.000Z", 1), logged);
+    send(analysis("acme", "job_1", "2026-11-01T00:00:02.000Z", 1), logged);
+    tick();
+    assertThat(statements.readKeyValuesToMap()).containsOnlyKeys("acme:2026-10");
+    assertThat(accounts().get("acme:2026-11").duplicates()).isEqualTo(1);
+  }
+
+  @Test
   void sameEventIdOfAnotherTenantIsNotADuplicate() {
     send(analysis("acme", "job_1", "2026-10-10T08:00:00Z", 10), OCT_15);
     send(analysis("globex", "job_1", "2026-10-10T08:00:00Z", 10), OCT_15);

@@ -1,0 +1,74 @@
+package io.storystream.billing;
+
+import io.storystream.schemas.registry.HttpSchemaRegistryClient;
+import io.storystream.schemas.registry.SchemaRegistryClient;
+import io.storystream.schemas.topics.TopicCatalogue;
+import io.storystream.schemas.topics.TopicSerdes;
+import java.time.Duration;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The billing aggregator service: the {@link BillingTopology} on Kafka Streams (exactly once) and the read API
+ * {@link BillingHttpApi} over its stores. {@code start()} provisions missing topics, waits until the topology runs
+ * (at most a minute; the API answers 503 until then) and opens the API; {@code close()} stops both.
+ */
+public final class BillingAggregator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BillingAggregator.class);
+
+  private final BillingConfig config;
+  private final SchemaRegistryClient registry;
+  private KafkaStreams streams;
+  private BillingHttpApi http;
+
+  public BillingAggregator(BillingConfig config) {
+    this(config, new HttpSchemaRegistryClient(config.kafka().registryUrl()));
+  }
+
+  public BillingAggregator(BillingConfig config, SchemaRegistryClient registry) {
+    this.config = config;
+    this.registry = registry;
+  }
+
+  public synchronized BillingAggregator start() throws InterruptedException {
+    long t0 = System.nanoTime();
+    try (Admin admin = Admin.create(config.kafka().admin())) {
+      TopicCatalogue.standard(config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
+    }
+    TopicSerdes serdes = new TopicSerdes(registry);
+    http = new BillingHttpApi(config.httpHost(), config.httpPort());
+    http.start();
+    streams = BillingStreams.start(BillingTopology.build(serdes, config.topologySettings()),
+        BillingStreams.properties(config.kafka(), config.applicationId(), config.dataDir(),
+            config.httpHost() + ":" + http.port()),
+        Duration.ofSeconds(60));
+    http.serve(new BillingQueries(streams, config.grace()));
+    log.info("billing aggregator {} running, read API on http://{}:{} ({} ms)", config.applicationId(),
+        config.httpHost(), http.port(), (System.nanoTime() - t0) / 1_000_000);
+    return this;
+  }
+
+  /** The read API's port (useful when the config asked for 0). */
+  public int port() {
+    return http.port();
+  }
+
+  public KafkaStreams streams() {
+    return streams;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (http != null) {
+      http.close();
+      http = null;
+    }
+    if (streams != null) {
+      streams.close(Duration.ofSeconds(30));
+      streams = null;
+      log.info("billing aggregator {} stopped", config.applicationId());
+    }
+  }
+}

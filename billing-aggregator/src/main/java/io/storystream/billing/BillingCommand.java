@@ -1,0 +1,201 @@
+package io.storystream.billing;
+
+import io.storystream.common.config.PlatformOptions;
+import io.storystream.schemas.PriceBook;
+import io.storystream.schemas.Statement;
+import io.storystream.schemas.registry.HttpSchemaRegistryClient;
+import io.storystream.schemas.topics.TopicSerdes;
+import io.storystream.schemas.topics.Topics;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code storystream-billing}: the billing aggregator and its operator tools. Every flag has an environment
+ * variable of the same name ({@code --billing-port} ↔ {@code STORYSTREAM_BILLING_PORT}).
+ */
+@Command(name = "storystream-billing", mixinStandardHelpOptions = true, version = "storystream-billing 0.1.0",
+    description = "Usage events → monthly statements: the aggregator, price books, replay and a statement tail.",
+    subcommands = {BillingCommand.Run.class, BillingCommand.PublishPriceBook.class, BillingCommand.Replay.class,
+        BillingCommand.TailStatements.class})
+public final class BillingCommand implements Runnable {
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  public static CommandLine commandLine() {
+    return new CommandLine(new BillingCommand()).registerConverter(Duration.class, BillingCommand::duration);
+  }
+
+  /** Accepts ISO-8601 ({@code PT48H}) or short forms ({@code 48h}, {@code 30m}, {@code 1s}, {@code 500ms}). */
+  static Duration duration(String text) {
+    String t = text.trim().toLowerCase();
+    if (t.startsWith("p")) {
+      return Duration.parse(text.trim().toUpperCase());
+    }
+    if (t.endsWith("ms")) {
+      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+    }
+    long n = Long.parseLong(t.substring(0, t.length() - 1));
+    return switch (t.charAt(t.length() - 1)) {
+      case 'd' -> Duration.ofDays(n);
+      case 'h' -> Duration.ofHours(n);
+      case 'm' -> Duration.ofMinutes(n);
+      case 's' -> Duration.ofSeconds(n);
+      default -> throw new IllegalArgumentException("not a duration: " + text + " (try 48h or PT48H)");
+    };
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true, description = "Runs the billing aggregator and its read API.")
+  static final class Run implements Callable<Integer> {
+    @Mixin PlatformOptions platform;
+
+    @Option(names = "--billing-host", defaultValue = "${env:STORYSTREAM_BILLING_HOST:-127.0.0.1}",
+        description = "Address of the read API (env STORYSTREAM_BILLING_HOST; default ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--billing-port", defaultValue = "${env:STORYSTREAM_BILLING_PORT:-8083}",
+        description = "Port of the read API (env STORYSTREAM_BILLING_PORT; default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--billing-grace", defaultValue = "${env:STORYSTREAM_BILLING_GRACE:-48h}",
+        description = "How long after a month's end its usage still counts (env STORYSTREAM_BILLING_GRACE).")
+    Duration grace;
+
+    @Option(names = "--billing-statement-interval", defaultValue = "${env:STORYSTREAM_BILLING_STATEMENT_INTERVAL:-1s}",
+        description = "How often changed statements are issued (env STORYSTREAM_BILLING_STATEMENT_INTERVAL).")
+    Duration interval;
+
+    @Option(names = "--billing-application-id",
+        defaultValue = "${env:STORYSTREAM_BILLING_APPLICATION_ID:-" + BillingConfig.DEFAULT_APPLICATION_ID + "}",
+        description = "Kafka Streams application id (env STORYSTREAM_BILLING_APPLICATION_ID).")
+    String applicationId;
+
+    @Override
+    public Integer call() throws Exception {
+      BillingConfig config = new BillingConfig(platform.kafka(), platform.dataDir, host, port, applicationId, grace,
+          interval);
+      BillingAggregator aggregator = new BillingAggregator(config).start();
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        aggregator.close();
+        stopped.countDown();
+      }, "billing-shutdown"));
+      System.out.println("billing aggregator running; read API on http://" + host + ":" + aggregator.port());
+      stopped.await();
+      return 0;
+    }
+  }
+
+  @Command(name = "publish-price-book", mixinStandardHelpOptions = true,
+      description = "Validates a price book (JSON or YAML), prints the per-tenant old → new totals it re-rates, "
+          + "and publishes it.")
+  static final class PublishPriceBook implements Callable<Integer> {
+    @Mixin PlatformOptions platform;
+
+    @Parameters(index = "0", paramLabel = "<file>", description = "the price-book document, .json or .yaml")
+    Path file;
+
+    @Option(names = "--dry-run", description = "validate and print the re-rating table, publish nothing")
+    boolean dryRun;
+
+    @Override
+    public Integer call() {
+      PrintStream out = System.out;
+      try {
+        PriceBookDocument doc = PriceBookDocument.read(file);
+        List<String> errors = PriceBookValidator.standard().errors(doc);
+        if (!errors.isEmpty()) {
+          throw InvalidPriceBookException.of(errors); // before touching Kafka
+        }
+        return publish(doc, out);
+      } catch (InvalidPriceBookException e) {
+        System.err.println("price book not published:");
+        e.errors().forEach(err -> System.err.println("  - " + err));
+        return 2;
+      }
+    }
+
+    private int publish(PriceBookDocument doc, PrintStream out) {
+      try (PriceBookPublisher publisher = new PriceBookPublisher(platform.kafka())) {
+        var published = publisher.published();
+        if (PriceBookValidator.standard().check(doc, published)) {
+          out.println("price book v" + doc.version() + " is already published with these prices; nothing to do");
+          return 0;
+        }
+        PriceBook next = doc.toPriceBook(java.time.Instant.now());
+        Map<String, Statement> latest = StatementLog.latest(platform.kafka(),
+            new TopicSerdes(new HttpSchemaRegistryClient(platform.registryUrl)), Topics.BILLING_STATEMENTS.name());
+        ReRatingReport.of(latest, published, next).print(out, next.getCurrency());
+        if (dryRun) {
+          out.println("dry run: price book v" + doc.version() + " is valid and was not published");
+          return 0;
+        }
+        publisher.publish(doc);
+        out.println("published price book v" + doc.version() + "; the aggregator issues the new revisions");
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "replay", mixinStandardHelpOptions = true,
+      description = "Rebuilds every statement from the usage log under a fresh application id and compares them "
+          + "with the live statements. Exit code 0 when identical, 1 when they differ.")
+  static final class Replay implements Callable<Integer> {
+    @Mixin PlatformOptions platform;
+
+    @Option(names = "--billing-grace", defaultValue = "${env:STORYSTREAM_BILLING_GRACE:-48h}")
+    Duration grace;
+
+    @Option(names = "--settle", defaultValue = "30s",
+        description = "how long to keep comparing once caught up, while the live side catches up")
+    Duration settle;
+
+    @Option(names = "--keep-output", description = "keep the replay's statement topic")
+    boolean keep;
+
+    @Override
+    public Integer call() throws Exception {
+      BillingReplay.Result result = new BillingReplay(platform.kafka(), platform.dataDir,
+          new HttpSchemaRegistryClient(platform.registryUrl), grace).run(settle, keep);
+      result.print(System.out);
+      return result.identical() ? 0 : 1;
+    }
+  }
+
+  @Command(name = "tail-statements", mixinStandardHelpOptions = true,
+      description = "A downstream consumer: prints one line per new statement revision on billing-statements.")
+  static final class TailStatements implements Callable<Integer> {
+    @Mixin PlatformOptions platform;
+
+    @Option(names = "--from-beginning", description = "start with the revisions already on the topic")
+    boolean fromBeginning;
+
+    @Option(names = "--max", defaultValue = "0", description = "stop after this many lines (0: run until stopped)")
+    long max;
+
+    @Override
+    public Integer call() {
+      StatementTail tail = new StatementTail(platform.kafka(),
+          new TopicSerdes(new HttpSchemaRegistryClient(platform.registryUrl)));
+      Runtime.getRuntime().addShutdownHook(new Thread(tail::stop, "tail-shutdown"));
+      tail.run(fromBeginning, max, System.out);
+      return 0;
+    }
+  }
+}

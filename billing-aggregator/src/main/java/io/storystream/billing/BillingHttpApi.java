@@ -1,0 +1,214 @@
+package io.storystream.billing;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.storystream.common.http.JsonMapper;
+import io.storystream.common.http.ProblemException;
+import io.storystream.common.http.Problems;
+import io.storystream.schemas.PriceBook;
+import io.storystream.schemas.Statement;
+import io.storystream.schemas.Tenant;
+import io.storystream.schemas.topics.TenantKeys;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+
+/**
+ * The billing read API (default port 8083), served from the aggregator's stores. It is internal: the ingress relays
+ * a tenant's {@code GET /v1/usage} and {@code GET /v1/statements/{yyyy-MM}} here with the tenant id it
+ * authenticated, and the operator reads the month view and the explain view. An unknown tenant and a tenant without
+ * the resource look the same: 404.
+ *
+ * <ul>
+ *   <li>{@code GET /tenants/{tenantId}/usage[?month=yyyy-MM]}: the month's usage (default: the current UTC month)
+ *       with the plan's analysis quota remaining</li>
+ *   <li>{@code GET /tenants/{tenantId}/statements/{yyyy-MM}}: the latest statement revision of a month</li>
+ *   <li>{@code GET /tenants/{tenantId}/statements}: all of a tenant's statements</li>
+ *   <li>{@code GET /months/{yyyy-MM}/statements}: every tenant's statement of a month (operator)</li>
+ *   <li>{@code GET /tenants/{tenantId}/months/{yyyy-MM}/explain}: events counted, duplicates dropped, events
+ *       dead-lettered, and the statement they led to</li>
+ *   <li>{@code GET /health}: the Kafka Streams state</li>
+ * </ul>
+ */
+public final class BillingHttpApi implements AutoCloseable {
+  private final String host;
+  private final int requestedPort;
+  private final Clock clock;
+  private volatile BillingQueries queries;
+  private Javalin app;
+
+  public BillingHttpApi(String host, int port) {
+    this(host, port, Clock.systemUTC());
+  }
+
+  public BillingHttpApi(String host, int port, Clock clock) {
+    this.host = host;
+    this.requestedPort = port;
+    this.clock = clock;
+  }
+
+  public BillingHttpApi start() {
+    app = Javalin.create(cfg -> {
+      cfg.startup.showJavalinBanner = false;
+      Problems.install(cfg);
+      cfg.routes.exception(InvalidStateStoreException.class,
+          (e, ctx) -> Problems.write(ctx, BillingQueries.notReady().problem()));
+      cfg.routes.get("/health", ctx -> json(ctx, Map.of("state", queries == null ? "STARTING" : queries.state())));
+      cfg.routes.get("/tenants/{tenantId}/usage", this::usage);
+      cfg.routes.get("/tenants/{tenantId}/statements", this::statements);
+      cfg.routes.get("/tenants/{tenantId}/statements/{month}", this::statement);
+      cfg.routes.get("/tenants/{tenantId}/months/{month}/explain", this::explain);
+      cfg.routes.get("/months/{month}/statements", this::monthStatements);
+    }).start(host, requestedPort);
+    return this;
+  }
+
+  /** Starts answering from these stores (until then every call is a 503). */
+  void serve(BillingQueries ready) {
+    this.queries = ready;
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  private void usage(Context ctx) {
+    BillingQueries q = queries();
+    String tenantId = ctx.pathParam("tenantId");
+    String monthParam = ctx.queryParam("month");
+    YearMonth month = monthParam == null ? YearMonth.now(clock.withZone(ZoneOffset.UTC)) : month(monthParam);
+    Optional<Tenant> tenant = q.tenant(tenantId);
+    Optional<MonthAccount> account = q.account(tenantId, month);
+    if (tenant.isEmpty() && account.isEmpty()) {
+      throw tenantNotFound(tenantId);
+    }
+    MonthAccount a = account.orElse(MonthAccount.empty(new BillingMonth(tenantId, month)));
+    Optional<Statement> statement = q.statement(tenantId, month);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("tenantId", tenantId);
+    body.put("month", month.toString());
+    body.put("plan", a.plan() != null ? a.plan() : tenant.map(Tenant::getPlan).orElse(null));
+    body.put("usage", StatementJson.quantities(a.quantities()));
+    Map<String, Object> quota = new LinkedHashMap<>();
+    if (tenant.isPresent()) {
+      long limit = tenant.get().getLimits().getAnalysesPerMonth();
+      quota.put("analysesPerMonth", limit);
+      quota.put("analysesUsed", a.analyses());
+      quota.put("analysesRemaining", Math.max(0, limit - a.analyses()));
+    }
+    body.put("quota", quota);
+    body.put("closesAt", Instant.ofEpochMilli(BillingMonth.closesAt(month, q.grace())).toString());
+    body.put("statement", statement.map(BillingHttpApi::summary).orElse(null));
+    json(ctx, body);
+  }
+
+  private void statement(Context ctx) {
+    String tenantId = ctx.pathParam("tenantId");
+    YearMonth month = month(ctx.pathParam("month"));
+    Statement s = queries().statement(tenantId, month).orElseThrow(() -> new ProblemException(404,
+        "statement-not-found", "Statement not found", "no statement for " + month));
+    json(ctx, StatementJson.statement(s));
+  }
+
+  private void statements(Context ctx) {
+    String tenantId = ctx.pathParam("tenantId");
+    BillingQueries q = queries();
+    List<Statement> list = q.statements(tenantId);
+    if (list.isEmpty() && q.tenant(tenantId).isEmpty()) {
+      throw tenantNotFound(tenantId);
+    }
+    json(ctx, Map.of("tenantId", tenantId, "statements", list.stream().map(StatementJson::statement).toList()));
+  }
+
+  private void monthStatements(Context ctx) {
+    YearMonth month = month(ctx.pathParam("month"));
+    List<Statement> list = queries().statementsOfMonth(month);
+    Map<String, Long> totals = new java.util.TreeMap<>();
+    list.forEach(s -> totals.merge(s.getCurrency(), s.getTotalMicros(), Math::addExact));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("month", month.toString());
+    body.put("tenants", list.size());
+    body.put("totalMicrosByCurrency", totals);
+    body.put("statements", list.stream().map(StatementJson::statement).toList());
+    json(ctx, body);
+  }
+
+  private void explain(Context ctx) {
+    String tenantId = ctx.pathParam("tenantId");
+    YearMonth month = month(ctx.pathParam("month"));
+    BillingQueries q = queries();
+    MonthAccount a = q.account(tenantId, month).orElseThrow(() -> new ProblemException(404, "month-not-found",
+        "No usage for this month", "no usage of " + month + " was received for this tenant"));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("tenantId", tenantId);
+    body.put("month", month.toString());
+    body.put("eventsCounted", a.counted());
+    body.put("duplicatesDropped", a.duplicates());
+    body.put("deadLettered", a.deadLettered());
+    body.put("lastCountedEventAt", a.counted() == 0 ? null : Instant.ofEpochMilli(a.lastCountedAt()).toString());
+    body.put("plan", a.plan());
+    body.put("quantities", StatementJson.quantities(a.quantities()));
+    body.put("closesAt", Instant.ofEpochMilli(BillingMonth.closesAt(month, q.grace())).toString());
+    body.put("awaitingStatement", q.unsettled(tenantId, month));
+    Optional<Statement> statement = q.statement(tenantId, month);
+    body.put("statement", statement.map(BillingHttpApi::summary).orElse(null));
+    Optional<PriceBook> book = PriceBooks.inForce(q.priceBooks(), month);
+    body.put("priceBookInForce", book.map(PriceBook::getVersion).orElse(null));
+    json(ctx, body);
+  }
+
+  private static Map<String, Object> summary(Statement s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("status", s.getStatus().name());
+    m.put("revision", s.getRevision());
+    m.put("priceBookVersion", s.getPriceBookVersion());
+    m.put("currency", s.getCurrency());
+    m.put("totalMicros", s.getTotalMicros());
+    m.put("total", StatementJson.money(s.getTotalMicros()));
+    return m;
+  }
+
+  private BillingQueries queries() {
+    BillingQueries q = queries;
+    if (q == null) {
+      throw BillingQueries.notReady();
+    }
+    return q;
+  }
+
+  private static YearMonth month(String text) {
+    YearMonth month = BillingMonth.parseMonth(text);
+    if (month == null) {
+      throw new ProblemException(400, "invalid-month", "Invalid month", "a month is written yyyy-MM, e.g. 2026-11");
+    }
+    return month;
+  }
+
+  private static ProblemException tenantNotFound(String tenantId) {
+    return new ProblemException(404, "tenant-not-found", "Tenant not found",
+        TenantKeys.isValidTenantId(tenantId) ? "no such tenant" : "not a tenant id");
+  }
+
+  private static void json(Context ctx, Object body) {
+    try {
+      ctx.contentType("application/json").result(JsonMapper.shared().writeValueAsBytes(body));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (app != null) {
+      app.stop();
+      app = null;
+    }
+  }
+}

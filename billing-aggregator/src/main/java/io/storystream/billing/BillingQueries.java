@@ -1,0 +1,109 @@
+package io.storystream.billing;
+
+import io.storystream.common.http.ProblemException;
+import io.storystream.schemas.PriceBook;
+import io.storystream.schemas.Statement;
+import io.storystream.schemas.Tenant;
+import io.storystream.schemas.topics.TenantKeys;
+import java.time.Duration;
+import java.time.YearMonth;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * Interactive queries over the aggregator's stores on this instance. Every tenant's data lives with its usage
+ * partition; the embedded default runs one instance, which holds them all. While the stores are being restored or
+ * rebalanced the answer is a 503 problem the caller may retry.
+ */
+public final class BillingQueries {
+  private final KafkaStreams streams;
+  private final Duration grace;
+
+  public BillingQueries(KafkaStreams streams, Duration grace) {
+    this.streams = streams;
+    this.grace = grace;
+  }
+
+  public Duration grace() {
+    return grace;
+  }
+
+  public Optional<MonthAccount> account(String tenantId, YearMonth month) {
+    return Optional.ofNullable(store(BillingTopology.MONTH_ACCOUNTS, MonthAccount.class)
+        .get(TenantKeys.of(tenantId, month.toString())));
+  }
+
+  public Optional<Statement> statement(String tenantId, YearMonth month) {
+    return Optional.ofNullable(store(BillingTopology.STATEMENTS, Statement.class)
+        .get(TenantKeys.of(tenantId, month.toString())));
+  }
+
+  public boolean unsettled(String tenantId, YearMonth month) {
+    return store(BillingTopology.UNSETTLED_MONTHS, Long.class).get(TenantKeys.of(tenantId, month.toString())) != null;
+  }
+
+  /** The tenant's statements, oldest month first. */
+  public List<Statement> statements(String tenantId) {
+    List<Statement> list = new ArrayList<>();
+    try (KeyValueIterator<String, Statement> it = store(BillingTopology.STATEMENTS, Statement.class)
+        .prefixScan(tenantId + TenantKeys.SEPARATOR, new StringSerializer())) {
+      it.forEachRemaining(kv -> list.add(kv.value));
+    }
+    list.sort(Comparator.comparing(Statement::getMonth));
+    return list;
+  }
+
+  /** Every tenant's statement of a month (operator view), by tenant. */
+  public List<Statement> statementsOfMonth(YearMonth month) {
+    List<Statement> list = new ArrayList<>();
+    String suffix = TenantKeys.SEPARATOR + month.toString();
+    try (KeyValueIterator<String, Statement> it = store(BillingTopology.STATEMENTS, Statement.class).all()) {
+      it.forEachRemaining(kv -> {
+        if (kv.key.endsWith(suffix)) {
+          list.add(kv.value);
+        }
+      });
+    }
+    list.sort(Comparator.comparing(Statement::getTenantId));
+    return list;
+  }
+
+  public Optional<Tenant> tenant(String tenantId) {
+    return Optional.ofNullable(store(BillingTopology.TENANTS, Tenant.class).get(tenantId));
+  }
+
+  public List<PriceBook> priceBooks() {
+    List<PriceBook> books = new ArrayList<>();
+    try (KeyValueIterator<String, PriceBook> it = store(BillingTopology.PRICE_BOOKS, PriceBook.class).all()) {
+      it.forEachRemaining(kv -> books.add(kv.value));
+    }
+    return books;
+  }
+
+  public String state() {
+    return streams.state().name();
+  }
+
+  private <V> ReadOnlyKeyValueStore<String, V> store(String name, Class<V> type) {
+    try {
+      return streams.store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, V>keyValueStore()));
+    } catch (InvalidStateStoreException e) {
+      throw notReady();
+    }
+  }
+
+  static ProblemException notReady() {
+    return new ProblemException(io.storystream.common.http.Problem.of(503, "billing-not-ready",
+        "Billing is not ready", "the billing stores are being restored or rebalanced; retry shortly")
+        .with("retryAfterSeconds", 2));
+  }
+}

@@ -1,0 +1,197 @@
+package io.storystream.billing;
+
+import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.schemas.Statement;
+import io.storystream.schemas.registry.SchemaRegistryClient;
+import io.storystream.schemas.topics.TopicSerdes;
+import io.storystream.schemas.topics.Topics;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Full replay: rebuilds every statement from the immutable usage log with the current rating logic, under a fresh
+ * application id (empty state) and into a topic of its own, then compares the result with the live statements. With
+ * nothing changed they are identical (revision numbers and generation times aside: a replay issues fewer
+ * intermediate revisions). The live aggregator is not touched; the replay's topics are removed afterwards unless
+ * kept.
+ */
+public final class BillingReplay {
+  private static final Logger log = LoggerFactory.getLogger(BillingReplay.class);
+
+  /** One tenant-month on which the live and the replayed statements disagree. */
+  public record Difference(String key, String live, String replayed) {
+    @Override
+    public String toString() {
+      return key + ": live " + live + " | replayed " + replayed;
+    }
+  }
+
+  /** The outcome: how many usage events were re-read, how many statements compared, and the differences. */
+  public record Result(String runId, long events, int statements, List<Difference> differences, Duration rebuildTime) {
+    public boolean identical() {
+      return differences.isEmpty();
+    }
+
+    public void print(PrintStream out) {
+      out.printf("replay %s: %d usage events re-read in %.1f s, %d statements compared%n", runId, events,
+          rebuildTime.toMillis() / 1000.0, statements);
+      if (identical()) {
+        out.println("identical: the replayed statements equal the live ones");
+      } else {
+        out.printf("%d difference(s):%n", differences.size());
+        differences.forEach(d -> out.println("  " + d));
+      }
+    }
+  }
+
+  private final KafkaSettings kafka;
+  private final Path dataDir;
+  private final SchemaRegistryClient registry;
+  private final Duration grace;
+
+  public BillingReplay(KafkaSettings kafka, Path dataDir, SchemaRegistryClient registry, Duration grace) {
+    this.kafka = kafka;
+    this.dataDir = dataDir;
+    this.registry = registry;
+    this.grace = grace;
+  }
+
+  /**
+   * @param settle how long, once caught up, to keep comparing while the live side may still be catching up
+   * @param keepOutput keep the replay's statement topic (e.g. to swap consumers onto it after a rating change)
+   */
+  public Result run(Duration settle, boolean keepOutput) throws InterruptedException {
+    String runId = "replay-" + System.currentTimeMillis();
+    String applicationId = BillingConfig.DEFAULT_APPLICATION_ID + "-" + runId;
+    String statementsTopic = "billing-statements-" + runId;
+    String deadLetterTopic = "billing-dead-letter-" + runId;
+    TopicSerdes serdes = new TopicSerdes(registry);
+    BillingTopology.Settings settings = BillingTopology.Settings.defaults(applicationId).withGrace(grace)
+        .withOutputs(statementsTopic, deadLetterTopic);
+    Duration interval = settings.statementInterval();
+    try (Admin admin = Admin.create(kafka.admin())) {
+      int partitions = admin.describeTopics(List.of(Topics.USAGE_EVENTS.name())).allTopicNames().get()
+          .get(Topics.USAGE_EVENTS.name()).partitions().size();
+      admin.createTopics(List.of(
+          new NewTopic(statementsTopic, partitions, kafka.replicationFactor()).configs(Map.of("cleanup.policy", "compact")),
+          new NewTopic(deadLetterTopic, partitions, kafka.replicationFactor()))).all().get();
+      Map<TopicPartition, Long> end = endOffsets(admin, partitions);
+      long events = end.values().stream().mapToLong(Long::longValue).sum() - beginOffsets(admin, partitions);
+      long t0 = System.nanoTime();
+      KafkaStreams streams = BillingStreams.start(BillingTopology.build(serdes, settings),
+          BillingStreams.properties(kafka, applicationId, dataDir, null), Duration.ofSeconds(60));
+      try {
+        awaitCaughtUp(admin, applicationId, end);
+        Thread.sleep(interval.multipliedBy(3).toMillis()); // the statement interval issues what the last records changed
+        Duration rebuild = Duration.ofNanos(System.nanoTime() - t0);
+        List<Difference> differences;
+        int compared;
+        long deadline = System.nanoTime() + settle.toNanos();
+        while (true) {
+          Map<String, Statement> live = StatementLog.latest(kafka, serdes, Topics.BILLING_STATEMENTS.name());
+          Map<String, Statement> replayed = StatementLog.latest(kafka, serdes, statementsTopic);
+          differences = compare(live, replayed);
+          compared = new TreeSet<>(live.keySet()).size();
+          if (differences.isEmpty() || System.nanoTime() > deadline) {
+            break;
+          }
+          Thread.sleep(interval.toMillis());
+        }
+        return new Result(runId, events, compared, differences, rebuild);
+      } finally {
+        // leave the group at once (Streams otherwise keeps it until the session times out), so it can be deleted
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+            .withTimeout(Duration.ofSeconds(30)));
+        streams.cleanUp();
+        cleanUp(admin, applicationId, keepOutput ? Set.of() : Set.of(statementsTopic, deadLetterTopic));
+      }
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("replay failed: " + e.getCause().getMessage(), e.getCause());
+    }
+  }
+
+  /** Differences between two sets of latest statements, ignoring revision numbers and generation times. */
+  public static List<Difference> compare(Map<String, Statement> live, Map<String, Statement> replayed) {
+    Set<String> keys = new TreeSet<>(live.keySet());
+    keys.addAll(replayed.keySet());
+    List<Difference> differences = new ArrayList<>();
+    for (String key : keys) {
+      Statement a = live.get(key);
+      Statement b = replayed.get(key);
+      if (a == null || b == null || !BillingTopology.sameBill(a, b)) {
+        differences.add(new Difference(key, describe(a), describe(b)));
+      }
+    }
+    return differences;
+  }
+
+  private static String describe(Statement s) {
+    if (s == null) {
+      return "(none)";
+    }
+    return s.getStatus() + " v" + s.getPriceBookVersion() + " " + s.getPlan() + " total "
+        + StatementJson.money(s.getTotalMicros()) + " " + s.getCurrency() + " quantities " + s.getQuantities();
+  }
+
+  private void awaitCaughtUp(Admin admin, String group, Map<TopicPartition, Long> end)
+      throws InterruptedException, ExecutionException {
+    while (true) {
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      boolean caughtUp = end.entrySet().stream().allMatch(e -> e.getValue() == 0
+          || (committed.get(e.getKey()) != null && committed.get(e.getKey()).offset() >= e.getValue()));
+      if (caughtUp) {
+        return;
+      }
+      Thread.sleep(200); // polling the group's committed offsets
+    }
+  }
+
+  private static Map<TopicPartition, Long> endOffsets(Admin admin, int partitions)
+      throws InterruptedException, ExecutionException {
+    return offsets(admin, partitions, OffsetSpec.latest());
+  }
+
+  private static long beginOffsets(Admin admin, int partitions) throws InterruptedException, ExecutionException {
+    return offsets(admin, partitions, OffsetSpec.earliest()).values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  private static Map<TopicPartition, Long> offsets(Admin admin, int partitions, OffsetSpec spec)
+      throws InterruptedException, ExecutionException {
+    Map<TopicPartition, OffsetSpec> request = new java.util.HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      request.put(new TopicPartition(Topics.USAGE_EVENTS.name(), p), spec);
+    }
+    Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result = admin.listOffsets(request).all().get();
+    return result.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+  }
+
+  private static void cleanUp(Admin admin, String applicationId, Set<String> outputs) {
+    try {
+      Set<String> doomed = new TreeSet<>(outputs);
+      admin.listTopics().names().get().stream().filter(t -> t.startsWith(applicationId + "-")).forEach(doomed::add);
+      admin.deleteTopics(doomed).all().get();
+      admin.deleteConsumerGroups(List.of(applicationId)).all().get();
+    } catch (Exception e) {
+      log.warn("could not remove the replay's topics or group {}: {}", applicationId, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,252 @@
+package io.storystream.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.embedded.EmbeddedKafka;
+import io.storystream.embedded.registry.SchemaRegistryServer;
+import io.storystream.schemas.DeadLetter;
+import io.storystream.schemas.Statement;
+import io.storystream.schemas.registry.HttpSchemaRegistryClient;
+import io.storystream.schemas.topics.TopicCatalogue;
+import io.storystream.schemas.topics.TopicSerdes;
+import io.storystream.schemas.topics.Topics;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The aggregator on a real broker and schema registry: synthetic usage of three tenants over two months with 5%
+ * duplicates must come out as statements equal to an independent calculation; a full replay must be identical; a
+ * price change must move exactly the expected amounts. The suite runs 100k events; the 1M-event run is
+ * {@link BillingMillionEventsTest}, tagged benchmark ({@code -Dsurefire.excludedGroups= -Dgroups=benchmark}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BillingIntegrationTest {
+  static final int SUITE_EVENTS = 100_000;
+
+  @TempDir static Path dir;
+  private EmbeddedKafka broker;
+  private SchemaRegistryServer registryServer;
+  private KafkaSettings kafka;
+  private TopicSerdes serdes;
+  private SyntheticUsage usage;
+  private BillingAggregator aggregator;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final ObjectMapper json = new ObjectMapper();
+
+  protected int events() {
+    return SUITE_EVENTS;
+  }
+
+  /** How long the aggregator may take to catch up: generous, the machine is shared (not a timing assertion). */
+  private Duration patience() {
+    return Duration.ofSeconds(Math.max(120, events() / 2_000));
+  }
+
+  @BeforeAll
+  void startStack() throws Exception {
+    broker = EmbeddedKafka.forTests(dir.resolve("kafka")).start();
+    registryServer = new SchemaRegistryServer("127.0.0.1", 0, broker.bootstrapServers(), (short) 1).start();
+    kafka = new KafkaSettings(broker.bootstrapServers(), registryServer.url(), 3, (short) 1);
+    serdes = new TopicSerdes(new HttpSchemaRegistryClient(registryServer.url()));
+    try (Admin admin = Admin.create(kafka.admin())) {
+      TopicCatalogue.standard(3, (short) 1).ensure(admin);
+    }
+    try (PriceBookPublisher publisher = new PriceBookPublisher(kafka)) {
+      assertThat(publisher.publishDefaultIfNone()).isTrue();
+      assertThat(publisher.publishDefaultIfNone()).isFalse();
+    }
+    Instant now = Instant.now();
+    SyntheticUsage.produceTenants(kafka, serdes, now);
+    usage = SyntheticUsage.generate(42, events(), now);
+    usage.produce(kafka, serdes, 0, usage.log.size());
+    aggregator = new BillingAggregator(BillingConfig.of(kafka, dir.resolve("billing")).withHttpPort(0)
+        .withStatementInterval(Duration.ofMillis(500))).start();
+  }
+
+  @AfterAll
+  void stopStack() throws Exception {
+    if (aggregator != null) {
+      aggregator.close();
+    }
+    if (registryServer != null) {
+      registryServer.close();
+    }
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void statementsEqualAnIndependentCalculation() {
+    assertThat(usage.duplicates()).as("5%% duplicates").isBetween(events() * 4L / 100, events() * 6L / 100);
+    Map<String, SyntheticUsage.Expected> expected = usage.expected(500_000L, 1, Instant.now());
+    assertThat(expected).hasSize(6);
+    await().atMost(patience()).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+        assertThat(mismatches(expected, liveStatements())).isEmpty());
+
+    List<DeadLetter> letters = new ArrayList<>();
+    TopicReader.readAll(kafka, Topics.DEAD_LETTER.name(), serdes.value(Topics.DEAD_LETTER).deserializer(),
+        (k, v) -> letters.add(v));
+    assertThat(letters.size()).isEqualTo(usage.tooLate());
+    assertThat(letters).extracting(DeadLetter::getReason).containsOnly("too_late");
+  }
+
+  @Test
+  @Order(2)
+  void theReadApiServesUsageQuotaStatementsAndTheExplainView() throws Exception {
+    String base = "http://127.0.0.1:" + aggregator.port();
+    String acmeNow = "acme:" + usage.current;
+    SyntheticUsage.Expected expected = usage.expected(500_000L, 1, Instant.now()).get(acmeNow);
+
+    JsonNode current = get(base + "/tenants/acme/usage", 200);
+    assertThat(current.get("month").asText()).isEqualTo(usage.current.toString());
+    assertThat(current.at("/usage/analyses").asLong()).isEqualTo(expected.quantities().getAnalyses());
+    assertThat(current.at("/quota/analysesRemaining").asLong())
+        .isEqualTo(SyntheticUsage.QUOTAS.get("acme") - expected.quantities().getAnalyses());
+
+    JsonNode statement = get(base + "/tenants/acme/statements/" + usage.current, 200);
+    assertThat(statement.get("totalMicros").asLong()).isEqualTo(expected.totalMicros());
+    assertThat(statement.get("status").asText()).isEqualTo("OPEN");
+    assertThat(get(base + "/tenants/acme/statements", 200).get("statements")).hasSize(2);
+    JsonNode month = get(base + "/months/" + usage.previous + "/statements", 200);
+    assertThat(month.get("statements")).extracting(s -> s.get("tenantId").asText())
+        .containsExactly("acme", "globex", "initech");
+
+    JsonNode explain = get(base + "/tenants/globex/months/" + usage.previous + "/explain", 200);
+    long countedGlobex = usage.expected(500_000L, 1, Instant.now()).get("globex:" + usage.previous)
+        .quantities().getAnalyses();
+    assertThat(explain.get("eventsCounted").asLong()).isGreaterThanOrEqualTo(countedGlobex);
+    assertThat(explain.get("duplicatesDropped").asLong()).isPositive();
+    assertThat(explain.get("priceBookInForce").asInt()).isEqualTo(1);
+
+    JsonNode unknown = get(base + "/tenants/hooli/statements/" + usage.current, 404);
+    assertThat(unknown.get("type").asText()).isEqualTo("https://storystream.dev/problems/statement-not-found");
+    assertThat(get(base + "/tenants/hooli/usage", 404).get("type").asText()).endsWith("/tenant-not-found");
+    assertThat(get(base + "/tenants/acme/statements/2026-13", 400).get("type").asText()).endsWith("/invalid-month");
+  }
+
+  @Test
+  @Order(2)
+  void theDownstreamTailPrintsOneLinePerRevision() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new StatementTail(kafka, serdes).run(true, 3, new PrintStream(out, true, StandardCharsets.UTF_8));
+    assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).hasSize(3)
+        .allMatch(l -> l.matches("(acme|globex|initech) \\d{4}-\\d{2} rev \\d+ (OPEN|FINAL) \\w+ v1 USD \\d+\\.\\d{6}.*"));
+  }
+
+  @Test
+  @Order(3)
+  void aFullReplayRebuildsIdenticalStatements() throws Exception {
+    BillingReplay.Result result = new BillingReplay(kafka, dir.resolve("replay"),
+        new HttpSchemaRegistryClient(registryServer.url()), Duration.ofHours(48)).run(Duration.ofSeconds(30), false);
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    result.print(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    assertThat(result.differences()).isEmpty();
+    assertThat(result.statements()).isEqualTo(6);
+    assertThat(result.events()).isEqualTo(usage.log.size());
+    assertThat(printed.toString(StandardCharsets.UTF_8)).contains("identical");
+    try (Admin admin = Admin.create(kafka.admin())) {
+      assertThat(admin.listTopics().names().get()).noneMatch(t -> t.contains(result.runId()));
+    }
+  }
+
+  @Test
+  @Order(4)
+  void aPriceChangeMovesExactlyTheExpectedDifference() throws Exception {
+    Map<String, Statement> before = liveStatements();
+    PriceBookDocument cheaperStarter = PriceBooks.defaultDocument().withVersion(2)
+        .withMonths(usage.previous.toString(), null)
+        .withPlan("starter", new PriceBookDocument.Plan(0L, 0L, 400_000L, 0L, 0L, 50_000L, 0L, 0L));
+    try (PriceBookPublisher publisher = new PriceBookPublisher(kafka, new HttpSchemaRegistryClient(registryServer.url()),
+        PriceBookValidator.standard(), Clock.systemUTC())) {
+      ReRatingReport report = ReRatingReport.of(before, publisher.published(),
+          cheaperStarter.toPriceBook(Instant.now()));
+      assertThat(report.rows()).hasSize(6);
+      for (ReRatingReport.Row row : report.rows()) {
+        long analyses = before.get(row.tenantId() + ":" + row.month()).getQuantities().getAnalyses();
+        assertThat(row.differenceMicros()).as(row.toString())
+            .isEqualTo(row.plan().equals("starter") ? -100_000L * analyses : 0L);
+      }
+      ByteArrayOutputStream table = new ByteArrayOutputStream();
+      report.print(new PrintStream(table, true, StandardCharsets.UTF_8), "USD");
+      assertThat(table.toString(StandardCharsets.UTF_8)).contains("acme", "v1", "→", "v2");
+      publisher.publish(cheaperStarter);
+    }
+
+    Map<String, SyntheticUsage.Expected> expected = usage.expected(400_000L, 2, Instant.now());
+    await().atMost(patience()).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+        assertThat(mismatches(expected, liveStatements())).isEmpty());
+    Map<String, Statement> after = liveStatements();
+    for (String key : before.keySet()) {
+      Statement old = before.get(key);
+      Statement now = after.get(key);
+      assertThat(now.getRevision()).isEqualTo(old.getRevision() + 1);
+      assertThat(now.getPreviousTotalMicros()).isEqualTo(old.getTotalMicros());
+      assertThat(now.getQuantities()).isEqualTo(old.getQuantities());
+      long difference = key.startsWith("acme:") ? -100_000L * old.getQuantities().getAnalyses() : 0L;
+      assertThat(now.getTotalMicros() - old.getTotalMicros()).as(key).isEqualTo(difference);
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------------------
+
+  Map<String, Statement> liveStatements() {
+    return StatementLog.latest(kafka, serdes, Topics.BILLING_STATEMENTS.name());
+  }
+
+  static List<String> mismatches(Map<String, SyntheticUsage.Expected> expected, Map<String, Statement> actual) {
+    List<String> problems = new ArrayList<>();
+    TreeSet<String> keys = new TreeSet<>(expected.keySet());
+    keys.addAll(actual.keySet());
+    for (String key : keys) {
+      SyntheticUsage.Expected e = expected.get(key);
+      Statement a = actual.get(key);
+      if (e == null || a == null) {
+        problems.add(key + ": expected " + e + ", statement " + (a == null ? null : StatementTail.line(a)));
+      } else if (!e.quantities().equals(a.getQuantities()) || e.totalMicros() != a.getTotalMicros()
+          || e.status() != a.getStatus() || e.priceBookVersion() != a.getPriceBookVersion()) {
+        problems.add(key + ": expected " + e + ", statement " + StatementTail.line(a) + " " + a.getQuantities());
+      }
+    }
+    return problems;
+  }
+
+  private JsonNode get(String url, int status) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(url + " → " + response.body()).isEqualTo(status);
+    if (status >= 400) {
+      assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+          v -> assertThat(v).startsWith("application/problem+json"));
+    }
+    return json.readTree(response.body());
+  }
+}
