@@ -66,8 +66,8 @@ final class CsvInspector {
         throw classify(io);
       }
       throw invalid("malformed-csv", "Malformed CSV", "the file is not well-formed CSV (" + quoteSafe(e) + ")");
-    } catch (CharacterCodingException e) {
-      throw notUtf8();
+    } catch (IOException e) {
+      throw classify(e);
     }
   }
 
@@ -81,11 +81,11 @@ final class CsvInspector {
     if (e instanceof BinaryContent) {
       return invalid("not-csv", "Not a CSV file", "the file contains NUL bytes: it is binary, not CSV text");
     }
-    if (e.getClass() == IOException.class || e instanceof java.io.EOFException) {
-      // commons-csv reports structural errors (an unterminated quote, text after a closing quote) as IOException
+    if (e instanceof org.apache.commons.csv.CSVException) {
+      // structural errors: an unterminated quote, text after a closing quote
       return invalid("malformed-csv", "Malformed CSV", "the file is not well-formed CSV (" + quoteSafe(e) + ")");
     }
-    throw e;
+    throw e; // reading the request failed (client gone): not the file's fault
   }
 
   private static String quoteSafe(Exception e) {

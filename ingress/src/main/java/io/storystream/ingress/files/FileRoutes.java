@@ -156,6 +156,8 @@ public final class FileRoutes {
       Json.write(ctx, 201, view(file));
     } catch (MeteredInput.TooLarge e) {
       throw tooLarge(maxBytes);
+    } catch (IOException e) {
+      throw new ProblemException(400, "upload-interrupted", "Upload interrupted", "the upload body could not be read");
     } catch (EventPublisher.PublishFailedException e) {
       // the file event may have landed while the usage event did not: withdraw it so nothing is half-registered
       publisher.send(Topics.FILES, TenantKeys.of(tenantId, fileId), null);

@@ -301,7 +301,13 @@ public final class AnalysisRoutes {
         return;
       }
       local.future(() -> jobs.awaitChange(tenantId, jobId, view, wait)
-          .thenAccept(changed -> Json.write(local, 200, publicView(changed == null ? view : changed))));
+          .thenAccept(changed -> {
+            if (changed == null) {
+              io.storystream.common.http.Problems.write(local, notFound().problem()); // erased while waiting
+            } else {
+              Json.write(local, 200, publicView(changed));
+            }
+          }));
     });
     if (ctx.statusCode() == 404) {
       JobView mine = recent.getIfPresent(TenantKeys.of(tenantId, jobId));

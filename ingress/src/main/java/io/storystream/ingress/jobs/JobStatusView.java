@@ -41,7 +41,9 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
 
   private final KafkaStreams streams;
   private final HostInfo self;
-  private final Map<String, Set<CompletableFuture<JobView>>> waiters = new ConcurrentHashMap<>();
+  private final Map<String, Set<Waiter>> waiters = new ConcurrentHashMap<>();
+
+  private record Waiter(JobView seen, CompletableFuture<JobView> future) {}
 
   public JobStatusView(KafkaSettings kafka, TopicSerdes serdes, Path dataDir, HostInfo self) {
     this.self = self;
@@ -123,15 +125,16 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
   public CompletableFuture<JobView> awaitChange(String tenantId, String jobId, JobView seen, Duration wait) {
     String key = TenantKeys.of(tenantId, jobId);
     CompletableFuture<JobView> changed = new CompletableFuture<>();
-    Set<CompletableFuture<JobView>> set = waiters.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet());
-    set.add(changed);
+    Waiter waiter = new Waiter(seen, changed);
+    Set<Waiter> set = waiters.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet());
+    set.add(waiter);
     changed.whenComplete((v, e) -> {
-      set.remove(changed);
+      set.remove(waiter);
       waiters.computeIfPresent(key, (k, s) -> s.isEmpty() ? null : s);
     });
     try {
       JobView now = localGet(tenantId, jobId).orElse(null);
-      if (now != null && !now.equals(seen)) {
+      if (moved(seen, now)) {
         changed.complete(now);
       }
     } catch (InvalidStateStoreException rebalancing) {
@@ -142,17 +145,27 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
 
   @Override
   public void changed(String storeKey, JobView view) {
-    Set<CompletableFuture<JobView>> set = waiters.get(storeKey);
+    Set<Waiter> set = waiters.get(storeKey);
     if (set != null) {
-      for (CompletableFuture<JobView> waiter : set) {
-        waiter.complete(view);
+      for (Waiter waiter : set) {
+        if (moved(waiter.seen(), view)) {
+          waiter.future().complete(view);
+        }
       }
     }
   }
 
+  /** A change a long poll reports: another state, or the job gone (request fields and renumbering do not count). */
+  static boolean moved(JobView seen, JobView now) {
+    if (now == null || seen == null) {
+      return now != seen;
+    }
+    return !now.state().equals(seen.state());
+  }
+
   @Override
   public void close() {
-    waiters.values().forEach(s -> s.forEach(f -> f.cancel(false)));
+    waiters.values().forEach(s -> s.forEach(w -> w.future().cancel(false)));
     if (!streams.close(Duration.ofSeconds(10))) {
       log.warn("the job-status view did not stop within 10 s");
     }

@@ -1,0 +1,133 @@
+package io.storystream.ingress.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.storystream.schemas.AnalysisRequest;
+import io.storystream.schemas.AnalysisStatus;
+import io.storystream.schemas.JobState;
+import io.storystream.schemas.registry.InMemorySchemaRegistryClient;
+import io.storystream.schemas.topics.TopicSerdes;
+import io.storystream.schemas.topics.Topics;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every branch of the job-status view: create, fill in, newer, stale, same-sequence ordering, tombstone, mismatch. */
+class JobStatusTopologyTest {
+  private static final Instant T0 = Instant.parse("2026-11-29T10:00:00Z");
+
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, AnalysisRequest> requests;
+  private TestInputTopic<String, AnalysisStatus> statuses;
+  private KeyValueStore<String, JobView> jobs;
+  private final List<String> changes = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() {
+    TopicSerdes serdes = new TopicSerdes(new InMemorySchemaRegistryClient());
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "jobs-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    driver = new TopologyTestDriver(JobStatusTopology.build(serdes,
+        (key, view) -> changes.add(key + "=" + (view == null ? "gone" : view.state()))), props);
+    requests = driver.createInputTopic(Topics.ANALYSIS_REQUESTS.name(), serdes.key().serializer(),
+        serdes.value(Topics.ANALYSIS_REQUESTS).serializer());
+    statuses = driver.createInputTopic(Topics.ANALYSIS_STATUS.name(), serdes.key().serializer(),
+        serdes.value(Topics.ANALYSIS_STATUS).serializer());
+    jobs = driver.getKeyValueStore(JobStatusTopology.JOBS_STORE);
+  }
+
+  @AfterEach
+  void tearDown() {
+    driver.close();
+  }
+
+  private static AnalysisRequest request(String tenant, String job, String hash) {
+    return AnalysisRequest.newBuilder().setJobId(job).setTenantId(tenant).setFileId("file_1").setRequestHash(hash)
+        .setIdempotencyKey("k1").setPromptFlags(List.of("prompt_injection")).setSubmittedAt(T0).build();
+  }
+
+  private static AnalysisStatus status(String tenant, String job, JobState state, int sequence) {
+    return AnalysisStatus.newBuilder().setJobId(job).setTenantId(tenant).setFileId("file_1").setState(state)
+        .setSequence(sequence).setSubmittedAt(T0).setUpdatedAt(T0.plusSeconds(sequence))
+        .setResultPrefix(state == JobState.COMPLETED ? "tenants/" + tenant + "/results/" + job + "/" : null).build();
+  }
+
+  @Test
+  void aRequestCreatesAQueuedViewWithItsHash() {
+    requests.pipeInput("acme", request("acme", "job_a", "h1"));
+    JobView view = jobs.get("acme:job_a");
+    assertThat(view.state()).isEqualTo("QUEUED");
+    assertThat(view.sequence()).isZero();
+    assertThat(view.requestHash()).isEqualTo("h1");
+    assertThat(view.promptFlags()).containsExactly("prompt_injection");
+    assertThat(changes).containsExactly("acme:job_a=QUEUED");
+  }
+
+  @Test
+  void newerTransitionsReplaceAndKeepTheRequestFields() {
+    requests.pipeInput("acme", request("acme", "job_a", "h1"));
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.QUEUED, 1));
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.ADMITTED, 2));
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.RUNNING, 3));
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.COMPLETED, 4));
+    JobView view = jobs.get("acme:job_a");
+    assertThat(view.state()).isEqualTo("COMPLETED");
+    assertThat(view.resultPrefix()).isEqualTo("tenants/acme/results/job_a/");
+    assertThat(view.requestHash()).isEqualTo("h1");
+  }
+
+  @Test
+  void staleAndReplayedTransitionsAreIgnored() {
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.RUNNING, 3));
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.ADMITTED, 2));
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.RUNNING, 3));
+    assertThat(jobs.get("acme:job_a").state()).isEqualTo("RUNNING");
+    assertThat(changes).containsExactly("acme:job_a=RUNNING");
+  }
+
+  @Test
+  void aSameSequenceTransitionFurtherAlongWins() {
+    // one writer may number QUEUED 0 and ADMITTED 1, another QUEUED 1: state order breaks the tie
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.QUEUED, 1));
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.ADMITTED, 1));
+    assertThat(jobs.get("acme:job_a").state()).isEqualTo("ADMITTED");
+  }
+
+  @Test
+  void aRequestAfterItsStatusFillsInTheHashOnce() {
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.QUEUED, 1));
+    requests.pipeInput("acme", request("acme", "job_a", "h1"));
+    requests.pipeInput("acme", request("acme", "job_a", "h2"));
+    JobView view = jobs.get("acme:job_a");
+    assertThat(view.state()).isEqualTo("QUEUED");
+    assertThat(view.sequence()).isEqualTo(1);
+    assertThat(view.requestHash()).isEqualTo("h1");
+  }
+
+  @Test
+  void aTombstoneRemovesTheJob() {
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.COMPLETED, 4));
+    statuses.pipeInput("acme:job_a", (AnalysisStatus) null);
+    assertThat(jobs.get("acme:job_a")).isNull();
+    assertThat(changes).containsExactly("acme:job_a=COMPLETED", "acme:job_a=gone");
+  }
+
+  @Test
+  void recordsWhoseKeyAndBodyNameDifferentTenantsAreIgnored() {
+    statuses.pipeInput("globex:job_a", status("acme", "job_a", JobState.COMPLETED, 4));
+    requests.pipeInput("globex", request("acme", "job_b", "h1"));
+    assertThat(jobs.get("globex:job_a")).isNull();
+    assertThat(jobs.get("acme:job_a")).isNull();
+    assertThat(jobs.get("acme:job_b")).isNull();
+    assertThat(changes).isEmpty();
+  }
+}
