@@ -1,13 +1,31 @@
 package io.storystream.launcher;
 
+import io.storystream.billing.BillingAggregator;
+import io.storystream.billing.BillingConfig;
+import io.storystream.billing.PriceBookPublisher;
+import io.storystream.common.config.PlatformOptions;
+import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.datastorybot.client.ApiKeySource;
+import io.storystream.datastorybot.client.DataStoryBotConfig;
+import io.storystream.datastorybot.standin.StandInConfig;
+import io.storystream.datastorybot.standin.StandInServer;
 import io.storystream.embedded.EmbeddedKafka;
 import io.storystream.embedded.EmbeddedS3;
 import io.storystream.embedded.registry.SchemaRegistryServer;
+import io.storystream.ingress.IngressConfig;
+import io.storystream.ingress.IngressSecrets;
+import io.storystream.ingress.IngressService;
+import io.storystream.processor.admission.AdmissionService;
+import io.storystream.processor.worker.WorkerConfig;
+import io.storystream.processor.worker.WorkerService;
 import io.storystream.schemas.topics.TopicCatalogue;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
@@ -15,15 +33,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The whole system in one JVM with its data under one folder: a real KRaft broker, S3Proxy on the file system, the
- * schema-registry endpoint, the topic catalogue, then the services. Started in dependency order and closed in the
- * reverse order, so every service drains before the infrastructure under it goes away.
+ * schema-registry endpoint and the topic catalogue; then the DataStoryBot stand-in (unless a real DataStoryBot is
+ * configured), the billing aggregator, the processor (admission and worker) and the ingress. Started in dependency
+ * order and closed in the reverse order, so every service drains before the infrastructure under it goes away.
  */
 public final class EmbeddedDefault implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedDefault.class);
 
-  /** Where everything listens and lives. Port 0 picks a free port (tests). */
+  /**
+   * Where everything listens and lives. Port 0 picks a free port (tests).
+   *
+   * @param datastorybotUrl a real DataStoryBot; null or blank starts the stand-in on {@code standInPort}
+   * @param operatorToken the operator API's token; null reads or creates {@code <dataDir>/operator-token}
+   */
   public record Settings(Path dataDir, String host, int kafkaPort, int kafkaControllerPort, int s3Port,
-                         String bucket, int registryPort, int tenantPartitions) {}
+                         String bucket, int registryPort, int tenantPartitions, int ingressPort, int adminPort,
+                         int billingPort, int standInPort, String datastorybotUrl, String datastorybotApiKey,
+                         String operatorToken) {
+    boolean usesStandIn() {
+      return datastorybotUrl == null || datastorybotUrl.isBlank();
+    }
+  }
 
   private final Settings settings;
   private final Deque<Stage> started = new ArrayDeque<>();
@@ -31,6 +61,11 @@ public final class EmbeddedDefault implements AutoCloseable {
   private EmbeddedS3 s3;
   private SchemaRegistryServer registry;
   private TopicCatalogue.Report topics;
+  private StandInServer standIn;
+  private BillingAggregator billing;
+  private IngressService ingress;
+  private URI datastorybot;
+  private String operatorToken;
 
   private record Stage(String name, AutoCloseable component) {}
 
@@ -40,19 +75,61 @@ public final class EmbeddedDefault implements AutoCloseable {
 
   public EmbeddedDefault start() throws Exception {
     try {
-      kafka = stage("Kafka broker", new EmbeddedKafka(settings.dataDir().resolve("kafka"), settings.kafkaPort(),
-          settings.kafkaControllerPort(), Map.of()).start());
-      s3 = stage("S3", new EmbeddedS3(settings.dataDir().resolve("s3"), settings.s3Port(), settings.bucket()).start());
-      registry = stage("schema registry", new SchemaRegistryServer(settings.host(), settings.registryPort(),
-          kafka.bootstrapServers(), (short) 1).start());
-      try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-        topics = TopicCatalogue.standard(settings.tenantPartitions(), (short) 1).ensure(admin);
-      }
+      startInfrastructure();
+      startServices();
       return this;
     } catch (Exception e) {
       close();
       throw e;
     }
+  }
+
+  private void startInfrastructure() throws Exception {
+    kafka = stage("Kafka broker", new EmbeddedKafka(settings.dataDir().resolve("kafka"), settings.kafkaPort(),
+        settings.kafkaControllerPort(), Map.of()).start());
+    s3 = stage("S3", new EmbeddedS3(settings.dataDir().resolve("s3"), settings.s3Port(), settings.bucket()).start());
+    registry = stage("schema registry", new SchemaRegistryServer(settings.host(), settings.registryPort(),
+        kafka.bootstrapServers(), (short) 1).start());
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      topics = TopicCatalogue.standard(settings.tenantPartitions(), (short) 1).ensure(admin);
+    }
+  }
+
+  private void startServices() throws Exception {
+    KafkaSettings kafkaSettings = new KafkaSettings(kafka.bootstrapServers(), registry.url(),
+        settings.tenantPartitions(), (short) 1);
+    PlatformOptions platform = PlatformOptions.of(kafkaSettings, s3.settings(), settings.dataDir());
+    operatorToken = IngressSecrets.operatorToken(settings.operatorToken(), settings.dataDir());
+
+    ApiKeySource datastorybotKey;
+    if (settings.usesStandIn()) {
+      StandInConfig standInConfig = StandInConfig.defaults();
+      standIn = stage("DataStoryBot stand-in", StandInServer.start(new StandInConfig(settings.host(),
+          settings.standInPort(), Set.of(), standInConfig.latency(), standInConfig.maxUploadBytes(),
+          standInConfig.containerTtl(), standInConfig.clock())));
+      datastorybot = standIn.baseUri();
+      datastorybotKey = ApiKeySource.none();
+    } else {
+      datastorybot = URI.create(settings.datastorybotUrl());
+      datastorybotKey = settings.datastorybotApiKey() == null || settings.datastorybotApiKey().isBlank()
+          ? ApiKeySource.fromEnv() : ApiKeySource.of(settings.datastorybotApiKey());
+    }
+
+    try (PriceBookPublisher prices = new PriceBookPublisher(kafkaSettings)) {
+      if (prices.publishDefaultIfNone()) {
+        log.info("published the default price book");
+      }
+    }
+    billing = stage("billing aggregator", new BillingAggregator(
+        BillingConfig.of(kafkaSettings, settings.dataDir()).withHttpPort(settings.billingPort())).start());
+    stage("processor admission", new AdmissionService(kafkaSettings, settings.dataDir()).start());
+    stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings, s3.settings(),
+        DataStoryBotConfig.defaults(datastorybot, datastorybotKey), settings.dataDir(),
+        WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).start());
+    ingress = stage("ingress", new IngressService(new IngressConfig(platform, settings.host(), settings.ingressPort(),
+        settings.adminPort(), settings.host(), operatorToken,
+        IngressSecrets.pepper(null, null, settings.dataDir()), "http://" + settings.host() + ":" + billing.port(),
+        Clock.systemUTC())).start());
   }
 
   private <T extends AutoCloseable> T stage(String name, T component) {
@@ -74,6 +151,30 @@ public final class EmbeddedDefault implements AutoCloseable {
 
   public TopicCatalogue.Report topics() {
     return topics;
+  }
+
+  public String tenantApi() {
+    return "http://" + settings.host() + ":" + ingress.ingressPort();
+  }
+
+  public String operatorApi() {
+    return "http://" + settings.host() + ":" + ingress.adminPort();
+  }
+
+  public String billingApi() {
+    return "http://" + settings.host() + ":" + billing.port();
+  }
+
+  public URI datastorybot() {
+    return datastorybot;
+  }
+
+  public boolean usesStandIn() {
+    return standIn != null;
+  }
+
+  public String operatorToken() {
+    return operatorToken;
   }
 
   @Override

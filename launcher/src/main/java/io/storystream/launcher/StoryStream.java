@@ -1,5 +1,9 @@
 package io.storystream.launcher;
 
+import io.storystream.billing.BillingCommand;
+import io.storystream.datastorybot.standin.StandInCommand;
+import io.storystream.ingress.IngressCommand;
+import io.storystream.processor.ProcessorCommand;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -14,7 +18,8 @@ import picocli.CommandLine.Option;
  * same name in upper snake case with the {@code STORYSTREAM_} prefix ({@code --data-dir} ↔ {@code STORYSTREAM_DATA_DIR}).
  */
 @Command(name = "storystream", mixinStandardHelpOptions = true, version = "storystream 0.1.0",
-    subcommands = {ProvisionTopics.class, RunBroker.class},
+    subcommands = {ProvisionTopics.class, RunBroker.class, IngressCommand.class, ProcessorCommand.class,
+        StandInCommand.class},
     description = "Runs storystream on its embedded default: Kafka, S3, schema registry and the services in one JVM.")
 public final class StoryStream implements Callable<Integer> {
 
@@ -44,41 +49,90 @@ public final class StoryStream implements Callable<Integer> {
       description = "Partitions of every tenant-keyed topic, created on first start.")
   int partitions;
 
+  @Option(names = "--ingress-port", defaultValue = "${env:STORYSTREAM_INGRESS_PORT:-8080}",
+      description = "Tenant API (/v1).")
+  int ingressPort;
+
+  @Option(names = "--admin-port", defaultValue = "${env:STORYSTREAM_ADMIN_PORT:-8082}",
+      description = "Operator API (/admin).")
+  int adminPort;
+
+  @Option(names = "--billing-port", defaultValue = "${env:STORYSTREAM_BILLING_PORT:-8083}",
+      description = "The billing aggregator's read API.")
+  int billingPort;
+
+  @Option(names = "--standin-port", defaultValue = "${env:STORYSTREAM_STANDIN_PORT:-8090}",
+      description = "The DataStoryBot stand-in, started unless --datastorybot-url is given.")
+  int standInPort;
+
+  @Option(names = "--datastorybot-url", defaultValue = "${env:DATASTORYBOT_URL}",
+      description = "A real DataStoryBot (env DATASTORYBOT_URL); unset runs the local stand-in.")
+  String datastorybotUrl;
+
+  @Option(names = "--datastorybot-api-key", defaultValue = "${env:DATASTORYBOT_API_KEY}",
+      description = "Its key (env DATASTORYBOT_API_KEY, or DATASTORYBOT_API_KEY_FILE for a rotating secret file).")
+  String datastorybotApiKey;
+
+  @Option(names = "--operator-token", defaultValue = "${env:STORYSTREAM_OPERATOR_TOKEN}",
+      description = "The operator API's bearer token; unset reads or creates <data-dir>/operator-token.")
+  String operatorToken;
+
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
     dataDir = dataDir.toAbsolutePath().normalize();
-    OperatorToken.Resolved token = OperatorToken.resolve(dataDir, System.getenv(OperatorToken.ENV));
     EmbeddedDefault system = new EmbeddedDefault(new EmbeddedDefault.Settings(dataDir, host, kafkaPort,
-        kafkaControllerPort, s3Port, bucket, registryPort, partitions)).start();
+        kafkaControllerPort, s3Port, bucket, registryPort, partitions, ingressPort, adminPort, billingPort, standInPort,
+        datastorybotUrl, datastorybotApiKey, operatorToken)).start();
+    DemoTenant.Outcome demo;
+    try {
+      demo = DemoTenant.ensure(dataDir, system.operatorApi(), system.operatorToken());
+    } catch (Exception e) {
+      system.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("storystream: shutting down");
       system.close();
       stopped.countDown();
     }, "storystream-shutdown"));
-    printBanner(System.out, system, token, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    printBanner(System.out, system, demo, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     stopped.await();
     return 0;
   }
 
-  private void printBanner(PrintStream out, EmbeddedDefault system, OperatorToken.Resolved token, long millis) {
+  private void printBanner(PrintStream out, EmbeddedDefault system, DemoTenant.Outcome demo, long millis) {
     out.println();
-    out.println("storystream is up in " + millis + " ms; data in " + dataDir.toAbsolutePath());
+    out.println("storystream is up in " + millis + " ms; data in " + dataDir);
+    out.println("  tenant API          " + system.tenantApi() + "/v1");
+    out.println("  operator API        " + system.operatorApi() + "/admin   (token "
+        + (operatorToken == null || operatorToken.isBlank() ? "in " + dataDir.resolve("operator-token")
+            : "from STORYSTREAM_OPERATOR_TOKEN") + ")");
+    out.println("  billing read API    " + system.billingApi());
+    out.println("  DataStoryBot        " + system.datastorybot() + (system.usesStandIn() ? "  (local stand-in)" : ""));
     out.println("  Kafka bootstrap     " + system.kafka().bootstrapServers());
     out.println("  schema registry     " + system.registry().url());
     out.println("  S3 endpoint         " + system.s3().endpoint() + "  (bucket " + bucket + ")");
     out.println("  topics              " + system.topics().existing().size() + " existing, "
         + system.topics().created().size() + " created"
         + (system.topics().consistent() ? "" : ", " + system.topics().drifts().size() + " differ from the catalogue"));
-    out.println("  operator token      " + (token.file() == null ? "from " + OperatorToken.ENV : "in " + token.file()));
+    if (demo.apiKey() != null) {
+      out.println("  demo tenant         created; its API key (shown once, also kept in " + demo.keyFile() + "):");
+      out.println("                      " + demo.apiKey());
+    } else {
+      out.println("  demo tenant         its API key is in " + demo.keyFile());
+    }
+    out.println("  sample CSVs         " + demo.samples());
     out.println("Press Ctrl-C to stop.");
     out.flush();
   }
 
   public static void main(String[] args) {
     System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES", "io.storystream.schemas");
-    int code = new CommandLine(new StoryStream()).execute(args);
+    CommandLine commandLine = new CommandLine(new StoryStream());
+    commandLine.addSubcommand("billing", BillingCommand.commandLine());
+    int code = commandLine.execute(args);
     if (code != 0) {
       System.exit(code);
     }

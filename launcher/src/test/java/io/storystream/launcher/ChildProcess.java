@@ -43,7 +43,7 @@ final class ChildProcess implements AutoCloseable {
         StoryStream.class.getName()));
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-    builder.environment().remove(OperatorToken.ENV);
+    builder.environment().remove("STORYSTREAM_OPERATOR_TOKEN");
     builder.environment().putAll(env);
     return new ChildProcess(name, builder.start());
   }

@@ -10,10 +10,15 @@ import io.storystream.schemas.Tenant;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.topics.Topic;
 import io.storystream.schemas.topics.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -32,6 +37,9 @@ class EmbeddedDefaultProcessTest {
   private final int controllerPort = FreePorts.pick();
   private final int s3Port = FreePorts.pick();
   private final int registryPort = FreePorts.pick();
+  private final List<String> servicePorts = List.of(
+      "--ingress-port", Integer.toString(FreePorts.pick()), "--admin-port", Integer.toString(FreePorts.pick()),
+      "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(FreePorts.pick()));
 
   @Test
   void startsServesStopsCleanlyAndKeepsEverythingAcrossARestart() throws Exception {
@@ -56,6 +64,11 @@ class EmbeddedDefaultProcessTest {
       blobs.put("tenants/acme/files/file_x", "region,revenue\nnorth,10\n".getBytes(StandardCharsets.UTF_8), "text/csv");
       schemaId = new HttpSchemaRegistryClient(registryUrl).register("tenants-value", Tenant.getClassSchema());
     }
+    assertThat(first.output()).anyMatch(l -> l.contains("demo tenant         created"));
+    String demoKey = Files.readString(data.resolve("demo-api-key")).trim();
+    assertThat(first.output()).as("the demo key is printed once").anyMatch(l -> l.strip().equals(demoKey));
+    assertThat(Files.list(data.resolve("samples")).map(p -> p.getFileName().toString()))
+        .contains("saas_mrr.csv", "support_tickets.csv");
     String token = Files.readString(data.resolve("operator-token")).trim();
     assertThat(token).startsWith("sso_").hasSizeGreaterThan(40);
     first.stop();
@@ -72,16 +85,24 @@ class EmbeddedDefaultProcessTest {
       assertThat(registry.register("tenants-value", Tenant.getClassSchema())).isEqualTo(schemaId);
     }
     assertThat(Files.readString(data.resolve("operator-token")).trim()).isEqualTo(token);
+    assertThat(second.output()).as("the secret is never printed again").noneMatch(l -> l.contains(demoKey))
+        .anyMatch(l -> l.contains("its API key is in"));
+    HttpResponse<String> files = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + servicePorts.get(1) + "/v1/files"))
+        .header("Authorization", "Bearer " + demoKey).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(files.statusCode()).as("the demo key still works after a restart: %s", files.body()).isEqualTo(200);
     second.stop();
   }
 
   private ChildProcess launch() throws Exception {
-    return ChildProcess.start("storystream", List.of(
+    List<String> args = new ArrayList<>(servicePorts);
+    args.addAll(List.of(
         "--data-dir", data.toString(),
         "--kafka-port", Integer.toString(kafkaPort),
         "--kafka-controller-port", Integer.toString(controllerPort),
         "--s3-port", Integer.toString(s3Port),
         "--registry-port", Integer.toString(registryPort),
-        "--partitions", "2"), Map.of()).awaitLine("Press Ctrl-C", Duration.ofSeconds(90));
+        "--partitions", "2"));
+    return ChildProcess.start("storystream", args, Map.of()).awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
   }
 }

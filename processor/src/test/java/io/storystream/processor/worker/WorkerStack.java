@@ -111,7 +111,7 @@ final class WorkerStack implements AutoCloseable {
         .setFileRows(288)
         .setSteeringPrompt("churn by region")
         .setRefinementPrompt(null)
-        .setCacheKey(CacheKeys.of("0".repeat(64), "churn by region", null))
+        .setCacheKey(io.storystream.processor.admission.CacheKeys.of(tenantId, "0".repeat(64), "churn by region", null))
         .setConcurrentJobs(concurrentJobs)
         .setSubmittedAt(now)
         .setAdmittedAt(now)
