@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The ingress end to end on the real in-process broker and S3Proxy, with two ingress instances (so job questions are
  * routed between them) and two tenants. One stack for the whole class keeps the suite short.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class IngressEndToEndTest {
   @TempDir static Path dir;
   static IngressStack stack;
@@ -684,5 +685,40 @@ class IngressEndToEndTest {
     assertThat(usage.status()).isEqualTo(503);
     assertThat(usage.problemType()).endsWith("/billing-unavailable");
     assertThat(stack.get(acmeKey, "/v1/statements/2026-11").status()).isEqualTo(503);
+  }
+
+  // ---- losing an instance (runs last: it stops the second instance) -----------------------------------------------
+
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+  void whenTheOwnerStopsItsJobsAreAnsweredFromTheReplicaHereNotFailed() {
+    IngressService survivor = stack.instances.get(0);
+    IngressService owner = stack.instances.get(1);
+    String tenant = null;
+    for (int i = 0; i < 30 && tenant == null; i++) {
+      String candidate = "failover-" + i;
+      var location = survivor.parts().jobs().locate(candidate);
+      if (location.available() && location.active().port() == owner.ingressPort()) {
+        tenant = candidate;
+      }
+    }
+    assertThat(tenant).isNotNull();
+    String key = stack.tenantWithKey(tenant, "pro");
+    String[] done = completedJob(tenant, key);
+    String jobId = done[1];
+    owner.close();
+    List<Integer> statuses = new java.util.ArrayList<>();
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+    while (System.nanoTime() < until) {
+      IngressStack.Reply reply = stack.send(stack.tenant(survivor, key, "GET", "/v1/analyses/" + jobId, null));
+      statuses.add(reply.status());
+      if (reply.status() == 200) {
+        assertThat(reply.json().path("state").asText()).isEqualTo("completed");
+      }
+    }
+    System.out.println("answers while the owner stopped: " + statuses);
+    assertThat(statuses).isNotEmpty().containsOnly(200);
+    assertThat(stack.send(stack.tenant(survivor, key, "GET", "/v1/analyses/" + jobId + "/result", null)).status())
+        .isEqualTo(200);
   }
 }

@@ -473,8 +473,7 @@ public final class AnalysisRoutes {
     if (disposition != null) {
       ctx.header("Content-Disposition", disposition);
     }
-    ctx.header("Content-Length", Long.toString(bytes));
-    ctx.result(object);
+    ctx.result(object); // streamed; Jetty frames it (and may compress it), so no Content-Length is promised here
   }
 
   // ---- views ----------------------------------------------------------------------------------------------------
