@@ -29,11 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
 class IngressBenchmarkTest {
   @TempDir Path dir;
 
-  record Figures(double requestsPerSecond, String p50, String p99, long non2xx, long requests) {
+  record Figures(double requestsPerSecond, String p50, String p99, long non2xx, long requests, long timeouts) {
     @Override
     public String toString() {
-      return String.format("%,.0f req/s, p50 %s, p99 %s, %d requests, %d non-2xx", requestsPerSecond, p50, p99,
-          requests, non2xx);
+      return String.format("%,.0f req/s, p50 %s, p99 %s, %d requests, %d non-2xx, %d wrk timeouts (>2 s)",
+          requestsPerSecond, p50, p99, requests, non2xx, timeouts);
     }
   }
 
@@ -72,6 +72,7 @@ class IngressBenchmarkTest {
       System.out.println("bare Javalin JSON POST : " + baseline);
       System.out.println("POST /v1/analyses      : " + submit);
       System.out.printf("ratio submit/bare      : %.3f%n", submit.requestsPerSecond() / baseline.requestsPerSecond());
+      System.out.println("machine load average   : " + Files.readString(Path.of("/proc/loadavg")).trim());
       assertThat(baseline.non2xx()).isZero();
       assertThat(submit.non2xx()).isZero();
       assertThat(submit.requests()).isPositive();
@@ -93,7 +94,7 @@ class IngressBenchmarkTest {
     assertThat(p.waitFor()).as(out).isZero();
     return new Figures(number(out, "Requests/sec:\\s+([\\d.]+)"), text(out, "\\s50%\\s+(\\S+)"),
         text(out, "\\s99%\\s+(\\S+)"), (long) number(out, "Non-2xx or 3xx responses:\\s+(\\d+)"),
-        (long) number(out, "(\\d+) requests in"));
+        (long) number(out, "(\\d+) requests in"), (long) number(out, "timeout (\\d+)"));
   }
 
   private static double number(String out, String regex) {
