@@ -48,7 +48,8 @@ class AdmissionBenchmark {
 
   @Test
   void printsAdmissionThroughputAgainstAPlainExactlyOnceCount() throws Exception {
-    main(new String[0]);
+    main(new String[] {System.getProperty("admission.bench.requests", "100000"),
+        System.getProperty("admission.bench.tenants", "100"), System.getProperty("admission.bench.partitions", "6")});
   }
 
   public static void main(String[] args) throws Exception {
@@ -113,6 +114,10 @@ class AdmissionBenchmark {
       throws Exception {
     Properties overrides = new Properties();
     overrides.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+    String idle = System.getProperty("admission.bench.max.task.idle.ms");
+    if (idle != null) {
+      overrides.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, idle);
+    }
     try (AdmissionService admission = new AdmissionService(settings, dataDir,
         new HttpSchemaRegistryClient(settings.registryUrl()), overrides)) {
       admission.start(); // returns at RUNNING
