@@ -189,7 +189,11 @@ public final class AdmissionTopology {
     }
   }
 
-  /** The decision for one request. Reads first, writes last, so a failure never leaves a half-counted request. */
+  /**
+   * The decision for one request, its checks in the order a reader would ask them. Only the first check throws
+   * (a request whose key and body disagree goes to the dead-letter topic having changed nothing); after it, each
+   * branch updates exactly the stores its decision consumes.
+   */
   private final class Admission implements Processor<String, AnalysisRequest, String, SpecificRecord> {
     private ProcessorContext<String, SpecificRecord> context;
     private TimestampedKeyValueStore<String, Tenant> tenants;
