@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
@@ -77,6 +79,7 @@ public final class AdmissionTopology {
   static final String REQUESTS_LAST_MINUTE = "requests-last-minute";
   static final String ANALYSES_PER_MONTH = "analyses-per-month";
   static final String JOBS_IN_FLIGHT = "jobs-in-flight";
+  static final String AWAITING_REFERENCES = "awaiting-references";
 
   /**
    * A job admitted this long ago without an ending is taken as lost and stops holding a slot, so a lost status
@@ -84,6 +87,13 @@ public final class AdmissionTopology {
    * carries it), so a slot released early cannot overload DataStoryBot.
    */
   static final Duration LOST_JOB_AFTER = Duration.ofHours(1);
+
+  /**
+   * How long a request naming a tenant or file admission has not seen yet waits for it before being rejected.
+   * Kafka orders records within a partition, not across topics: a file registered a moment before the request can
+   * reach this task after it, so "not found" is only final once this grace has passed.
+   */
+  static final Duration REFERENCE_GRACE = Duration.ofSeconds(30);
 
   /** Tables read from compacted topics restore from those topics instead of a copy in a changelog. */
   private static final Properties OPTIMIZATIONS = new Properties();
@@ -141,6 +151,9 @@ public final class AdmissionTopology {
         Stores.persistentKeyValueStore(ANALYSES_PER_MONTH), Serdes.String(), Serdes.Long()).withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(JOBS_IN_FLIGHT), Serdes.String(), Serdes.Long()).withCachingEnabled());
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+        Stores.persistentTimestampedKeyValueStore(AWAITING_REFERENCES), Serdes.String(),
+        serdes.value(Topics.ANALYSIS_REQUESTS)));
 
     // 2. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its tenant's slot back.
     builder.stream(Topics.ANALYSIS_STATUS.name(), serdes.consumed(Topics.ANALYSIS_STATUS))
@@ -151,7 +164,7 @@ public final class AdmissionTopology {
         .stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS))
         .process(Admission::new, Named.as("admit-or-reject"),
             TENANTS, FILES, CACHE_INDEX, JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH,
-            JOBS_IN_FLIGHT);
+            JOBS_IN_FLIGHT, AWAITING_REFERENCES);
 
     // 4. Decisions fan out to their topics (keys set by Admission: tenantId:jobId for status, tenantId otherwise).
     decisions.split(Named.as("decision-"))
@@ -189,7 +202,11 @@ public final class AdmissionTopology {
     }
   }
 
-  /** The decision for one request. Reads first, writes last, so a failure never leaves a half-counted request. */
+  /**
+   * The decision for one request, its checks in the order a reader would ask them. Only the first check throws
+   * (a request whose key and body disagree goes to the dead-letter topic having changed nothing); after it, each
+   * branch updates exactly the stores its decision consumes.
+   */
   private final class Admission implements Processor<String, AnalysisRequest, String, SpecificRecord> {
     private ProcessorContext<String, SpecificRecord> context;
     private TimestampedKeyValueStore<String, Tenant> tenants;
@@ -200,6 +217,7 @@ public final class AdmissionTopology {
     private KeyValueStore<String, MinuteWindow> requestsLastMinute;
     private KeyValueStore<String, Long> analysesPerMonth;
     private KeyValueStore<String, Long> jobsInFlight;
+    private TimestampedKeyValueStore<String, AnalysisRequest> awaitingReferences;
     private long requestTimestamp;
 
     @Override
@@ -213,6 +231,8 @@ public final class AdmissionTopology {
       requestsLastMinute = context.getStateStore(REQUESTS_LAST_MINUTE);
       analysesPerMonth = context.getStateStore(ANALYSES_PER_MONTH);
       jobsInFlight = context.getStateStore(JOBS_IN_FLIGHT);
+      awaitingReferences = context.getStateStore(AWAITING_REFERENCES);
+      context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::decideAwaitedRequests);
       context.schedule(Duration.ofMinutes(10), PunctuationType.WALL_CLOCK_TIME, this::forgetOldRequests);
     }
 
@@ -231,7 +251,13 @@ public final class AdmissionTopology {
         return; // a redelivered request was decided already; deciding again would count it twice
       }
       jobIds.put(jobKey, ValueAndTimestamp.make(request.getJobId(), at.toEpochMilli()));
+      decide(request, true);
+    }
 
+    private void decide(AnalysisRequest request, boolean mayAwaitReferences) {
+      String tenantId = request.getTenantId();
+      Instant at = request.getSubmittedAt();
+      String jobKey = TenantKeys.of(tenantId, request.getJobId());
       String idempotencyKey = request.getIdempotencyKey() == null ? null
           : TenantKeys.of(tenantId, request.getIdempotencyKey());
       ValueAndTimestamp<String> firstJob = idempotencyKey == null ? null : idempotencyKeys.get(idempotencyKey);
@@ -240,11 +266,15 @@ public final class AdmissionTopology {
         return;
       }
       Tenant tenant = valueOf(tenants.get(tenantId));
+      FileRegistered file = valueOf(files.get(TenantKeys.of(tenantId, request.getFileId())));
+      if ((tenant == null || file == null) && mayAwaitReferences) {
+        awaitReferences(jobKey, request);
+        return;
+      }
       if (tenant == null || tenant.getStatus() != TenantStatus.ACTIVE) {
         reject(request, Rejection.TENANT_INACTIVE, null);
         return;
       }
-      FileRegistered file = valueOf(files.get(TenantKeys.of(tenantId, request.getFileId())));
       if (file == null || !tenantId.equals(file.getTenantId())) {
         reject(request, Rejection.FILE_NOT_FOUND, null); // another tenant's file is one that does not exist
         return;
@@ -284,6 +314,32 @@ public final class AdmissionTopology {
       jobsInFlight.put(jobKey, at.toEpochMilli());
       remember(idempotencyKey, request);
       admit(request, file, plan, cacheKey);
+    }
+
+    /** Parks a request until its tenant and file are seen or {@link #REFERENCE_GRACE} has passed. */
+    private void awaitReferences(String jobKey, AnalysisRequest request) {
+      awaitingReferences.put(jobKey, ValueAndTimestamp.make(request, context.currentSystemTimeMs()));
+    }
+
+    /** Decides parked requests whose tenant and file have arrived, and, after the grace, those still missing one. */
+    private void decideAwaitedRequests(long now) {
+      List<KeyValue<String, ValueAndTimestamp<AnalysisRequest>>> ready = new ArrayList<>();
+      try (KeyValueIterator<String, ValueAndTimestamp<AnalysisRequest>> it = awaitingReferences.all()) {
+        while (it.hasNext()) {
+          KeyValue<String, ValueAndTimestamp<AnalysisRequest>> parked = it.next();
+          AnalysisRequest request = parked.value.value();
+          boolean seen = tenants.get(request.getTenantId()) != null
+              && files.get(TenantKeys.of(request.getTenantId(), request.getFileId())) != null;
+          if (seen || now - parked.value.timestamp() >= REFERENCE_GRACE.toMillis()) {
+            ready.add(parked);
+          }
+        }
+      }
+      for (KeyValue<String, ValueAndTimestamp<AnalysisRequest>> parked : ready) {
+        awaitingReferences.delete(parked.key);
+        requestTimestamp = parked.value.value().getSubmittedAt().toEpochMilli();
+        decide(parked.value.value(), false);
+      }
     }
 
     /** A limit below zero means unlimited; otherwise {@code used} may not reach it. */
