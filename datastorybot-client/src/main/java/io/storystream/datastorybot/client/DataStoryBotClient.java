@@ -185,9 +185,9 @@ public final class DataStoryBotClient implements AutoCloseable {
               }));
     }
 
-    private record Files(String narrative, List<Chart> charts, Dataset dataset) {}
+    private record Downloaded(String narrative, List<Chart> charts, Dataset dataset) {}
 
-    private CompletableFuture<Files> download(String containerId, Contract.Refined refined) {
+    private CompletableFuture<Downloaded> download(String containerId, Contract.Refined refined) {
       List<CompletableFuture<Chart>> charts = new ArrayList<>();
       for (Contract.ChartRef ref : refined.charts()) {
         charts.add(call(Phase.DOWNLOAD, true, () -> get(fileUri(containerId, ref.fileId())), body -> body)
@@ -201,7 +201,7 @@ public final class DataStoryBotClient implements AutoCloseable {
       charts.toArray(all);
       all[charts.size()] = dataset;
       return CompletableFuture.allOf(all).thenApply(v ->
-          new Files(refined.narrative(), charts.stream().map(CompletableFuture::join).toList(), dataset.join()));
+          new Downloaded(refined.narrative(), charts.stream().map(CompletableFuture::join).toList(), dataset.join()));
     }
 
     private CallTimings timings() {
@@ -372,7 +372,7 @@ public final class DataStoryBotClient implements AutoCloseable {
     // --- requests ---------------------------------------------------------------------------------------------
 
     private HttpRequest.Builder uploadRequest() {
-      if (!java.nio.file.Files.isReadable(job.csvFile())) {
+      if (!Files.isReadable(job.csvFile())) {
         throw new DataStoryBotException(DataStoryBotException.INPUT_UNREADABLE, false, 0, null,
             "job " + job.jobId() + ": the CSV file cannot be read");
       }
@@ -422,9 +422,5 @@ public final class DataStoryBotClient implements AutoCloseable {
       cause = cause.getCause();
     }
     return cause;
-  }
-
-  static boolean exists(java.nio.file.Path path) {
-    return Files.exists(path);
   }
 }
