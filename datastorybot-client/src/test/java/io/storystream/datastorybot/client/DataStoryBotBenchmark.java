@@ -83,29 +83,40 @@ class DataStoryBotBenchmark {
     int runs = 5;
     long[] parse = new long[runs];
     long[] full = new long[runs];
+    long[] parseCpu = new long[runs];
+    long[] fullCpu = new long[runs];
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
     for (int warm = 0; warm < 2; warm++) {
       bareParse(csv);
       fullAnalysis(bytes);
     }
     int stories = 0;
     for (int i = 0; i < runs; i++) {
+      long c0 = threads.getCurrentThreadCpuTime();
       long t0 = System.nanoTime();
       long rows = bareParse(csv);
       parse[i] = System.nanoTime() - t0;
+      parseCpu[i] = threads.getCurrentThreadCpuTime() - c0;
+      c0 = threads.getCurrentThreadCpuTime();
       t0 = System.nanoTime();
       stories = fullAnalysis(bytes);
       full[i] = System.nanoTime() - t0;
+      fullCpu[i] = threads.getCurrentThreadCpuTime() - c0;
       if (rows <= 0) {
         throw new IllegalStateException("nothing parsed");
       }
     }
     double parseMs = median(parse) / 1e6;
     double fullMs = median(full) / 1e6;
-    print(String.format(Locale.ROOT, "stand-in analysis of a %.1f MB CSV (%s): median %.0f ms over %d runs "
-        + "(parse+profile+3 stories+narrative+charts+dataset, %d stories)", bytes.length / 1048576.0,
-        csv.getFileName(), fullMs, runs, stories));
-    print(String.format(Locale.ROOT, "  baseline bare commons-csv parse of the same file: median %.0f ms; ratio %.1fx",
-        parseMs, fullMs / parseMs));
+    double parseCpuMs = median(parseCpu) / 1e6;
+    double fullCpuMs = median(fullCpu) / 1e6;
+    print(String.format(Locale.ROOT, "machine: %d cores, load average %.1f at start", Runtime.getRuntime()
+        .availableProcessors(), java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+    print(String.format(Locale.ROOT, "stand-in analysis of a %.1f MB CSV (%s): median %.0f ms wall, %.0f ms CPU, over %d"
+        + " runs (parse+profile+%d stories+narrative+charts+dataset)", bytes.length / 1048576.0, csv.getFileName(),
+        fullMs, fullCpuMs, runs, stories));
+    print(String.format(Locale.ROOT, "  baseline bare commons-csv parse of the same file: median %.0f ms wall, %.0f ms"
+        + " CPU; ratio %.1fx wall, %.1fx CPU", parseMs, parseCpuMs, fullMs / parseMs, fullCpuMs / parseCpuMs));
   }
 
   private static long bareParse(Path csv) throws IOException {
@@ -184,14 +195,20 @@ class DataStoryBotBenchmark {
       }
       long[] viaClient = new long[jobs];
       long[] viaBare = new long[jobs];
+      long clientCpu = 0;
+      long bareCpu = 0;
       for (int i = 0; i < jobs; i++) {
         // alternate so drift (JIT, GC, the other helpers' load) hits both sides alike
+        long c0 = processCpu();
         long t0 = System.nanoTime();
         client.analyze(new AnalysisJob("job_b" + i, "small.csv", csv, null, null)).join();
         viaClient[i] = System.nanoTime() - t0;
+        clientCpu += processCpu() - c0;
+        c0 = processCpu();
         t0 = System.nanoTime();
         bareJob(bare, standIn.baseUri(), file);
         viaBare[i] = System.nanoTime() - t0;
+        bareCpu += processCpu() - c0;
       }
       double c = median(viaClient) / 1e6;
       double b = median(viaBare) / 1e6;
@@ -200,6 +217,10 @@ class DataStoryBotBenchmark {
           + "(upload, analyze, refine, charts and dataset downloads)", c, jobs));
       print(String.format(Locale.ROOT, "  baseline bare HttpClient, same calls: median %.1f ms; overhead %+.1f ms per job "
           + "(%+.1f%%), baseline interquartile range %.1f ms", b, c - b, (c - b) / b * 100, noise));
+      double cc = clientCpu / 1e6 / jobs;
+      double bc = bareCpu / 1e6 / jobs;
+      print(String.format(Locale.ROOT, "  CPU per job (whole process, stand-in included): client %.1f ms, bare %.1f ms;"
+          + " overhead %+.1f ms (%+.1f%%)", cc, bc, cc - bc, (cc - bc) / bc * 100));
     }
   }
 
@@ -239,6 +260,11 @@ class DataStoryBotBenchmark {
       throw new IllegalStateException(request.uri().getPath() + " answered " + response.statusCode());
     }
     return JSON.readTree(response.body());
+  }
+
+  private static long processCpu() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static double median(long[] values) {
