@@ -17,7 +17,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -47,6 +49,7 @@ public final class DataStoryBotClient implements AutoCloseable {
   private final ExecutorService executor;
   private final HttpClient http;
   private final CircuitBreaker breaker;
+  private final Set<CompletableFuture<AnalysisResult>> inFlight = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   public DataStoryBotClient(DataStoryBotConfig config) {
@@ -78,6 +81,8 @@ public final class DataStoryBotClient implements AutoCloseable {
           true, 0, null, "client is closed"));
     }
     CompletableFuture<AnalysisResult> result = new CompletableFuture<>();
+    inFlight.add(result);
+    result.whenComplete((v, e) -> inFlight.remove(result));
     try {
       new Job(job).run().whenComplete((value, error) -> {
         if (error == null) {
@@ -109,9 +114,18 @@ public final class DataStoryBotClient implements AutoCloseable {
     return config;
   }
 
+  /** Jobs still running; a closed client fails them (retryable) instead of leaving their futures pending. */
+  public int jobsInFlight() {
+    return inFlight.size();
+  }
+
   @Override
   public void close() {
     closed = true;
+    for (CompletableFuture<AnalysisResult> job : List.copyOf(inFlight)) {
+      job.completeExceptionally(new DataStoryBotException(DataStoryBotException.UPSTREAM_UNAVAILABLE, true, 0, null,
+          "client closed while the job was running"));
+    }
     executor.shutdownNow();
   }
 

@@ -70,8 +70,15 @@ public final class StoryFinder {
     return table;
   }
 
-  /** The three best angles for this prompt (fewer only when the data offers fewer), best first. */
+  /**
+   * The three best angles for this prompt, best first; fewer when the data offers fewer, none when it has no
+   * date, measure or categorical column at all.
+   */
   public List<Angle> stories(String steeringPrompt) {
+    if (date == null && measures.isEmpty() && categories.isEmpty()) {
+      // only free text, identifiers or empty columns: there is no story to tell (DataStoryBot's "no stories")
+      return List.of();
+    }
     Steering steering = new Steering(steeringPrompt == null ? "" : steeringPrompt);
     List<Candidate> candidates = new ArrayList<>();
     for (Column m : measures) {
