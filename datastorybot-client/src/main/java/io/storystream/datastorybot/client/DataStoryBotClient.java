@@ -202,6 +202,7 @@ public final class DataStoryBotClient implements AutoCloseable {
     private record Downloaded(String narrative, List<Chart> charts, Dataset dataset) {}
 
     private CompletableFuture<Downloaded> download(String containerId, Contract.Refined refined) {
+      long start = System.nanoTime();
       List<CompletableFuture<Chart>> charts = new ArrayList<>();
       for (Contract.ChartRef ref : refined.charts()) {
         charts.add(call(Phase.DOWNLOAD, true, () -> get(fileUri(containerId, ref.fileId())), body -> body)
@@ -214,8 +215,10 @@ public final class DataStoryBotClient implements AutoCloseable {
       CompletableFuture<?>[] all = new CompletableFuture<?>[charts.size() + 1];
       charts.toArray(all);
       all[charts.size()] = dataset;
-      return CompletableFuture.allOf(all).thenApply(v ->
-          new Downloaded(refined.narrative(), charts.stream().map(CompletableFuture::join).toList(), dataset.join()));
+      return CompletableFuture.allOf(all)
+          .whenComplete((v, e) -> phaseNanos[Phase.DOWNLOAD.ordinal()].addAndGet(System.nanoTime() - start))
+          .thenApply(v -> new Downloaded(refined.narrative(),
+              charts.stream().map(CompletableFuture::join).toList(), dataset.join()));
     }
 
     private CallTimings timings() {
@@ -229,8 +232,11 @@ public final class DataStoryBotClient implements AutoCloseable {
     private <T> CompletableFuture<T> call(Phase phase, boolean containerCall, Supplier<HttpRequest.Builder> request,
         Function<byte[], T> parser) {
       long start = System.nanoTime();
-      return attempt(new CallState<>(phase, containerCall, request, parser))
-          .whenComplete((v, e) -> phaseNanos[phase.ordinal()].addAndGet(System.nanoTime() - start));
+      CompletableFuture<T> result = attempt(new CallState<>(phase, containerCall, request, parser));
+      if (phase == Phase.DOWNLOAD) {
+        return result; // downloads run in parallel: download() measures their wall time as a whole
+      }
+      return result.whenComplete((v, e) -> phaseNanos[phase.ordinal()].addAndGet(System.nanoTime() - start));
     }
 
     private final class CallState<T> {
@@ -301,7 +307,7 @@ public final class DataStoryBotClient implements AutoCloseable {
           breaker.onError(elapsed, unit, e);
           log.info("job {}: {} answered {} with an invalid body: {}", job.jobId(), call.phase, status, e.getMessage());
           if (call.retriesOnce++ < config.retry().attemptsOn500() - 1) {
-            return attempt(call);
+            return retryAfterShortWait(call, status);
           }
           return CompletableFuture.failedFuture(new DataStoryBotException(
               DataStoryBotException.UPSTREAM_INVALID_RESPONSE, true, status, null,
@@ -338,7 +344,7 @@ public final class DataStoryBotClient implements AutoCloseable {
           return CompletableFuture.failedFuture(permanent(call, status, upstreamError));
         case RETRY_ONCE:
           if (call.retriesOnce++ < config.retry().attemptsOn500() - 1) {
-            return attempt(call);
+            return retryAfterShortWait(call, status);
           }
           return CompletableFuture.failedFuture(new DataStoryBotException(DataStoryBotException.UPSTREAM_UNAVAILABLE,
               true, status, upstreamError, "job " + job.jobId() + ": " + call.phase + " failed with HTTP " + status
@@ -361,6 +367,15 @@ public final class DataStoryBotClient implements AutoCloseable {
         return CompletableFuture.failedFuture(deadlineExceeded(call.phase, status));
       }
       log.debug("job {}: {} waits {} ms before attempt {}", job.jobId(), call.phase, wait.toMillis(), call.backOffs + 1);
+      return config.sleeper().sleep(wait).thenCompose(v -> attempt(call));
+    }
+
+    /** The single retry after a 500 or an unreadable body, after one jittered base delay. */
+    private <T> CompletableFuture<T> retryAfterShortWait(CallState<T> call, int status) {
+      Duration wait = fullJitter(1);
+      if (config.clock().instant().plus(wait).isAfter(deadline)) {
+        return CompletableFuture.failedFuture(deadlineExceeded(call.phase, status));
+      }
       return config.sleeper().sleep(wait).thenCompose(v -> attempt(call));
     }
 

@@ -128,6 +128,7 @@ class FailurePathsTest {
     standIn.faults().inject(Endpoint.ANALYZE, Fault.INTERNAL_ERROR, 1);
     run(config());
     assertThat(calls(Endpoint.ANALYZE)).isEqualTo(2);
+    assertThat(time.sleeps).as("one short jittered wait").containsExactly(Duration.ofMillis(500));
 
     standIn.stats().reset();
     standIn.faults().always(Endpoint.ANALYZE, Fault.INTERNAL_ERROR);
