@@ -1,6 +1,7 @@
 package io.storystream.processor.admission;
 
 import io.storystream.processor.ProcessorTopics;
+import io.storystream.processor.admission.erasure.ForgetErasedTenant;
 import io.storystream.schemas.AnalysisRequest;
 import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.AnalysisWork;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
@@ -30,6 +32,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -58,7 +61,8 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  *   <li>each request: drop a redelivered job id; reject a reused idempotency key, an inactive tenant, a file the
  *       tenant does not own; complete from a live cache entry; reject over the per-minute rate, the monthly quota or
  *       the concurrency cap; otherwise admit;</li>
- *   <li>decisions fan out to {@code analysis-status}, {@code analysis-work} and {@code usage-events}.</li>
+ *   <li>decisions fan out to {@code analysis-status}, {@code analysis-work} and {@code usage-events};</li>
+ *   <li>a tenant turning DELETED (erasure) takes every entry admission keeps about it out of its stores.</li>
  * </ol>
  * Records that cannot be read or processed go to {@code dead-letter} through {@link DeadLetters}.
  */
@@ -107,7 +111,7 @@ public final class AdmissionTopology {
     // 1. What a decision reads. Tenants, files and cache entries are keyed by (or partitioned by) tenant like the
     //    requests, so they are tables in the requests' sub-topology, read in timestamp order with them: a file
     //    registered before a request is seen by it, which a global table's separate thread would not promise.
-    builder.table(Topics.TENANTS.name(), serdes.consumed(Topics.TENANTS),
+    KTable<String, Tenant> tenants = builder.table(Topics.TENANTS.name(), serdes.consumed(Topics.TENANTS),
         Materialized.<String, Tenant, KeyValueStore<Bytes, byte[]>>as(TENANTS));
     builder.table(Topics.FILES.name(), serdes.consumed(Topics.FILES),
         Materialized.<String, FileRegistered, KeyValueStore<Bytes, byte[]>>as(FILES));
@@ -151,6 +155,12 @@ public final class AdmissionTopology {
             .mapValues(value -> (UsageEvent) value, Named.as("cache-hit-usage"))
             .to(Topics.USAGE_EVENTS.name(), serdes.produced(Topics.USAGE_EVENTS)), "usage"))
         .noDefaultBranch();
+
+    // 5. Erasure: a tenant turning DELETED takes everything admission remembers about it (see ForgetErasedTenant).
+    tenants.toStream(Named.as("tenant-changes"))
+        .process(() -> new ForgetErasedTenant(List.of(JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE,
+            ANALYSES_PER_MONTH, JOBS_IN_FLIGHT)), Named.as("forget-erased-tenant"),
+            JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH, JOBS_IN_FLIGHT);
 
     return builder.build();
   }
