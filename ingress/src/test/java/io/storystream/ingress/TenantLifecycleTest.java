@@ -235,6 +235,11 @@ class TenantLifecycleTest {
       assertThat(last.path("outcome").asText()).isEqualTo("success");
       assertThat(last.path("resourceId").asText()).isEqualTo("gone-co");
       assertThat(last.path("requestId").asText()).isEqualTo(erased.header("X-Request-Id"));
+      List<String> revokedByErasure = StreamSupport.stream(events.spliterator(), false)
+          .filter(e -> e.path("action").asText().equals("key.revoke"))
+          .filter(e -> e.path("requestId").asText().equals(erased.header("X-Request-Id")))
+          .map(e -> e.path("resourceId").asText()).toList();
+      assertThat(revokedByErasure).containsExactlyInAnyOrderElementsOf(goneKeyIds);
     });
     assertThat(usageEvents("gone-co")).isEqualTo(goneUsage);
     JsonNode tenants = stack.admin("GET", "/admin/tenants", null).json().path("tenants");
@@ -251,6 +256,20 @@ class TenantLifecycleTest {
     }
     // a tenant that never existed is a 404
     assertThat(stack.admin("DELETE", "/admin/tenants/never-co", null).status()).isEqualTo(404);
+
+    // work in flight at the erasure finishes afterwards (the worker writes a result and a status): the next sweep
+    // erases the tenant again
+    String late = stack.fakeProcessorComplete("gone-co", goneData.queuedJob, goneData.files.get(1));
+    assertThat(objects("gone-co")).hasSize(3);
+    List<RetentionSweep.Swept> sweeps = lifecycles.stream().map(l -> l.sweep().sweepOnce()).toList();
+    List<String> lateJobs = sweeps.stream().flatMap(sw -> sw.lateWrites().stream())
+        .filter(r -> r.tenantId().equals("gone-co")).flatMap(r -> r.jobs().stream()).toList();
+    List<String> lateObjects = sweeps.stream().flatMap(sw -> sw.lateWrites().stream())
+        .filter(r -> r.tenantId().equals("gone-co")).flatMap(r -> r.objects().stream()).toList();
+    assertThat(lateJobs).containsExactly(goneData.queuedJob);
+    assertThat(lateObjects).hasSize(3).allMatch(o -> o.startsWith(late));
+    assertThat(objects("gone-co")).isEmpty();
+    assertThat(latestValues(Topics.ANALYSIS_STATUS.name(), "gone-co").values()).allMatch(v -> v == null);
 
     // the other tenant: same objects, same result, same files, keys working
     assertThat(objects("kept-co")).isEqualTo(keptObjects);

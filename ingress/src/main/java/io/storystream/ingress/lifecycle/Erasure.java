@@ -2,9 +2,11 @@ package io.storystream.ingress.lifecycle;
 
 import io.storystream.common.kafka.KafkaSettings;
 import io.storystream.ingress.IngressParts;
+import io.storystream.ingress.audit.AuditTrail;
 import io.storystream.ingress.kafka.EventPublisher;
 import io.storystream.schemas.ApiKey;
 import io.storystream.schemas.ApiKeyStatus;
+import io.storystream.schemas.AuditActor;
 import io.storystream.schemas.Tenant;
 import io.storystream.schemas.TenantStatus;
 import io.storystream.schemas.topics.TenantKeys;
@@ -51,8 +53,11 @@ public final class Erasure {
     this.rawProducer = rawProducer;
   }
 
-  /** Erases the tenant; empty when no such tenant ever existed. */
-  public synchronized Optional<ErasureReceipt> erase(String tenantId) {
+  /**
+   * Erases the tenant; empty when no such tenant ever existed. Each key it revokes is audited as {@code key.revoke}
+   * under {@code requestId}; the call itself is audited by the route ({@code tenant.delete}).
+   */
+  public synchronized Optional<ErasureReceipt> erase(String tenantId, String requestId) {
     Optional<Tenant> held = parts.directory().tenant(tenantId);
     if (held.isEmpty()) {
       return Optional.empty();
@@ -69,6 +74,8 @@ public final class Erasure {
       if (key.getStatus() != ApiKeyStatus.REVOKED) {
         parts.publisher().sendAndWait(Topics.API_KEYS, key.getKeyId(),
             ApiKey.newBuilder(key).setStatus(ApiKeyStatus.REVOKED).setRevokedAt(now).build());
+        parts.auditTrail().record(new AuditTrail.Entry(tenantId, null, AuditActor.OPERATOR, "key.revoke",
+            key.getKeyId(), "success", 200, requestId));
         keys.add(key.getKeyId());
       }
     }

@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * objects and its {@code analysis-status} record (tombstone), and cache-index entries written before the cut — each
  * with a SYSTEM audit event ({@code file.expire}, {@code result.expire}).
  *
+ * <p>An erased tenant is erased again by the sweep for {@link #LATE_WRITE_WINDOW} after its erasure, so that work in
+ * flight at the erasure (a job the worker finishes, a late rejection) leaves nothing behind for longer than one
+ * interval.
+ *
  * <p>One instance sweeps a tenant: the one whose job-status view holds the tenant's partition as active (the same
  * assignment that answers the tenant's job queries). During a rebalance two instances may briefly both believe so;
  * every step is idempotent (a tombstone again, a delete of a missing object), so the worst case is a repeated audit
@@ -47,10 +51,20 @@ public final class RetentionSweep implements AutoCloseable {
   private final Clock clock;
   private ScheduledExecutorService scheduler;
 
-  /** What one sweep removed. */
-  public record Swept(List<String> files, List<String> jobs, List<String> cacheEntries, List<String> objects) {
+  /**
+   * How long after an erasure the sweep erases the tenant again: as long as the topics keep work that was in flight
+   * when the erasure ran (requests and admitted work are kept 7 days), a late write (a job finishing, a rejection)
+   * can still land under the erased tenant.
+   */
+  static final Duration LATE_WRITE_WINDOW = Duration.ofDays(7);
+
+  /** What one sweep removed: expired items, and whatever late writes re-erasure found under erased tenants. */
+  public record Swept(List<String> files, List<String> jobs, List<String> cacheEntries, List<String> objects,
+                      List<ErasureReceipt> lateWrites) {
     public int total() {
-      return files.size() + jobs.size() + cacheEntries.size() + objects.size();
+      return files.size() + jobs.size() + cacheEntries.size() + objects.size()
+          + lateWrites.stream().mapToInt(r -> r.keys().size() + r.files().size() + r.jobs().size()
+              + r.cacheEntries().size() + r.objects().size()).sum();
     }
   }
 
@@ -87,13 +101,20 @@ public final class RetentionSweep implements AutoCloseable {
 
   /** One pass over every tenant this instance owns. */
   public synchronized Swept sweepOnce() {
-    Swept all = new Swept(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+    Swept all = new Swept(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+        new ArrayList<>());
     if (!parts.jobs().ready()) {
       return all; // ownership is unknown while the job-status view is not running
     }
     Instant now = clock.instant();
     for (Tenant tenant : parts.directory().tenants()) {
-      if (tenant.getStatus() == TenantStatus.DELETED || !owns(tenant.getTenantId())) {
+      if (!owns(tenant.getTenantId())) {
+        continue;
+      }
+      if (tenant.getStatus() == TenantStatus.DELETED) {
+        if (tenant.getDeletedAt() != null && tenant.getDeletedAt().isAfter(now.minus(LATE_WRITE_WINDOW))) {
+          eraseLateWrites(tenant.getTenantId(), all);
+        }
         continue;
       }
       Instant cutoff = now.minus(Duration.ofDays(tenant.getLimits().getRetentionDays()));
@@ -153,6 +174,18 @@ public final class RetentionSweep implements AutoCloseable {
       }
     });
     EventPublisher.await(CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)));
+  }
+
+  /** Erases an erased tenant again: anything found is a late write of work that was in flight at the erasure. */
+  private void eraseLateWrites(String tenantId, Swept swept) {
+    String sweepId = Ids.newId("sweep");
+    writer.erase(tenantId, sweepId).filter(receipt -> !receipt.empty()).ifPresent(receipt -> {
+      swept.lateWrites().add(receipt);
+      log.info("tenant {} erased again: {} jobs, {} files, {} cache entries, {} objects written after its erasure",
+          tenantId, receipt.jobs().size(), receipt.files().size(), receipt.cacheEntries().size(),
+          receipt.objects().size());
+      audit(tenantId, "tenant.delete", tenantId, sweepId);
+    });
   }
 
   private void audit(String tenantId, String action, String resourceId, String sweepId) {

@@ -77,7 +77,7 @@ public final class TenantLifecycle implements IngressExtension {
               String tenantId = ctx.pathParam("tenantId");
               ErasureReceipt receipt;
               try {
-                receipt = erasure.erase(tenantId).orElseThrow(() ->
+                receipt = erasure.erase(tenantId, Attrs.requestId(ctx)).orElseThrow(() ->
                     new ProblemException(404, "not-found", "Not found", "no such tenant"));
               } catch (EventPublisher.PublishFailedException | IllegalStateException | SdkException e) {
                 Attrs.auditTenant(ctx, tenantId);
