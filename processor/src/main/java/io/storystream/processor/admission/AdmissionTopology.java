@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
-import java.util.List;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
@@ -57,12 +56,12 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  * <p>The data's path, top to bottom:
  * <ol>
  *   <li>tables of tenants (plan and status), files and cache entries, each on its tenant's partition;</li>
- *   <li>job endings from {@code analysis-status} free their concurrency slot;</li>
+ *   <li>job endings from {@code analysis-status} free their concurrency slot; a tenant turning DELETED (erasure)
+ *       takes every entry admission keeps about it out of its stores;</li>
  *   <li>each request: drop a redelivered job id; reject a reused idempotency key, an inactive tenant, a file the
  *       tenant does not own; complete from a live cache entry; reject over the per-minute rate, the monthly quota or
  *       the concurrency cap; otherwise admit;</li>
- *   <li>decisions fan out to {@code analysis-status}, {@code analysis-work} and {@code usage-events};</li>
- *   <li>a tenant turning DELETED (erasure) takes every entry admission keeps about it out of its stores.</li>
+ *   <li>decisions fan out to {@code analysis-status}, {@code analysis-work} and {@code usage-events}.</li>
  * </ol>
  * Records that cannot be read or processed go to {@code dead-letter} through {@link DeadLetters}.
  */
@@ -135,6 +134,11 @@ public final class AdmissionTopology {
     // 2. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its tenant's slot back.
     builder.stream(Topics.ANALYSIS_STATUS.name(), serdes.consumed(Topics.ANALYSIS_STATUS))
         .process(ReleaseSlotOnJobEnd::new, Named.as("release-slot-on-job-end"), JOBS_IN_FLIGHT);
+    // 2b. Erasure: a tenant turning DELETED takes everything admission remembers about it (ForgetErasedTenant),
+    //     from each of its own stores keyed tenantId or tenantId:…
+    String[] erasable = {JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH, JOBS_IN_FLIGHT};
+    tenants.toStream(Named.as("tenant-changes"))
+        .process(() -> new ForgetErasedTenant(erasable), Named.as("forget-erased-tenant"), erasable);
 
     // 3. Each request becomes one decision.
     KStream<String, SpecificRecord> decisions = builder
@@ -155,12 +159,6 @@ public final class AdmissionTopology {
             .mapValues(value -> (UsageEvent) value, Named.as("cache-hit-usage"))
             .to(Topics.USAGE_EVENTS.name(), serdes.produced(Topics.USAGE_EVENTS)), "usage"))
         .noDefaultBranch();
-
-    // 5. Erasure: a tenant turning DELETED takes everything admission remembers about it (see ForgetErasedTenant).
-    tenants.toStream(Named.as("tenant-changes"))
-        .process(() -> new ForgetErasedTenant(List.of(JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE,
-            ANALYSES_PER_MONTH, JOBS_IN_FLIGHT)), Named.as("forget-erased-tenant"),
-            JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH, JOBS_IN_FLIGHT);
 
     return builder.build();
   }

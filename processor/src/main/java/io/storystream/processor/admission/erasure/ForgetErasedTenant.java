@@ -33,8 +33,8 @@ public final class ForgetErasedTenant implements Processor<String, Tenant, Void,
   private final List<KeyValueStore<String, ?>> stores = new ArrayList<>();
 
   /** @param storeNames admission's own stores (connected to this processor), keyed by tenant id or tenantId:… */
-  public ForgetErasedTenant(List<String> storeNames) {
-    this.storeNames = List.copyOf(storeNames);
+  public ForgetErasedTenant(String... storeNames) {
+    this.storeNames = List.of(storeNames);
   }
 
   @Override
