@@ -1,6 +1,7 @@
 package io.storystream.processor.admission;
 
 import io.storystream.processor.ProcessorTopics;
+import io.storystream.processor.admission.erasure.ForgetErasedTenant;
 import io.storystream.schemas.AnalysisRequest;
 import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.AnalysisWork;
@@ -34,6 +35,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -56,7 +58,8 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * <p>The data's path, top to bottom:
  * <ol>
  *   <li>tables of tenants (plan and status), files and cache entries, each on its tenant's partition;</li>
- *   <li>job endings from {@code analysis-status} free their concurrency slot;</li>
+ *   <li>job endings from {@code analysis-status} free their concurrency slot; a tenant turning DELETED (erasure)
+ *       takes every entry admission keeps about it out of its stores;</li>
  *   <li>each request: drop a redelivered job id; reject a reused idempotency key, an inactive tenant, a file the
  *       tenant does not own; complete from a live cache entry; reject over the per-minute rate, the monthly quota or
  *       the concurrency cap; otherwise admit;</li>
@@ -130,7 +133,7 @@ public final class AdmissionTopology {
     // 1. What a decision reads. Tenants, files and cache entries are keyed by (or partitioned by) tenant like the
     //    requests, so they are tables in the requests' sub-topology, read in timestamp order with them: a file
     //    registered before a request is seen by it, which a global table's separate thread would not promise.
-    builder.table(Topics.TENANTS.name(), serdes.consumed(Topics.TENANTS),
+    KTable<String, Tenant> tenants = builder.table(Topics.TENANTS.name(), serdes.consumed(Topics.TENANTS),
         Materialized.<String, Tenant, KeyValueStore<Bytes, byte[]>>as(TENANTS));
     builder.table(Topics.FILES.name(), serdes.consumed(Topics.FILES),
         Materialized.<String, FileRegistered, KeyValueStore<Bytes, byte[]>>as(FILES));
@@ -158,6 +161,11 @@ public final class AdmissionTopology {
     // 2. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its tenant's slot back.
     builder.stream(Topics.ANALYSIS_STATUS.name(), serdes.consumed(Topics.ANALYSIS_STATUS))
         .process(ReleaseSlotOnJobEnd::new, Named.as("release-slot-on-job-end"), JOBS_IN_FLIGHT);
+    // 2b. Erasure: a tenant turning DELETED takes everything admission remembers about it (ForgetErasedTenant),
+    //     from each of its own stores keyed tenantId or tenantId:…
+    String[] erasable = {JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH, JOBS_IN_FLIGHT};
+    tenants.toStream(Named.as("tenant-changes"))
+        .process(() -> new ForgetErasedTenant(erasable), Named.as("forget-erased-tenant"), erasable);
 
     // 3. Each request becomes one decision.
     KStream<String, SpecificRecord> decisions = builder
