@@ -163,7 +163,8 @@ public final class AdmissionTopology {
         .process(ReleaseSlotOnJobEnd::new, Named.as("release-slot-on-job-end"), JOBS_IN_FLIGHT);
     // 2b. Erasure: a tenant turning DELETED takes everything admission remembers about it (ForgetErasedTenant),
     //     from each of its own stores keyed tenantId or tenantId:…
-    String[] erasable = {JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH, JOBS_IN_FLIGHT};
+    String[] erasable = {JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH, JOBS_IN_FLIGHT,
+        AWAITING_REFERENCES};
     tenants.toStream(Named.as("tenant-changes"))
         .process(() -> new ForgetErasedTenant(erasable), Named.as("forget-erased-tenant"), erasable);
 
