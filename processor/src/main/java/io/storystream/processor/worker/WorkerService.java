@@ -133,6 +133,10 @@ public final class WorkerService implements AutoCloseable {
     consumerProps.put("client.id", "storystream-worker-" + config.instanceId());
     consumerProps.put("max.poll.interval.ms", "300000");
     consumerProps.put("group.protocol", "classic");
+    // static membership: a restarted instance takes its partitions back at once instead of waiting out the
+    // session timeout of its dead predecessor
+    consumerProps.put("group.instance.id", "storystream-worker-" + config.instanceId());
+    consumerProps.put("session.timeout.ms", "30000");
     consumer = new KafkaConsumer<>(consumerProps);
     producer = newProducer();
     loop = new Thread(this::runLoop, "worker-loop-" + config.instanceId());
