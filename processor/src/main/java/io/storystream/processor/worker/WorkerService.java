@@ -64,6 +64,7 @@ public final class WorkerService implements AutoCloseable {
   private final SchemaRegistryClient registry;
   private final Clock clock;
   private final AtomicBoolean running = new AtomicBoolean();
+  private volatile boolean halted;
   private final AtomicBoolean polling = new AtomicBoolean();
   private final ConcurrentLinkedQueue<Finished> finishedJobs = new ConcurrentLinkedQueue<>();
   private final AtomicInteger jobsRunning = new AtomicInteger();
@@ -178,6 +179,9 @@ public final class WorkerService implements AutoCloseable {
         for (ConsumerRecord<String, byte[]> record : records) {
           accept(record);
         }
+        if (halted) {
+          break;
+        }
         takeFinished();
         startJobs();
         commitTurn();
@@ -188,13 +192,15 @@ public final class WorkerService implements AutoCloseable {
         log.error("worker loop stopped", e);
       }
     } finally {
-      try {
-        commitTurn();
-      } catch (RuntimeException e) {
-        log.warn("could not commit the last turn: {}", e.toString());
+      if (!halted) {
+        try {
+          commitTurn();
+        } catch (RuntimeException e) {
+          log.warn("could not commit the last turn: {}", e.toString());
+        }
       }
       consumer.close(Duration.ofSeconds(5));
-      producer.close(Duration.ofSeconds(5));
+      producer.close(halted ? Duration.ZERO : Duration.ofSeconds(5));
     }
   }
 
@@ -381,6 +387,15 @@ public final class WorkerService implements AutoCloseable {
   /** Jobs running now (for tests and metrics). */
   public int jobsRunning() {
     return jobsRunning.get();
+  }
+
+  /**
+   * Stops like a crash, for benchmarks and tests in one JVM: nothing more is reported, the open transaction is left
+   * for the next instance to abort, running jobs are abandoned.
+   */
+  void halt() {
+    halted = true;
+    close();
   }
 
   @Override

@@ -99,7 +99,7 @@ public final class QueueDesignBenchmark {
       WorkerService worker = new WorkerService(config, stack.registry, Clock.systemUTC(), jobs).start();
       if (stopHalfway) {
         awaitCompleted(statuses, ids, count / 2);
-        worker.close(); // in-process stand-in for a crash: running jobs are abandoned, nothing more is reported
+        worker.halt(); // a crash in one JVM: the turn in progress is not committed, running jobs are abandoned
         worker = new WorkerService(config, stack.registry, Clock.systemUTC(), jobs).start();
       }
       awaitCompleted(statuses, ids, count);
@@ -152,6 +152,7 @@ public final class QueueDesignBenchmark {
    */
   static final class ShareSlot {
     final AtomicBoolean running = new AtomicBoolean(true);
+    volatile boolean crashed;
     final Thread thread;
 
     ShareSlot(WorkerStack stack, int capacity, TimerJobs jobs, int n) {
@@ -175,6 +176,9 @@ public final class QueueDesignBenchmark {
           consumer.subscribe(List.of(Topics.ANALYSIS_WORK.name()));
           while (running.get()) {
             var records = consumer.poll(Duration.ofMillis(100));
+            if (crashed) {
+              break; // a crash: nothing acknowledged, the consumer's records go back to the group
+            }
             producer.flush(); // a status must be durable before its record is accepted
             for (ConsumerRecord<String, byte[]> record : records) {
               String id = record.partition() + "@" + record.offset();
@@ -215,8 +219,9 @@ public final class QueueDesignBenchmark {
       thread.start();
     }
 
-    /** Stops without acknowledging anything still held: those records are redelivered to the next consumer. */
+    /** Stops like a crash: nothing of the last poll is acknowledged, held records go to the next consumer. */
     void abandon() {
+      crashed = true;
       running.set(false);
       try {
         thread.join(30_000);
