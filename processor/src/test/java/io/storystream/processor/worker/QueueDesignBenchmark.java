@@ -164,7 +164,6 @@ public final class QueueDesignBenchmark {
       props.put("key.deserializer", StringDeserializer.class.getName());
       props.put("value.deserializer", ByteArrayDeserializer.class.getName());
       AvroDeserializer<AnalysisWork> decode = new AvroDeserializer<>(stack.registry, AnalysisWork.class);
-      AvroSerializer<SpecificRecordBase> encode = new AvroSerializer<>(stack.registry, false);
       KafkaProducer<String, byte[]> producer = new KafkaProducer<>(stack.kafkaSettings().producer("share-" + n));
       WorkerOutputs outputs = new WorkerOutputs(stack.registry, Duration.ofDays(7));
       thread = new Thread(() -> {
@@ -172,6 +171,8 @@ public final class QueueDesignBenchmark {
         // acknowledged, so jobs are tracked by partition and offset and acknowledged through the latest copy
         Map<String, CompletableFuture<JobOutcome>> held = new HashMap<>();
         Set<String> finished = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Set<String> busy = new HashSet<>();
+        java.util.ArrayDeque<ConsumerRecord<String, byte[]>> waiting = new java.util.ArrayDeque<>();
         try (KafkaShareConsumer<String, byte[]> consumer = new KafkaShareConsumer<>(props)) {
           consumer.subscribe(List.of(Topics.ANALYSIS_WORK.name()));
           while (running.get()) {
@@ -185,22 +186,29 @@ public final class QueueDesignBenchmark {
               if (held.containsKey(id)) {
                 if (finished.remove(id)) {
                   held.remove(id);
+                  busy.remove(id);
                   consumer.acknowledge(record, AcknowledgeType.ACCEPT);
                 } else {
                   consumer.acknowledge(record, AcknowledgeType.RENEW);
                 }
                 continue;
               }
-              if (held.size() >= capacity) {
-                consumer.acknowledge(record, AcknowledgeType.RELEASE);
-                continue;
-              }
+              // a new record: held from now on (RENEWed with every poll); it starts when a slot is free.
+              // RELEASEing records over capacity instead would use up their delivery attempts until the group
+              // archives them silently.
+              held.put(id, null);
+              waiting.add(record);
+              consumer.acknowledge(record, AcknowledgeType.RENEW);
+            }
+            while (busy.size() < capacity && !waiting.isEmpty()) {
+              ConsumerRecord<String, byte[]> record = waiting.poll();
+              String id = record.partition() + "@" + record.offset();
               AnalysisWork work = decode.deserialize(record.topic(), record.value());
               long startedAt = System.currentTimeMillis();
               producer.send(outputs.running(work, startedAt));
               CompletableFuture<JobOutcome> job = jobs.run(work);
               held.put(id, job);
-              consumer.acknowledge(record, AcknowledgeType.RENEW);
+              busy.add(id);
               job.thenAccept(outcome -> {
                 outputs.finished(work, startedAt, outcome).forEach(producer::send);
                 finished.add(id);
