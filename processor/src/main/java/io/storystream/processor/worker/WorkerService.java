@@ -5,6 +5,7 @@ import io.storystream.datastorybot.client.DataStoryBotClient;
 import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryClient;
+import io.storystream.schemas.registry.SchemaRegistryException;
 import io.storystream.schemas.serde.AvroDeserializer;
 import io.storystream.schemas.topics.Topic;
 import io.storystream.schemas.topics.TopicCatalogue;
@@ -98,7 +99,7 @@ public final class WorkerService implements AutoCloseable {
   private record Outgoing(TopicPartition source, ProducerRecord<String, byte[]> record) {}
 
   public WorkerService(WorkerConfig config) {
-    this(config, new HttpSchemaRegistryClient(config.kafka().registryUrl()), Clock.systemUTC());
+    this(config, new HttpSchemaRegistryClient(config.kafka().registryUrl(), Duration.ofSeconds(30)), Clock.systemUTC());
   }
 
   public WorkerService(WorkerConfig config, SchemaRegistryClient registry, Clock clock) {
@@ -127,6 +128,7 @@ public final class WorkerService implements AutoCloseable {
       runner = new JobRunner(blobs, client, config.dataDir().resolve("worker-tmp"), io, clock);
     }
     outputs = new WorkerOutputs(registry, config.cacheTtl());
+    outputs.registerSchemas(); // up front, so the loop never waits on the registry to write
     workDeserializer = new AvroDeserializer<>(registry, AnalysisWork.class);
     scheduler = new FairScheduler<>(config.maxInFlight());
 
@@ -224,7 +226,7 @@ public final class WorkerService implements AutoCloseable {
     long now = clock.millis();
     AnalysisWork work;
     try {
-      work = workDeserializer.deserialize(record.topic(), record.value());
+      work = decode(record);
       if (work == null || !work.getTenantId().equals(record.key())) {
         throw new IllegalArgumentException("the record's tenant does not match its key");
       }
@@ -237,6 +239,21 @@ public final class WorkerService implements AutoCloseable {
     }
     scheduler.offer(work.getTenantId(), work.getConcurrentJobs(),
         new Job(partition, record.offset(), owner, work, new long[1]));
+  }
+
+  /** Decodes a work record; a registry that is briefly unreachable is retried rather than taken for poison. */
+  private AnalysisWork decode(ConsumerRecord<String, byte[]> record) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return workDeserializer.deserialize(record.topic(), record.value());
+      } catch (SchemaRegistryException unreachable) {
+        if (attempt == 5 || unreachable.status() != -1) {
+          throw unreachable;
+        }
+        log.warn("schema registry unreachable while decoding {}-{}@{}, attempt {}", record.topic(),
+            record.partition(), record.offset(), attempt);
+      }
+    }
   }
 
   private void startJobs() {

@@ -159,7 +159,7 @@ public final class WorkerBenchmark {
       }
     });
     stack.flush();
-    awaitTerminal(statuses, ids, Duration.ofMinutes(2));
+    awaitTerminal(statuses, ids, Duration.ofMinutes(10));
   }
 
   private static void awaitTerminal(WorkerStack.Tail<AnalysisStatus> statuses, Set<String> ids, Duration timeout)

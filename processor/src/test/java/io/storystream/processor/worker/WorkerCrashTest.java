@@ -57,7 +57,7 @@ class WorkerCrashTest {
       Process first = startWorker(stack, inFlight);
       long inFlightAtKill;
       try {
-        await().atMost(Duration.ofSeconds(90)).until(() -> completed(statuses, ids).size() >= jobs.size() / 4);
+        await().atMost(Duration.ofSeconds(240)).until(() -> completed(statuses, ids).size() >= jobs.size() / 4);
         first.destroyForcibly(); // SIGKILL: no shutdown hook, no clean close, open transaction left behind
         first.waitFor();
         Set<String> started = statuses.values().stream().filter(s -> s.getState() == JobState.RUNNING)
@@ -72,7 +72,7 @@ class WorkerCrashTest {
 
       Process second = startWorker(stack, inFlight);
       try {
-        await().atMost(Duration.ofSeconds(120)).until(() -> completed(statuses, ids).size() >= jobs.size());
+        await().atMost(Duration.ofSeconds(300)).until(() -> completed(statuses, ids).size() >= jobs.size());
         // let the restarted worker run on a little: a duplicate would show up now if the offsets were wrong
         await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> true);
         System.out.printf("crash: killed %.1f s after the first start; the restarted worker finished the rest in %.1f s%n",

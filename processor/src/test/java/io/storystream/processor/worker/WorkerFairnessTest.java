@@ -44,21 +44,21 @@ class WorkerFairnessTest {
       List<AnalysisWork> warmUp = jobs(stack, quiet, quietFile, SMALL);
       warmUp.forEach(stack::submit);
       stack.flush();
-      await().atMost(Duration.ofSeconds(60)).until(() -> completed(statuses, warmUp).size() == SMALL);
+      await().atMost(Duration.ofSeconds(180)).until(() -> completed(statuses, warmUp).size() == SMALL);
       List<AnalysisWork> idle = jobs(stack, quiet, quietFile, SMALL);
       idle.forEach(stack::submit);
       stack.flush();
-      await().atMost(Duration.ofSeconds(60)).until(() -> completed(statuses, idle).size() == SMALL);
+      await().atMost(Duration.ofSeconds(180)).until(() -> completed(statuses, idle).size() == SMALL);
 
       // the flood takes every slot before the quiet tenant's jobs arrive behind it in the same partition
       List<AnalysisWork> flood = jobs(stack, flooder, floodFile, FLOOD);
       flood.forEach(stack::submit);
       stack.flush();
-      await().atMost(Duration.ofSeconds(60)).until(() -> running(statuses, flood) >= SLOTS);
+      await().atMost(Duration.ofSeconds(180)).until(() -> running(statuses, flood) >= SLOTS);
       List<AnalysisWork> late = jobs(stack, quiet, quietFile, SMALL);
       late.forEach(stack::submit);
       stack.flush();
-      await().atMost(Duration.ofSeconds(120)).until(() -> completed(statuses, flood).size() == FLOOD
+      await().atMost(Duration.ofSeconds(240)).until(() -> completed(statuses, flood).size() == FLOOD
           && completed(statuses, late).size() == SMALL);
 
       // completions of one partition are in commit order in the status topic
