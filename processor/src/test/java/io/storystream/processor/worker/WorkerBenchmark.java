@@ -145,6 +145,12 @@ public final class WorkerBenchmark {
           + "ratio %.2f%n  mean job (start → completion, incl. S3 and the stand-in's own analysis) %.2f s%n",
           count, completed, seconds, rate, inFlight, perCall.toMillis(), callsPerJob, floor, inFlight, floor, ideal,
           rate / ideal, meanJob);
+      Map<String, Long> failures = statuses.values().stream()
+          .filter(s -> ids.contains(s.getJobId()) && s.getState() == JobState.FAILED)
+          .collect(Collectors.groupingBy(AnalysisStatus::getReason, Collectors.counting()));
+      if (!failures.isEmpty()) {
+        System.out.printf("  failed jobs by reason: %s%n", failures);
+      }
     }
   }
 
