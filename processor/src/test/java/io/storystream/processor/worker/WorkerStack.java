@@ -66,7 +66,8 @@ final class WorkerStack implements AutoCloseable {
     s3 = new EmbeddedS3(null, 0, "storystream").start();
     registryServer = new SchemaRegistryServer("127.0.0.1", 0, kafka.bootstrapServers(), (short) 1).start();
     standIn = standInLatency == null ? null : StandIn.start(standInLatency);
-    registry = new HttpSchemaRegistryClient(registryServer.url());
+    registry = new HttpSchemaRegistryClient(registryServer.url(), Duration.ofSeconds(30));
+    registry.register("analysis-work-value", AnalysisWork.getClassSchema()); // cached: submits need no HTTP call
     blobs = new BlobStore(s3.settings());
     List<Topic<?>> topics = new ArrayList<>(Topics.all());
     topics.add(CacheIndexTopic.TOPIC);
