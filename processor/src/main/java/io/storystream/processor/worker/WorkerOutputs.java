@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.processor.ProcessorTopics;
 import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.DeadLetter;
@@ -48,7 +49,7 @@ final class WorkerOutputs {
     Map<Topic<?>, org.apache.avro.Schema> schemas = Map.of(
         Topics.ANALYSIS_STATUS, AnalysisStatus.getClassSchema(),
         Topics.USAGE_EVENTS, UsageEvent.getClassSchema(),
-        CacheIndexTopic.TOPIC, CacheIndexEntry.getClassSchema(),
+        ProcessorTopics.CACHE_INDEX, CacheIndexEntry.getClassSchema(),
         Topics.DEAD_LETTER, DeadLetter.getClassSchema());
     for (var entry : schemas.entrySet()) {
       for (int attempt = 1; ; attempt++) {
@@ -113,7 +114,7 @@ final class WorkerOutputs {
           .setCreatedAt(completedAt)
           .setExpiresAt(completedAt.plus(cacheTtl))
           .build();
-      records.add(record(CacheIndexTopic.TOPIC, TenantKeys.of(tenant, work.getCacheKey()), entry));
+      records.add(record(ProcessorTopics.CACHE_INDEX, TenantKeys.of(tenant, work.getCacheKey()), entry));
     }
     return records;
   }

@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.processor.ProcessorTopics;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.datastorybot.client.DataStoryBotClient;
 import io.storystream.schemas.AnalysisWork;
@@ -151,7 +152,7 @@ public final class WorkerService implements AutoCloseable {
 
   private void ensureTopics() {
     List<Topic<?>> topics = new ArrayList<>(Topics.all());
-    topics.add(CacheIndexTopic.TOPIC);
+    topics.add(ProcessorTopics.CACHE_INDEX);
     try (Admin admin = Admin.create(config.kafka().admin())) {
       new TopicCatalogue(topics, config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
     } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.processor.ProcessorTopics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -39,7 +40,7 @@ class WorkerEndToEndTest {
     stack = new WorkerStack(dir, Duration.ZERO);
     statuses = stack.tail(Topics.ANALYSIS_STATUS);
     usage = stack.tail(Topics.USAGE_EVENTS);
-    cache = stack.tail(CacheIndexTopic.TOPIC);
+    cache = stack.tail(ProcessorTopics.CACHE_INDEX);
     deadLetters = stack.tail(Topics.DEAD_LETTER);
     worker = new WorkerService(stack.workerConfig(50, "e2e")).start();
   }

@@ -1,5 +1,7 @@
 package io.storystream.processor.worker;
 
+import io.storystream.processor.admission.CacheKeys;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.storystream.schemas.AnalysisStatus;
@@ -72,9 +74,9 @@ class WorkerOutputsTest {
 
   @Test
   void cacheKeysNormalizePromptsTheWayAdmissionDoes() {
-    assertThat(CacheKeys.of("abc", "  Churn   BY region ", null)).isEqualTo(CacheKeys.of("abc", "churn by region", ""));
-    assertThat(CacheKeys.of("abc", "churn", null)).isNotEqualTo(CacheKeys.of("abd", "churn", null));
-    assertThat(CacheKeys.of("abc", "a", "b")).hasSize(64);
+    assertThat(CacheKeys.of("acme", "abc", "  Churn   BY region ", null)).isEqualTo(CacheKeys.of("acme", "abc", "churn by region", ""));
+    assertThat(CacheKeys.of("acme", "abc", "churn", null)).isNotEqualTo(CacheKeys.of("acme", "abd", "churn", null));
+    assertThat(CacheKeys.of("acme", "abc", "a", "b")).hasSize(64);
   }
 
   private <T extends org.apache.avro.specific.SpecificRecordBase> T decode(ProducerRecord<String, byte[]> record,

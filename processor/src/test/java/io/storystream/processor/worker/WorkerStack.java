@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.processor.ProcessorTopics;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.common.kafka.KafkaSettings;
 import io.storystream.datastorybot.client.ApiKeySource;
@@ -70,7 +71,7 @@ final class WorkerStack implements AutoCloseable {
     registry.register("analysis-work-value", AnalysisWork.getClassSchema()); // cached: submits need no HTTP call
     blobs = new BlobStore(s3.settings());
     List<Topic<?>> topics = new ArrayList<>(Topics.all());
-    topics.add(CacheIndexTopic.TOPIC);
+    topics.add(ProcessorTopics.CACHE_INDEX);
     try (Admin admin = Admin.create(kafkaSettings().admin())) {
       new TopicCatalogue(topics, PARTITIONS, (short) 1).ensure(admin);
     }
