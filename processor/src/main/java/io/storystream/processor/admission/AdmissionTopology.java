@@ -276,7 +276,8 @@ public final class AdmissionTopology {
       }
       Tenant tenant = valueOf(tenants.get(tenantId));
       FileRegistered file = valueOf(files.get(TenantKeys.of(tenantId, request.getFileId())));
-      if ((tenant == null || file == null) && mayAwaitReferences) {
+      boolean knownInactive = tenant != null && tenant.getStatus() != TenantStatus.ACTIVE;
+      if ((tenant == null || file == null) && !knownInactive && mayAwaitReferences) {
         awaitReferences(jobKey, request);
         return;
       }
