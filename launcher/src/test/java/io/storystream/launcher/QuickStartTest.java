@@ -2,7 +2,13 @@ package io.storystream.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.storystream.common.http.JsonMapper;
 import io.storystream.embedded.FreePorts;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,12 +45,13 @@ class QuickStartTest {
     assertThat(steps).as("quick start steps in README.md").hasSizeGreaterThanOrEqualTo(7);
 
     int tenantPort = FreePorts.pick();
+    int standInPort = FreePorts.pick();
     List<String> args = List.of("--data-dir", home.resolve("data").toString(),
         "--kafka-port", Integer.toString(FreePorts.pick()),
         "--kafka-controller-port", Integer.toString(FreePorts.pick()),
         "--s3-port", Integer.toString(FreePorts.pick()), "--registry-port", Integer.toString(FreePorts.pick()),
         "--ingress-port", Integer.toString(tenantPort), "--admin-port", Integer.toString(FreePorts.pick()),
-        "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(FreePorts.pick()),
+        "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(standInPort),
         "--partitions", "2");
     try (ChildProcess system = ChildProcess.start("storystream", args, Map.of())) {
       system.awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
@@ -83,7 +90,42 @@ class QuickStartTest {
         }
       }
       assertThat(Files.size(home.resolve("chart-0.png"))).isPositive();
+
+      repeatingTheAnalysisIsServedFromTheCache("http://127.0.0.1:" + tenantPort, "http://127.0.0.1:" + standInPort);
     }
+  }
+
+  /** The same file and prompts again (spaced and cased differently): completed from the cache, DataStoryBot idle. */
+  private void repeatingTheAnalysisIsServedFromTheCache(String api, String standIn) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    String key = Files.readString(home.resolve("data/demo-api-key")).trim();
+    JsonNode files = JsonMapper.shared().readTree(send(http, HttpRequest.newBuilder(URI.create(api + "/v1/files"))
+        .header("Authorization", "Bearer " + key).build()));
+    String fileId = files.path("files").path(0).path("id").asText();
+    assertThat(fileId).as("the quick start's file: %s", files).startsWith("file_");
+    JsonNode before = JsonMapper.shared().readTree(send(http, HttpRequest.newBuilder(URI.create(standIn + "/_standin/stats")).build()));
+
+    String submitted = send(http, HttpRequest.newBuilder(URI.create(api + "/v1/analyses"))
+        .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"fileId\":\"" + fileId + "\",\"steeringPrompt\":\"  Churn BY   region \"}"))
+        .build());
+    String jobId = JsonMapper.shared().readTree(submitted).path("jobId").asText();
+    JsonNode status = JsonMapper.shared().readTree(submitted);
+    for (int polls = 0; polls < 10 && !status.path("state").asText().equals("completed"); polls++) {
+      status = JsonMapper.shared().readTree(send(http, HttpRequest.newBuilder(
+          URI.create(api + "/v1/analyses/" + jobId + "?wait=30s")).header("Authorization", "Bearer " + key).build()));
+    }
+    assertThat(status.path("state").asText()).as("%s", status).isEqualTo("completed");
+    assertThat(status.path("fromCache").asBoolean()).as("%s", status).isTrue();
+    JsonNode after = JsonMapper.shared().readTree(send(http, HttpRequest.newBuilder(URI.create(standIn + "/_standin/stats")).build()));
+    assertThat(after.path("total").asLong()).as("DataStoryBot calls before %s, after %s", before, after)
+        .isEqualTo(before.path("total").asLong()); // the stand-in counts API calls only
+  }
+
+  private static String send(HttpClient http, HttpRequest request) throws Exception {
+    HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as("%s %s: %s", request.method(), request.uri(), response.body()).isLessThan(300);
+    return response.body();
   }
 
   private static List<Step> quickStartSteps() throws Exception {
