@@ -130,13 +130,29 @@ public final class SystemBenchmark {
     start("worker", "worker " + base + " 0 " + standIn);
     start("ingress", "ingress " + base + " " + ingressPort + " http://127.0.0.1:" + billingPort + "," + operatorToken
         + "," + adminPort);
-    for (Child c : services.values()) {
-      c.awaitReady(Duration.ofMinutes(4));
+    for (String name : List.copyOf(services.keySet())) {
+      for (int attempt = 1; ; attempt++) {
+        try {
+          services.get(name).awaitReady(Duration.ofMinutes(4));
+          break;
+        } catch (Exception e) {
+          // on a loaded machine a service can time out talking to the broker while starting; try again
+          log("%s did not start (attempt %d): %s", name, attempt, e);
+          services.get(name).close();
+          if (attempt == 3) {
+            throw e;
+          }
+          start(name, serviceArgs.get(name));
+        }
+      }
     }
     await(() -> get(ingress + "/health/ready", null).statusCode() == 200, Duration.ofMinutes(2), "ingress ready");
   }
 
+  private final Map<String, String> serviceArgs = new LinkedHashMap<>();
+
   private void start(String name, String args) throws Exception {
+    serviceArgs.put(name, args);
     services.put(name, Child.start(name, Child.java(System.getProperty("java.class.path"),
             List.of("-Xmx1g", "-Dlog4j2.level=WARN"), ServiceJvm.class.getName(), List.of(args.split(" "))),
         "READY", dir.resolve(name + ".log"), null));
