@@ -25,6 +25,7 @@ final class Child implements AutoCloseable {
   final Process process;
   final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
   private final CompletableFuture<String> ready = new CompletableFuture<>();
+  private Path log;
   private volatile double cpuSeconds;
   private volatile long peakRssKb;
   private volatile long peakThreads;
@@ -60,7 +61,9 @@ final class Child implements AutoCloseable {
     if (log != null) {
       builder.redirectError(log.toFile());
     }
-    return new Child(name, builder.start(), readyLine, echo);
+    Child child = new Child(name, builder.start(), readyLine, echo);
+    child.log = log;
+    return child;
   }
 
   static List<String> java(String classpath, List<String> jvmArgs, String mainClass, List<String> args) {
@@ -125,6 +128,13 @@ final class Child implements AutoCloseable {
   @Override
   public void close() {
     sample();
+    if (log != null) {
+      try {
+        Files.write(Path.of(log + ".out"), List.copyOf(lines)); // a service's own log lines, for a post-mortem
+      } catch (IOException ignored) {
+        // best effort
+      }
+    }
     try {
       process.getOutputStream().close();
       if (!process.waitFor(30, TimeUnit.SECONDS)) {

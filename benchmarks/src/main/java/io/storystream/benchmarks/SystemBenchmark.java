@@ -15,10 +15,13 @@ import io.storystream.embedded.registry.SchemaRegistryServer;
 import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.JobState;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
+import io.storystream.schemas.registry.SchemaRegistryClient;
+import io.storystream.schemas.topics.Topic;
 import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.TopicSerdes;
 import io.storystream.schemas.topics.Topics;
 import java.io.InputStream;
+import org.apache.avro.specific.SpecificData;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -71,6 +74,8 @@ public final class SystemBenchmark {
   private String fileId;
   private Path csv;
   private KafkaSettings kafka;
+  private final java.util.concurrent.atomic.AtomicLong rejectedSubmits = new java.util.concurrent.atomic.AtomicLong();
+  private volatile String lastRejection;
 
   private SystemBenchmark(boolean full, Path dir) {
     this.full = full;
@@ -93,6 +98,13 @@ public final class SystemBenchmark {
       kafka = new KafkaSettings(broker.bootstrapServers(), registry.url(), PARTITIONS, (short) 1);
       try (Admin adminClient = Admin.create(kafka.admin())) {
         TopicCatalogue.standard(PARTITIONS, (short) 1).ensure(adminClient);
+      }
+      // the first registration of each subject writes to the registry's topic: done here with a patient client, so
+      // the services' own 10 s registry time-out is not spent on it on a loaded machine
+      HttpSchemaRegistryClient patient = new HttpSchemaRegistryClient(registry.url(), Duration.ofMinutes(3));
+      for (Topic<?> topic : Topics.all()) {
+        patient.register(SchemaRegistryClient.subject(topic.name(), false),
+            SpecificData.get().getSchema(topic.valueType()));
       }
       try (PriceBookPublisher prices = new PriceBookPublisher(kafka)) {
         prices.publishDefaultIfNone();
@@ -174,7 +186,8 @@ public final class SystemBenchmark {
     }
     fileId = JsonMapper.shared().readTree(uploaded.body()).path("fileId").asText();
     // the tenant and key travel through Kafka to the processor; the first job proves the path is open
-    await(() -> submit("warm-up") != null, Duration.ofMinutes(1), "first submit");
+    await(() -> submit("warm-up") != null, Duration.ofMinutes(5), "first submit");
+    log("first submit accepted after %d refusals (last: %s)", rejectedSubmits.get(), lastRejection);
   }
 
   // ---- stages ---------------------------------------------------------------------------------------------------
@@ -350,7 +363,8 @@ public final class SystemBenchmark {
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       done.retainAll(ids);
-      log("%s: %d jobs submitted, %d terminal in %.1f s", label, ids.size(), done.size(), seconds);
+      log("%s: %d jobs submitted, %d terminal in %.1f s; submits refused so far %d (last: %s)", label, ids.size(),
+          done.size(), seconds, rejectedSubmits.get(), lastRejection);
       return done.size() / seconds;
     }
   }
@@ -385,6 +399,8 @@ public final class SystemBenchmark {
             .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString())
         .thenApply(r -> {
           if (r.statusCode() != 202) {
+            rejectedSubmits.incrementAndGet();
+            lastRejection = r.statusCode() + " " + r.body();
             return null;
           }
           try {
@@ -411,7 +427,7 @@ public final class SystemBenchmark {
     return JsonMapper.shared().readTree(r.body());
   }
 
-  private static HttpResponse<String> get(String url, String token) throws Exception {
+  private HttpResponse<String> get(String url, String token) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(90)).GET();
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
@@ -423,7 +439,7 @@ public final class SystemBenchmark {
     boolean ok() throws Exception;
   }
 
-  private static void await(Check check, Duration timeout, String what) throws Exception {
+  private void await(Check check, Duration timeout, String what) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       try {
@@ -436,7 +452,7 @@ public final class SystemBenchmark {
         }
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out waiting for " + what);
+        throw new IllegalStateException("timed out waiting for " + what + " (last refusal: " + lastRejection + ")");
       }
       Thread.sleep(200); // a benchmark's set-up poll
     }
