@@ -111,8 +111,8 @@ public final class SystemBenchmark {
       }
       startServices(broker.bootstrapServers(), registry.url(), s3.endpoint());
       log("services up in %.0f s", (System.nanoTime() - t0) / 1e9);
-      provision();
       try {
+        provision();
         latencies(full ? 200 : 30);
         endToEnd(full ? 2_000 : 300);
         inFlight(full ? 5_000 : 1_500);
