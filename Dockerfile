@@ -5,6 +5,8 @@ COPY . .
 RUN mvn -B -q -DskipTests package
 
 FROM eclipse-temurin:17-jre
+# curl for the containers' health checks
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 storystream && mkdir -p /data && chown storystream /data
 COPY --from=build /src/launcher/target/storystream.jar /app/storystream.jar
 COPY --from=build /src/launcher/target/lib /app/lib

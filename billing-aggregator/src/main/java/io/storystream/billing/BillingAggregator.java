@@ -7,6 +7,7 @@ import io.storystream.schemas.topics.TopicSerdes;
 import java.time.Duration;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +45,7 @@ public final class BillingAggregator implements AutoCloseable {
         BillingStreams.properties(config.kafka(), config.applicationId(), config.dataDir(),
             config.httpHost() + ":" + http.port()),
         Duration.ofSeconds(60));
-    http.serve(new BillingQueries(streams, config.grace()));
+    http.serve(new BillingQueries(streams, config.grace(), new HostInfo(config.httpHost(), http.port())));
     log.info("billing aggregator {} running, read API on http://{}:{} ({} ms)", config.applicationId(),
         config.httpHost(), http.port(), (System.nanoTime() - t0) / 1_000_000);
     return this;

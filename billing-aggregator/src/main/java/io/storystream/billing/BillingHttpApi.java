@@ -3,6 +3,7 @@ package io.storystream.billing;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
 import io.storystream.common.http.JsonMapper;
 import io.storystream.common.http.ProblemException;
 import io.storystream.common.http.Problems;
@@ -58,6 +59,7 @@ public final class BillingHttpApi implements AutoCloseable {
     app = Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       Problems.install(cfg);
+      cfg.routes.before("/tenants/{tenantId}/*", this::redirectToOwner);
       cfg.routes.exception(InvalidStateStoreException.class,
           (e, ctx) -> Problems.write(ctx, BillingQueries.notReady().problem()));
       cfg.routes.get("/health", ctx -> json(ctx, Map.of("state", queries == null ? "STARTING" : queries.state())));
@@ -173,6 +175,19 @@ public final class BillingHttpApi implements AutoCloseable {
     m.put("totalMicros", s.getTotalMicros());
     m.put("total", StatementJson.money(s.getTotalMicros()));
     return m;
+  }
+
+  /** Another instance owns the tenant's partition: 307 to the same path there. */
+  private void redirectToOwner(Context ctx) {
+    BillingQueries q = queries;
+    if (q == null) {
+      return;
+    }
+    q.ownerElsewhere(ctx.pathParam("tenantId")).ifPresent(owner -> {
+      String query = ctx.queryString() == null ? "" : "?" + ctx.queryString();
+      ctx.redirect("http://" + owner.host() + ":" + owner.port() + ctx.path() + query, HttpStatus.TEMPORARY_REDIRECT);
+      ctx.skipRemainingHandlers();
+    });
   }
 
   private BillingQueries queries() {

@@ -12,25 +12,50 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.serialization.StringSerializer;
+import io.storystream.schemas.topics.TenantPartitioner;
+import java.util.Set;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * Interactive queries over the aggregator's stores on this instance. Every tenant's data lives with its usage
- * partition; the embedded default runs one instance, which holds them all. While the stores are being restored or
+ * partition; the embedded default runs one instance, which holds them all. With several instances a tenant's calls
+ * are redirected to its owner ({@link #ownerElsewhere}); the operator's month view covers this instance's tenants. While the stores are being restored or
  * rebalanced the answer is a 503 problem the caller may retry.
  */
 public final class BillingQueries {
   private final KafkaStreams streams;
   private final Duration grace;
+  private final HostInfo self;
 
-  public BillingQueries(KafkaStreams streams, Duration grace) {
+  public BillingQueries(KafkaStreams streams, Duration grace, HostInfo self) {
     this.streams = streams;
     this.grace = grace;
+    this.self = self;
+  }
+
+  /**
+   * The instance that holds a tenant's billing data when it is not this one (several aggregator instances share
+   * the partitions); the API then redirects there.
+   */
+  public Optional<HostInfo> ownerElsewhere(String tenantId) {
+    KeyQueryMetadata owner;
+    try {
+      owner = streams.queryMetadataForKey(BillingTopology.MONTH_ACCOUNTS, tenantId,
+          (topic, key, value, partitions) -> Optional.of(Set.of(TenantPartitioner.partition(key, partitions))));
+    } catch (RuntimeException notRunning) {
+      return Optional.empty(); // answered locally: a 503 if the stores are not ready
+    }
+    if (owner == null || owner.equals(KeyQueryMetadata.NOT_AVAILABLE) || owner.activeHost().equals(self)) {
+      return Optional.empty();
+    }
+    return Optional.of(owner.activeHost());
   }
 
   public Duration grace() {

@@ -137,14 +137,17 @@ public final class BillingTopology {
 
     topology.addStateStore(Stores.windowStoreBuilder(
         Stores.persistentWindowStore(SEEN_EVENT_IDS, settings.dedupWindow(), Duration.ofMillis(1), false),
-        Serdes.String(), Serdes.Long()), METER_USAGE);
+        Serdes.String(), Serdes.Long()).withCachingEnabled(), METER_USAGE);
+    // cached: a month's account changes with every event, but reaches RocksDB and its changelog once per commit
     topology.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(MONTH_ACCOUNTS), Serdes.String(), MonthAccount.serde()), METER_USAGE);
-    topology.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(UNSETTLED_MONTHS), Serdes.String(), Serdes.Long()), METER_USAGE);
-    topology.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(STATEMENTS), Serdes.String(), serdes.value(Topics.BILLING_STATEMENTS)),
+        Stores.persistentKeyValueStore(MONTH_ACCOUNTS), Serdes.String(), MonthAccount.serde()).withCachingEnabled(),
         METER_USAGE);
+    topology.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(UNSETTLED_MONTHS), Serdes.String(), Serdes.Long()).withCachingEnabled(),
+        METER_USAGE);
+    topology.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(STATEMENTS), Serdes.String(), serdes.value(Topics.BILLING_STATEMENTS))
+        .withCachingEnabled(), METER_USAGE);
 
     topology.addSink(STATEMENTS_SINK, settings.statementsTopic(), serdes.key().serializer(),
         serdes.value(Topics.BILLING_STATEMENTS).serializer(), TenantPartitioner.streams(), METER_USAGE);

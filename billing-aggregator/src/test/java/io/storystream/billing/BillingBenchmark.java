@@ -79,11 +79,20 @@ public final class BillingBenchmark {
       produce(kafka, serdes, events, 1);
       System.out.printf("produced %d usage events in %.1f s%n", events, seconds(t0));
 
-      double countRate = events / timeToConsume(admin, kafka, "bench-eos-count", plainCount(), dir, events);
-      double billingRate = events / timeToConsume(admin, kafka, "bench-billing",
-          BillingTopology.build(serdes, settings("bench-billing")), dir, events);
-      System.out.printf("%nthroughput over %d events: billing aggregation %,.0f rec/s vs plain EOS count %,.0f rec/s"
-          + " (ratio %.0f%%)%n", events, billingRate, countRate, 100 * billingRate / countRate);
+      // alternate the two on the same log, so that both see the same machine (it is shared and noisy)
+      double countBest = 0;
+      double billingBest = 0;
+      for (int round = 1; round <= 2; round++) {
+        double count = events / timeToConsume(admin, kafka, "bench-eos-count-" + round, plainCount(), dir, events);
+        double billing = events / timeToConsume(admin, kafka, "bench-billing-" + round,
+            BillingTopology.build(serdes, settings("bench-billing-" + round)), dir, events);
+        System.out.printf("round %d: billing aggregation %,.0f rec/s vs plain EOS count %,.0f rec/s (ratio %.0f%%)%n",
+            round, billing, count, 100 * billing / count);
+        countBest = Math.max(countBest, count);
+        billingBest = Math.max(billingBest, billing);
+      }
+      System.out.printf("%nthroughput over %d events, best of 2 rounds: billing aggregation %,.0f rec/s vs plain EOS"
+          + " count %,.0f rec/s (ratio %.0f%%)%n", events, billingBest, countBest, 100 * billingBest / countBest);
 
       if (replayEvents > events) {
         t0 = System.nanoTime();

@@ -230,6 +230,32 @@ class BillingTopologyTest {
   }
 
   @Test
+  void aPlanTheBookDoesNotPriceWaitsForABookThatDoes() {
+    send(UsageEvent.newBuilder(analysis("acme", "job_1", "2026-10-10T08:00:00Z", 1)).setPlan("platinum").build(),
+        OCT_15);
+    tick();
+    assertThat(statements.isEmpty()).isTrue();
+    publish(PriceBooks.defaultDocument().withVersion(2).withPlan("platinum", plan(1_000_000, 0, 0, 0, 0)));
+    tick();
+    Statement s = statements.readValue();
+    assertThat(s.getPlan()).isEqualTo("platinum");
+    assertThat(s.getTotalMicros()).isEqualTo(1_000_000L);
+  }
+
+  @Test
+  void aWithdrawnPriceBookVersionNoLongerRates() {
+    publish(PriceBooks.defaultDocument().withVersion(2).withPlan("starter", plan(0, 0, 1_000, 0, 0)));
+    send(analysis("acme", "job_1", "2026-10-10T08:00:00Z", 1), OCT_15);
+    tick();
+    assertThat(statements.readValue().getPriceBookVersion()).isEqualTo(2);
+    priceBooks.pipeInput("2", null); // tombstone
+    tick();
+    Statement back = statements.readValue();
+    assertThat(back.getPriceBookVersion()).isEqualTo(1);
+    assertThat(back.getRevision()).isEqualTo(2);
+  }
+
+  @Test
   void thePlanComesFromTheEventsOrElseFromTheTenantAndFailedAnalysesAreNotCharged() {
     tenants.pipeInput("initech", tenant("initech", "enterprise"));
     UsageEvent noPlan = UsageEvent.newBuilder(analysis("initech", "job_1", "2026-10-10T08:00:00Z", 10))

@@ -2,7 +2,11 @@ package io.storystream.ingress;
 
 import io.storystream.common.config.PlatformOptions;
 import java.nio.file.Path;
+import io.storystream.ingress.lifecycle.IntervalConverter;
+import io.storystream.ingress.lifecycle.TenantLifecycle;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -53,6 +57,17 @@ public final class IngressCommand implements Callable<Integer> {
       description = "Billing aggregator read API (env STORYSTREAM_BILLING_URL; default ${DEFAULT-VALUE}).")
   String billingUrl;
 
+  @Option(names = "--retention-sweep-interval",
+      defaultValue = "${env:STORYSTREAM_RETENTION_SWEEP_INTERVAL:-PT1H}", converter = IntervalConverter.class,
+      description = "How often files and results older than their plan's retention are removed, e.g. PT1H, 15m; "
+          + "0 turns the sweep off (env STORYSTREAM_RETENTION_SWEEP_INTERVAL; default ${DEFAULT-VALUE}).")
+  Duration retentionSweepInterval;
+
+  /** The extensions these options describe: the tenant lifecycle with its sweep interval. */
+  public List<IngressExtension> extensions(IngressConfig config) {
+    return List.of(new TenantLifecycle(config.platform().kafka(), retentionSweepInterval, null));
+  }
+
   /** The configuration these options describe (reads or creates the secrets in the data folder). */
   public IngressConfig config() throws Exception {
     Path dataDir = platform.dataDir.toAbsolutePath().normalize();
@@ -63,7 +78,8 @@ public final class IngressCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    IngressService service = new IngressService(config()).start();
+    IngressConfig config = config();
+    IngressService service = new IngressService(config, extensions(config)).start();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       service.close();

@@ -15,4 +15,10 @@ public interface IngressExtension {
   default List<Route> operatorRoutes(IngressParts parts) {
     return List.of();
   }
+
+  /** Called once both servers listen: start background work here (for example a periodic sweep). */
+  default void started(IngressParts parts) {}
+
+  /** Called when the ingress stops, before its parts close. */
+  default void close() {}
 }

@@ -22,6 +22,7 @@ import io.storystream.ingress.jobs.JobRouter;
 import io.storystream.ingress.jobs.JobStatusView;
 import io.storystream.ingress.kafka.EventPublisher;
 import io.storystream.ingress.kafka.TopicMirror;
+import io.storystream.ingress.lifecycle.TenantLifecycle;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.TopicSerdes;
@@ -58,8 +59,9 @@ public final class IngressService implements AutoCloseable {
   private ApiServer operatorApi;
   private JobStatusView jobs;
 
+  /** An ingress with the standard extensions: the tenant lifecycle (provisioning, erasure, retention sweep). */
   public IngressService(IngressConfig config) {
-    this(config, List.of());
+    this(config, List.of(TenantLifecycle.standard(config)));
   }
 
   public IngressService(IngressConfig config, List<IngressExtension> extensions) {
@@ -141,6 +143,10 @@ public final class IngressService implements AutoCloseable {
           auditTrail, metrics).start());
       tenantApi = closeLater(new ApiServer("tenant", config.bindHost(), ingressPort, served, gate, auditTrail,
           metrics).start());
+      for (IngressExtension extension : extensions) {
+        extension.started(parts);
+        closeLater((AutoCloseable) extension::close);
+      }
       log.info("ingress ready in {} ms: tenant API on {}, operator API on {}",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), tenantApi.port(), operatorApi.port());
       return this;

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The ingress end to end on the real in-process broker and S3Proxy, with two ingress instances (so job questions are
  * routed between them) and two tenants. One stack for the whole class keeps the suite short.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class IngressEndToEndTest {
   @TempDir static Path dir;
   static IngressStack stack;
@@ -29,9 +30,23 @@ class IngressEndToEndTest {
   static String acmeKey;
   static String globexKey;
 
+  /** Stands in for the billing aggregator's read API (another module), answering for whichever tenant it is asked. */
+  static io.javalin.Javalin billing;
+
   @BeforeAll
   static void start() throws Exception {
-    stack = new IngressStack(dir);
+    billing = io.javalin.Javalin.create(cfg -> {
+      cfg.startup.showJavalinBanner = false;
+      cfg.routes.get("/tenants/{t}/usage", ctx -> ctx.json(java.util.Map.of("tenantId", ctx.pathParam("t"), "analyses", 3)));
+      cfg.routes.get("/tenants/{t}/statements/{m}", ctx -> {
+        if (ctx.pathParam("m").equals("1999-01")) {
+          ctx.status(404);
+        } else {
+          ctx.json(java.util.Map.of("tenantId", ctx.pathParam("t"), "month", ctx.pathParam("m"), "totalMicros", 1_500_000));
+        }
+      });
+    }).start("127.0.0.1", 0);
+    stack = new IngressStack(dir).billingUrl("http://127.0.0.1:" + billing.port());
     stack.startInstance(clock);
     stack.startInstance(clock);
     await().atMost(Duration.ofSeconds(60)).until(() -> stack.instances.stream().allMatch(IngressService::ready));
@@ -42,6 +57,7 @@ class IngressEndToEndTest {
   @AfterAll
   static void stop() throws Exception {
     stack.close();
+    billing.stop();
   }
 
   @Test
@@ -337,7 +353,7 @@ class IngressEndToEndTest {
             "file-too-large"),
         new Bad("oversize upload streamed without length", () -> stack.send(stack.tenant(stack.ingress(), key, "POST",
             "/v1/files?name=stream.csv", java.net.http.HttpRequest.BodyPublishers.ofInputStream(() ->
-                new CsvGenerator(50L * 1024 * 1024))).header("Content-Type", "text/csv")), 413, "file-too-large"),
+                new CsvGenerator(8L * 1024 * 1024))).header("Content-Type", "text/csv")), 413, "file-too-large"),
         new Bad("oversize multipart streamed", () -> stack.multipart(key, "file", "big.csv", "text/csv",
             bigCsv(200_000).getBytes()), 413, "file-too-large"),
         new Bad("bad wait", () -> stack.get(key, "/v1/analyses/job_x?wait=forever"), 400, "invalid-wait"),
@@ -494,5 +510,225 @@ class IngressEndToEndTest {
       }
       return n;
     }
+  }
+
+  // ---- routing between instances ---------------------------------------------------------------------------------
+
+  @Test
+  void aJobHeldByTheOtherInstanceIsAnsweredThroughIt() {
+    IngressService entry = stack.instances.get(0);
+    IngressService owner = stack.instances.get(1);
+    String tenant = null;
+    for (int i = 0; i < 20 && tenant == null; i++) {
+      String candidate = "route-" + i;
+      var location = entry.parts().jobs().locate(candidate);
+      if (location.available() && location.active().port() == owner.ingressPort()) {
+        tenant = candidate;
+      }
+    }
+    assertThat(tenant).as("some tenant id lands on the second instance").isNotNull();
+    String key = stack.tenantWithKey(tenant, "pro");
+    String fileId = upload(key, "a,b\n1,2\n");
+    String jobId = submit(key, fileId);
+    String route = "route=\"/v1/analyses/{jobId}\"";
+    double before = count(owner, tenant, route);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      IngressStack.Reply viaEntry = stack.send(stack.tenant(entry, key, "GET", "/v1/analyses/" + jobId, null));
+      assertThat(viaEntry.status()).isEqualTo(200);
+      assertThat(viaEntry.json().path("jobId").asText()).isEqualTo(jobId);
+      assertThat(viaEntry.header("RateLimit-Limit")).isEqualTo("300");
+    });
+    assertThat(count(owner, tenant, route)).as("the owner served the forwarded request").isGreaterThan(before);
+    // a forged forwarding header does not skip the entry instance's checks
+    IngressStack.Reply forged = stack.send(stack.tenant(entry, null, "GET", "/v1/analyses/" + jobId, null)
+        .header(io.storystream.ingress.http.Gate.FORWARDED_HEADER, System.currentTimeMillis() + ".00"));
+    assertThat(forged.status()).isEqualTo(401);
+  }
+
+  private static double count(IngressService instance, String tenant, String route) {
+    String metrics = stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        "http://127.0.0.1:" + instance.ingressPort() + "/metrics"))).text();
+    return metrics.lines().filter(l -> l.startsWith("storystream_http_requests_seconds_count{"))
+        .filter(l -> l.contains("tenant=\"" + tenant + "\"") && l.contains(route))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  // ---- audit -----------------------------------------------------------------------------------------------------
+
+  @Test
+  void everyAccessAndChangeIsAuditedInOrderAndReadableByTenantAndOperator() {
+    java.time.Instant from = clock.instant().minusSeconds(1);
+    String key = stack.tenantWithKey("audited", "pro");
+    String keyId = key.substring(4, 34);
+    IngressService a = stack.instances.get(0);
+    IngressService b = stack.instances.get(1);
+    // a scripted session that alternates between the two instances
+    IngressStack.Reply uploaded = stack.send(stack.tenant(a, key, "POST", "/v1/files?name=a.csv",
+        java.net.http.HttpRequest.BodyPublishers.ofString("a,b\n1,2\n")).header("Content-Type", "text/csv"));
+    assertThat(uploaded.status()).isEqualTo(201);
+    String fileId = uploaded.json().path("id").asText();
+    await().atMost(Duration.ofSeconds(10)).until(() -> b.parts().files().find("audited", fileId).isPresent());
+    assertThat(stack.send(stack.tenant(b, key, "GET", "/v1/files", null)).status()).isEqualTo(200);
+    assertThat(stack.send(stack.tenant(a, key, "GET", "/v1/files/" + fileId, null)).status()).isEqualTo(200);
+    IngressStack.Reply submitted = stack.send(stack.tenant(b, key, "POST", "/v1/analyses",
+        java.net.http.HttpRequest.BodyPublishers.ofString("{\"fileId\":\"" + fileId + "\"}"))
+        .header("Content-Type", "application/json"));
+    assertThat(submitted.status()).isEqualTo(202);
+    String jobId = submitted.json().path("jobId").asText();
+    assertThat(stack.send(stack.tenant(b, key, "GET", "/v1/analyses/" + jobId, null)).status()).isEqualTo(200);
+    assertThat(stack.send(stack.tenant(a, key, "GET", "/v1/files/file_missing", null)).status()).isEqualTo(404);
+    assertThat(stack.send(stack.tenant(b, key, "DELETE", "/v1/files/" + fileId, null)).status()).isEqualTo(204);
+    assertThat(stack.admin("PUT", "/admin/tenants/audited/plan", "{\"plan\":\"enterprise\"}").status()).isEqualTo(200);
+
+    List<String> expectedTenantSide = List.of("file.upload:" + fileId + ":success", "file.list:null:success",
+        "file.read:" + fileId + ":success", "job.submit:" + jobId + ":success", "job.read:" + jobId + ":success",
+        "file.read:file_missing:not_found", "file.delete:" + fileId + ":success");
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      JsonNode events = stack.get(key, "/v1/audit?from=" + from).json().path("events");
+      List<String> seen = new java.util.ArrayList<>();
+      for (JsonNode e : events) {
+        assertThat(e.path("tenantId").asText()).isEqualTo("audited");
+        if (e.path("actor").asText().equals("tenant") && !e.path("action").asText().equals("audit.read")) {
+          assertThat(e.path("keyId").asText()).isEqualTo(keyId);
+          assertThat(e.path("requestId").asText()).startsWith("req_");
+          seen.add(e.path("action").asText() + ":" + e.path("resourceId").asText(null) + ":" + e.path("outcome").asText());
+        }
+      }
+      assertThat(seen).containsExactlyElementsOf(expectedTenantSide);
+    });
+    JsonNode operatorView = stack.admin("GET", "/admin/tenants/audited/audit?from=" + from, null).json().path("events");
+    List<String> operatorActions = new java.util.ArrayList<>();
+    operatorView.forEach(e -> {
+      if (e.path("actor").asText().equals("operator")) {
+        assertThat(e.path("keyId").isNull()).isTrue();
+        operatorActions.add(e.path("action").asText());
+      }
+    });
+    assertThat(operatorActions).containsSubsequence("tenant.create", "key.create", "plan.change");
+    assertThat(operatorView.toString()).doesNotContain("a,b").doesNotContain(key);
+    // the key's last use is known from the audit log
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(stack.admin("GET", "/admin/tenants/audited/keys", null).json().path("keys").get(0)
+            .path("lastUsedAt").isTextual()).isTrue());
+    // another tenant's audit holds none of these
+    assertThat(stack.get(globexKey, "/v1/audit").text()).doesNotContain(fileId).doesNotContain("audited");
+  }
+
+  // ---- operations ------------------------------------------------------------------------------------------------
+
+  @Test
+  void healthMetricsAndTheOpenApiDocumentDescribeExactlyTheServedRoutes() throws Exception {
+    IngressService ingress = stack.ingress();
+    IngressStack.Reply ready = stack.get(null, "/health/ready");
+    assertThat(ready.status()).as(ready.text()).isEqualTo(200);
+    assertThat(ready.json().path("checks").path("jobs").asText()).isEqualTo("up");
+    assertThat(stack.get(null, "/health/live").status()).isEqualTo(200);
+    assertThat(stack.get(null, "/metrics").text()).contains("storystream_http_requests_seconds_bucket");
+
+    JsonNode doc = stack.get(null, "/openapi.json").json();
+    assertThat(doc.path("openapi").asText()).isEqualTo("3.1.0");
+    java.util.Set<String> documented = new java.util.TreeSet<>();
+    doc.path("paths").fields().forEachRemaining(p -> p.getValue().fieldNames().forEachRemaining(m -> {
+      if (!m.equals("servers")) {
+        documented.add(m.toUpperCase() + " " + p.getKey());
+      }
+    }));
+    java.util.Set<String> served = new java.util.TreeSet<>();
+    ingress.tenantApi().servedRoutes().forEach(r -> served.add(r.replaceAll("\\{", "{")));
+    ingress.operatorApi().servedRoutes().forEach(served::add);
+    assertThat(documented).isEqualTo(served);
+    // and each documented route really is served (an unknown route answers the generic not-found problem)
+    for (String route : documented) {
+      String method = route.substring(0, route.indexOf(' '));
+      String path = route.substring(route.indexOf(' ') + 1).replaceAll("\\{[^}]+}", "x1");
+      int port = path.startsWith("/admin") ? ingress.adminPort() : ingress.ingressPort();
+      IngressStack.Reply reply = stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+          "http://127.0.0.1:" + port + path)).method(method, java.net.http.HttpRequest.BodyPublishers.noBody()));
+      assertThat(reply.text()).as(route).doesNotContain("Endpoint " + method + " ");
+      assertThat(reply.status()).as(route).isNotEqualTo(405).isLessThan(500);
+    }
+    assertThat(stack.get(null, "/v2/files").text()).contains("Endpoint GET /v2/files not found");
+
+    validateWithAnIndependentLinter(stack.get(null, "/openapi.json").body());
+  }
+
+  private static void validateWithAnIndependentLinter(byte[] document) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(onPath("npm") && onPath("node"),
+        "npm is not installed (scripts/install-test-tools.sh installs it); the OpenAPI lint is skipped");
+    Path work = dir.resolve("openapi-lint");
+    java.nio.file.Files.createDirectories(work);
+    Path file = work.resolve("openapi.json");
+    java.nio.file.Files.write(file, document);
+    Path tools = Path.of("target", "npm-tools").toAbsolutePath();
+    Path cli = tools.resolve("node_modules/@seriousme/openapi-schema-validator/bin/validate-api-cli.js");
+    if (!java.nio.file.Files.exists(cli)) {
+      java.nio.file.Files.createDirectories(tools);
+      Process install = new ProcessBuilder("npm", "install", "--prefix", tools.toString(), "--no-audit", "--no-fund",
+          "--loglevel=error", "@seriousme/openapi-schema-validator@2.11.0").redirectErrorStream(true).start();
+      String out = new String(install.getInputStream().readAllBytes());
+      assertThat(install.waitFor()).as("npm install: " + out).isZero();
+    }
+    Process lint = new ProcessBuilder("node", cli.toString(), file.toString()).redirectErrorStream(true).start();
+    String out = new String(lint.getInputStream().readAllBytes());
+    int code = lint.waitFor();
+    System.out.println("openapi-schema-validator: " + out);
+    assertThat(code).as(out).isZero();
+    assertThat(out).contains("\"valid\": true");
+  }
+
+  private static boolean onPath(String tool) {
+    return java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+        .anyMatch(d -> java.nio.file.Files.isExecutable(Path.of(d, tool)));
+  }
+
+  @Test
+  void usageAndStatementsComeFromBillingForTheKeysTenantAnd503WhenItIsDown() {
+    IngressStack.Reply usage = stack.get(acmeKey, "/v1/usage");
+    assertThat(usage.status()).as(usage.text()).isEqualTo(200);
+    assertThat(usage.json().path("tenantId").asText()).isEqualTo("acme");
+    IngressStack.Reply statement = stack.get(globexKey, "/v1/statements/2026-11");
+    assertThat(statement.json().path("tenantId").asText()).isEqualTo("globex");
+    assertThat(statement.json().path("totalMicros").asLong()).isEqualTo(1_500_000);
+    assertThat(stack.get(globexKey, "/v1/statements/1999-01").status()).isEqualTo(404);
+    billing.stop();
+    usage = stack.get(acmeKey, "/v1/usage");
+    assertThat(usage.status()).isEqualTo(503);
+    assertThat(usage.problemType()).endsWith("/billing-unavailable");
+    assertThat(stack.get(acmeKey, "/v1/statements/2026-11").status()).isEqualTo(503);
+  }
+
+  // ---- losing an instance (runs last: it stops the second instance) -----------------------------------------------
+
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+  void whenTheOwnerStopsItsJobsAreAnsweredFromTheReplicaHereNotFailed() {
+    IngressService survivor = stack.instances.get(0);
+    IngressService owner = stack.instances.get(1);
+    String tenant = null;
+    for (int i = 0; i < 30 && tenant == null; i++) {
+      String candidate = "failover-" + i;
+      var location = survivor.parts().jobs().locate(candidate);
+      if (location.available() && location.active().port() == owner.ingressPort()) {
+        tenant = candidate;
+      }
+    }
+    assertThat(tenant).isNotNull();
+    String key = stack.tenantWithKey(tenant, "pro");
+    String[] done = completedJob(tenant, key);
+    String jobId = done[1];
+    owner.close();
+    List<Integer> statuses = new java.util.ArrayList<>();
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+    while (System.nanoTime() < until) {
+      IngressStack.Reply reply = stack.send(stack.tenant(survivor, key, "GET", "/v1/analyses/" + jobId, null));
+      statuses.add(reply.status());
+      if (reply.status() == 200) {
+        assertThat(reply.json().path("state").asText()).isEqualTo("completed");
+      }
+    }
+    System.out.println("answers while the owner stopped: " + statuses);
+    assertThat(statuses).isNotEmpty().containsOnly(200);
+    assertThat(stack.send(stack.tenant(survivor, key, "GET", "/v1/analyses/" + jobId + "/result", null)).status())
+        .isEqualTo(200);
   }
 }

@@ -73,10 +73,16 @@ final class IngressStack implements AutoCloseable {
   }
 
   IngressService startInstance(Clock clock) throws Exception {
+    return startInstance(clock, null);
+  }
+
+  /** An instance with these extensions instead of the standard ones (null: the standard ones). */
+  IngressService startInstance(Clock clock, List<IngressExtension> extensions) throws Exception {
     Path data = dir.resolve("ingress-" + instances.size());
     IngressConfig config = new IngressConfig(PlatformOptions.of(settings, s3.settings(), data), "127.0.0.1", 0, 0,
         "127.0.0.1", OPERATOR_TOKEN, PEPPER, billingUrl, clock);
-    IngressService service = new IngressService(config).start();
+    IngressService service = (extensions == null ? new IngressService(config)
+        : new IngressService(config, extensions)).start();
     instances.add(service);
     return service;
   }

@@ -48,11 +48,18 @@ final class ChildProcess implements AutoCloseable {
     return new ChildProcess(name, builder.start());
   }
 
+  /** Keeps every line, and copies them to {@code target/child-logs/<name>.log} for a post-mortem. */
   private void collect() {
-    try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    Path log = Path.of("target", "child-logs", name + ".log");
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+         java.io.Writer copy = java.nio.file.Files.newBufferedWriter(
+             java.nio.file.Files.createDirectories(log.getParent()).resolve(log.getFileName()))) {
       String line;
       while ((line = lines.readLine()) != null) {
         output.add(line);
+        copy.write(line);
+        copy.write('\n');
+        copy.flush();
       }
     } catch (Exception ignored) {
       // the process ended

@@ -2,6 +2,8 @@ package io.storystream.processor;
 
 import io.storystream.common.config.PlatformOptions;
 import io.storystream.processor.admission.AdmissionService;
+import io.storystream.processor.worker.WorkerOptions;
+import io.storystream.processor.worker.WorkerService;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.Callable;
@@ -15,7 +17,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The processor process: admission and the worker, together by default, each switchable so either can scale on
- * its own ({@code --no-run-admission} ↔ {@code STORYSTREAM_RUN_ADMISSION=false}).
+ * its own ({@code --no-run-admission} ↔ {@code STORYSTREAM_RUN_ADMISSION=false}, {@code --no-run-worker} ↔
+ * {@code STORYSTREAM_RUN_WORKER=false}).
  */
 @Command(name = "processor", mixinStandardHelpOptions = true,
     description = "Admits analysis requests (quotas, cache, ownership) and runs the DataStoryBot worker.")
@@ -29,16 +32,28 @@ public final class ProcessorCommand implements Callable<Integer> {
       description = "Run the admission topology (env STORYSTREAM_RUN_ADMISSION; default ${DEFAULT-VALUE}).")
   boolean runAdmission;
 
+  @Option(names = "--run-worker", negatable = true, fallbackValue = "true",
+      defaultValue = "${env:STORYSTREAM_RUN_WORKER:-true}",
+      description = "Run the DataStoryBot worker (env STORYSTREAM_RUN_WORKER; default ${DEFAULT-VALUE}).")
+  boolean runWorker;
+
+  @Mixin WorkerOptions worker;
+
   @Override
   public Integer call() throws Exception {
     Deque<AutoCloseable> running = new ArrayDeque<>();
     if (runAdmission) {
       running.push(new AdmissionService(platform.kafka(), platform.dataDir).start());
     }
+    if (runWorker) {
+      running.push(new WorkerService(worker.config(platform)).start());
+    }
     if (running.isEmpty()) {
       log.error("nothing to run: every part of the processor is switched off");
       return 2;
     }
+    System.out.println("processor running:" + (runAdmission ? " admission" : "")
+        + (runWorker ? " worker " + worker.instanceId : ""));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       running.forEach(ProcessorCommand::closeQuietly); // last started, first closed

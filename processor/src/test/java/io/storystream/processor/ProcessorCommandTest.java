@@ -34,7 +34,7 @@ class ProcessorCommandTest {
 
   @Test
   void refusesToRunWithEverythingSwitchedOff() {
-    int exit = new CommandLine(new ProcessorCommand()).execute("--no-run-admission");
+    int exit = new CommandLine(new ProcessorCommand()).execute("--no-run-admission", "--no-run-worker");
     assertThat(exit).isEqualTo(2);
   }
 }

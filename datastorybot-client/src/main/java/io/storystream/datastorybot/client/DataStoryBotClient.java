@@ -17,7 +17,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -47,6 +49,7 @@ public final class DataStoryBotClient implements AutoCloseable {
   private final ExecutorService executor;
   private final HttpClient http;
   private final CircuitBreaker breaker;
+  private final Set<CompletableFuture<AnalysisResult>> inFlight = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   public DataStoryBotClient(DataStoryBotConfig config) {
@@ -78,6 +81,8 @@ public final class DataStoryBotClient implements AutoCloseable {
           true, 0, null, "client is closed"));
     }
     CompletableFuture<AnalysisResult> result = new CompletableFuture<>();
+    inFlight.add(result);
+    result.whenComplete((v, e) -> inFlight.remove(result));
     try {
       new Job(job).run().whenComplete((value, error) -> {
         if (error == null) {
@@ -109,9 +114,18 @@ public final class DataStoryBotClient implements AutoCloseable {
     return config;
   }
 
+  /** Jobs still running; a closed client fails them (retryable) instead of leaving their futures pending. */
+  public int jobsInFlight() {
+    return inFlight.size();
+  }
+
   @Override
   public void close() {
     closed = true;
+    for (CompletableFuture<AnalysisResult> job : List.copyOf(inFlight)) {
+      job.completeExceptionally(new DataStoryBotException(DataStoryBotException.UPSTREAM_UNAVAILABLE, true, 0, null,
+          "client closed while the job was running"));
+    }
     executor.shutdownNow();
   }
 
@@ -185,9 +199,10 @@ public final class DataStoryBotClient implements AutoCloseable {
               }));
     }
 
-    private record Files(String narrative, List<Chart> charts, Dataset dataset) {}
+    private record Downloaded(String narrative, List<Chart> charts, Dataset dataset) {}
 
-    private CompletableFuture<Files> download(String containerId, Contract.Refined refined) {
+    private CompletableFuture<Downloaded> download(String containerId, Contract.Refined refined) {
+      long start = System.nanoTime();
       List<CompletableFuture<Chart>> charts = new ArrayList<>();
       for (Contract.ChartRef ref : refined.charts()) {
         charts.add(call(Phase.DOWNLOAD, true, () -> get(fileUri(containerId, ref.fileId())), body -> body)
@@ -200,8 +215,10 @@ public final class DataStoryBotClient implements AutoCloseable {
       CompletableFuture<?>[] all = new CompletableFuture<?>[charts.size() + 1];
       charts.toArray(all);
       all[charts.size()] = dataset;
-      return CompletableFuture.allOf(all).thenApply(v ->
-          new Files(refined.narrative(), charts.stream().map(CompletableFuture::join).toList(), dataset.join()));
+      return CompletableFuture.allOf(all)
+          .whenComplete((v, e) -> phaseNanos[Phase.DOWNLOAD.ordinal()].addAndGet(System.nanoTime() - start))
+          .thenApply(v -> new Downloaded(refined.narrative(),
+              charts.stream().map(CompletableFuture::join).toList(), dataset.join()));
     }
 
     private CallTimings timings() {
@@ -215,8 +232,11 @@ public final class DataStoryBotClient implements AutoCloseable {
     private <T> CompletableFuture<T> call(Phase phase, boolean containerCall, Supplier<HttpRequest.Builder> request,
         Function<byte[], T> parser) {
       long start = System.nanoTime();
-      return attempt(new CallState<>(phase, containerCall, request, parser))
-          .whenComplete((v, e) -> phaseNanos[phase.ordinal()].addAndGet(System.nanoTime() - start));
+      CompletableFuture<T> result = attempt(new CallState<>(phase, containerCall, request, parser));
+      if (phase == Phase.DOWNLOAD) {
+        return result; // downloads run in parallel: download() measures their wall time as a whole
+      }
+      return result.whenComplete((v, e) -> phaseNanos[phase.ordinal()].addAndGet(System.nanoTime() - start));
     }
 
     private final class CallState<T> {
@@ -287,7 +307,7 @@ public final class DataStoryBotClient implements AutoCloseable {
           breaker.onError(elapsed, unit, e);
           log.info("job {}: {} answered {} with an invalid body: {}", job.jobId(), call.phase, status, e.getMessage());
           if (call.retriesOnce++ < config.retry().attemptsOn500() - 1) {
-            return attempt(call);
+            return retryAfterShortWait(call, status);
           }
           return CompletableFuture.failedFuture(new DataStoryBotException(
               DataStoryBotException.UPSTREAM_INVALID_RESPONSE, true, status, null,
@@ -324,7 +344,7 @@ public final class DataStoryBotClient implements AutoCloseable {
           return CompletableFuture.failedFuture(permanent(call, status, upstreamError));
         case RETRY_ONCE:
           if (call.retriesOnce++ < config.retry().attemptsOn500() - 1) {
-            return attempt(call);
+            return retryAfterShortWait(call, status);
           }
           return CompletableFuture.failedFuture(new DataStoryBotException(DataStoryBotException.UPSTREAM_UNAVAILABLE,
               true, status, upstreamError, "job " + job.jobId() + ": " + call.phase + " failed with HTTP " + status
@@ -350,6 +370,15 @@ public final class DataStoryBotClient implements AutoCloseable {
       return config.sleeper().sleep(wait).thenCompose(v -> attempt(call));
     }
 
+    /** The single retry after a 500 or an unreadable body, after one jittered base delay. */
+    private <T> CompletableFuture<T> retryAfterShortWait(CallState<T> call, int status) {
+      Duration wait = fullJitter(1);
+      if (config.clock().instant().plus(wait).isAfter(deadline)) {
+        return CompletableFuture.failedFuture(deadlineExceeded(call.phase, status));
+      }
+      return config.sleeper().sleep(wait).thenCompose(v -> attempt(call));
+    }
+
     /** Full jitter: uniform in [0, min(cap, base·2^(n-1))]. */
     private Duration fullJitter(int backOffs) {
       DataStoryBotConfig.RetrySettings r = config.retry();
@@ -372,7 +401,7 @@ public final class DataStoryBotClient implements AutoCloseable {
     // --- requests ---------------------------------------------------------------------------------------------
 
     private HttpRequest.Builder uploadRequest() {
-      if (!java.nio.file.Files.isReadable(job.csvFile())) {
+      if (!Files.isReadable(job.csvFile())) {
         throw new DataStoryBotException(DataStoryBotException.INPUT_UNREADABLE, false, 0, null,
             "job " + job.jobId() + ": the CSV file cannot be read");
       }
@@ -422,9 +451,5 @@ public final class DataStoryBotClient implements AutoCloseable {
       cause = cause.getCause();
     }
     return cause;
-  }
-
-  static boolean exists(java.nio.file.Path path) {
-    return Files.exists(path);
   }
 }

@@ -24,7 +24,8 @@ public record DataStoryBotConfig(URI baseUrl, ApiKeySource apiKey, Duration conn
   /**
    * @param maxAttempts         attempts per call for transient failures (429, 502, 503, 504, busy, timeouts)
    * @param baseDelay           first backoff ceiling; doubles per attempt
-   * @param maxDelay            cap of one wait (also caps an absurd Retry-After)
+   * @param maxDelay            cap of one backoff wait; a Retry-After is honoured as sent, as long as the job's
+   *                            deadline allows it
    * @param attemptsOn500       attempts per call when DataStoryBot answers 500 (the contract says: retry once)
    * @param maxContainerRestarts how many times a job may start again from upload after its container expired
    */

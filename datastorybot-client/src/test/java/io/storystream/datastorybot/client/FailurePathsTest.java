@@ -128,6 +128,7 @@ class FailurePathsTest {
     standIn.faults().inject(Endpoint.ANALYZE, Fault.INTERNAL_ERROR, 1);
     run(config());
     assertThat(calls(Endpoint.ANALYZE)).isEqualTo(2);
+    assertThat(time.sleeps).as("one short jittered wait").containsExactly(Duration.ofMillis(500));
 
     standIn.stats().reset();
     standIn.faults().always(Endpoint.ANALYZE, Fault.INTERNAL_ERROR);
@@ -358,5 +359,38 @@ class FailurePathsTest {
     assertThat(e.retryable()).isTrue();
     assertThat(e.httpStatus()).isZero();
     assertThat(time.sleeps).hasSize(config.retry().maxAttempts() - 1);
+  }
+
+  @Test
+  void noStoriesIsPermanentAndSkipsRefine(@TempDir Path dir) throws IOException {
+    Path text = dir.resolve("comments.csv");
+    StringBuilder csv = new StringBuilder("comment\n");
+    for (int i = 0; i < 40; i++) {
+      csv.append("\"free text answer number ").append(i).append("\"\n");
+    }
+    Files.writeString(text, csv);
+    try (DataStoryBotClient client = new DataStoryBotClient(config())) {
+      CompletionException e = catchThrowableOfType(CompletionException.class,
+          () -> client.analyze(new AnalysisJob("job_text", "comments.csv", text, "anything", null)).join());
+      DataStoryBotException cause = (DataStoryBotException) e.getCause();
+      assertThat(cause.reason()).isEqualTo(DataStoryBotException.NO_STORIES);
+      assertThat(cause.retryable()).isFalse();
+    }
+    assertThat(calls(Endpoint.ANALYZE)).isEqualTo(1);
+    assertThat(calls(Endpoint.REFINE)).isZero();
+  }
+
+  @Test
+  void closingTheClientFailsRunningJobsInsteadOfLeavingThemPending() {
+    standIn.faults().inject(Endpoint.ANALYZE, Fault.HANG, 1);
+    DataStoryBotClient client = new DataStoryBotClient(config());
+    java.util.concurrent.CompletableFuture<AnalysisResult> job =
+        client.analyze(new AnalysisJob("job_close", "sales.csv", csv, null, null));
+    org.awaitility.Awaitility.await().until(() -> calls(Endpoint.ANALYZE) == 1);
+    assertThat(client.jobsInFlight()).isEqualTo(1);
+    client.close();
+    CompletionException e = catchThrowableOfType(CompletionException.class, job::join);
+    assertThat(((DataStoryBotException) e.getCause()).retryable()).isTrue();
+    assertThat(client.jobsInFlight()).isZero();
   }
 }

@@ -85,7 +85,9 @@ public final class StandInServer implements AutoCloseable {
       cfg.jetty.multipartConfig.maxTotalRequestSize(multipartLimit, SizeUnit.BYTES);
       cfg.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.code, e.getMessage()));
       cfg.routes.exception(Exception.class, (e, ctx) -> {
-        log.error("stand-in failed on {} {}", ctx.method(), ctx.path(), e);
+        // class and origin only: exception messages (JSON parsers quote the body) could carry prompts or CSV content
+        log.error("stand-in failed on {} {}: {} at {}", ctx.method(), ctx.path(), e.getClass().getName(),
+            e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?");
         error(ctx, 500, "internal_error", "unexpected error");
       });
       cfg.routes.post("/api/upload", api(Endpoint.UPLOAD, this::upload));

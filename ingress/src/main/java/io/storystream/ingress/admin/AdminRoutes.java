@@ -162,7 +162,7 @@ public final class AdminRoutes {
   }
 
   /** A plan's standard limits (or {@code base}), with any of the six numbers overridden by {@code overrides}. */
-  static PlanLimits limits(String plan, JsonNode overrides, PlanLimits base) {
+  public static PlanLimits limits(String plan, JsonNode overrides, PlanLimits base) {
     PlanLimits start = base != null ? base : Plans.standard(plan).orElse(null);
     if (start == null && (overrides == null || overrides.isNull())) {
       throw invalid("plan", "plan is one of " + Plans.names() + ", or give every limit for a custom plan");
@@ -217,7 +217,7 @@ public final class AdminRoutes {
     return v.asLong();
   }
 
-  private static void checkName(String name) {
+  public static void checkName(String name) {
     if (name.isBlank() || name.length() > 200 || name.codePoints().anyMatch(cp -> Character.isISOControl(cp)
         || Character.getType(cp) == Character.FORMAT)) {
       throw invalid("name", "name has 1–200 characters, without control or formatting characters");
@@ -303,7 +303,7 @@ public final class AdminRoutes {
     return v;
   }
 
-  static Map<String, Object> tenantView(Tenant t) {
+  public static Map<String, Object> tenantView(Tenant t) {
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("tenantId", t.getTenantId());
     v.put("name", t.getName());
@@ -360,7 +360,7 @@ public final class AdminRoutes {
     return node;
   }
 
-  static String requiredText(JsonNode body, String field) {
+  public static String requiredText(JsonNode body, String field) {
     JsonNode v = body.get(field);
     if (v == null || v.isNull()) {
       throw new ProblemException(Problem.of(422, "missing-field", "Missing field", field + " is required")
@@ -372,7 +372,7 @@ public final class AdminRoutes {
     return v.asText();
   }
 
-  static ProblemException invalid(String field, String detail) {
+  public static ProblemException invalid(String field, String detail) {
     return new ProblemException(Problem.of(422, "invalid-field", "Invalid field", detail).with("field", field));
   }
 

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes one {@code audit} event (key = tenant id) per access or change: who (tenant key or operator), what
  * (action, resource), the outcome and the request id. Never content. Events of one tenant from one instance keep
- * their order, because they share a partition and a producer. Publishing is off the request path.
+ * their order, because they share a partition and a producer; the ingress answers a call only once its event is
+ * acknowledged, so a client's sequential calls are recorded in their order whichever instances serve them.
  */
 public final class AuditTrail {
   private static final Logger log = LoggerFactory.getLogger(AuditTrail.class);
@@ -31,7 +32,8 @@ public final class AuditTrail {
   public record Entry(String tenantId, String keyId, AuditActor actor, String action, String resourceId,
                       String outcome, Integer httpStatus, String requestId) {}
 
-  public void record(Entry e) {
+  /** Publishes the event; the future completes when the broker has it (or with the publishing error). */
+  public java.util.concurrent.CompletableFuture<?> record(Entry e) {
     AuditEvent event = AuditEvent.newBuilder()
         .setEventId(Ids.newId("aud"))
         .setTenantId(e.tenantId())
@@ -45,7 +47,7 @@ public final class AuditTrail {
         .setRequestId(e.requestId())
         .setOccurredAt(clock.instant())
         .build();
-    publisher.send(Topics.AUDIT, e.tenantId(), event).whenComplete((m, error) -> {
+    return publisher.send(Topics.AUDIT, e.tenantId(), event).whenComplete((m, error) -> {
       if (error != null) {
         failures.incrementAndGet();
         log.error("audit event {} of tenant {} ({}) not published: {}", event.getEventId(), e.tenantId(),

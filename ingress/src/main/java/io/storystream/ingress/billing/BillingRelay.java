@@ -24,8 +24,9 @@ public final class BillingRelay {
   private static final Pattern MONTH = Pattern.compile("\\d{4}-(0[1-9]|1[0-2])");
 
   private final String billingUrl;
+  // with several aggregators, one redirects a tenant's call to the instance owning the tenant's partition
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
-      .version(HttpClient.Version.HTTP_1_1).build();
+      .followRedirects(HttpClient.Redirect.NORMAL).version(HttpClient.Version.HTTP_1_1).build();
 
   public BillingRelay(String billingUrl) {
     this.billingUrl = billingUrl.endsWith("/") ? billingUrl.substring(0, billingUrl.length() - 1) : billingUrl;

@@ -41,6 +41,7 @@ public final class FileRoutes {
   private static final Set<String> CSV_MEDIA = Set.of("text/csv", "application/csv", "text/plain",
       "application/vnd.ms-excel", "application/octet-stream");
   private static final int MAX_NAME = 255;
+  private static final long DISCARD_LIMIT = 64L * 1024 * 1024;
 
   private final FileCatalog catalog;
   private final BlobStore blobs;
@@ -74,6 +75,43 @@ public final class FileRoutes {
   }
 
   private void upload(Context ctx) throws Exception {
+    try {
+      receive(ctx);
+    } catch (ProblemException e) {
+      if (e.problem().status() == 413) {
+        discardRest(ctx);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Reads and drops what is left of a refused body (up to 64 MiB), so the client, still sending, reads the 413
+   * instead of a reset connection. Nothing of it is stored.
+   */
+  private static void discardRest(Context ctx) {
+    long declared = ctx.req().getContentLengthLong();
+    if (declared > DISCARD_LIMIT) {
+      ctx.header("Connection", "close");
+      return;
+    }
+    try {
+      InputStream in = ctx.req().getInputStream();
+      byte[] buffer = new byte[64 * 1024];
+      long dropped = 0;
+      int n;
+      while (dropped < DISCARD_LIMIT && (n = in.read(buffer)) >= 0) {
+        dropped += n;
+      }
+      if (dropped >= DISCARD_LIMIT) {
+        ctx.header("Connection", "close");
+      }
+    } catch (IOException | IllegalStateException gone) {
+      ctx.header("Connection", "close");
+    }
+  }
+
+  private void receive(Context ctx) throws Exception {
     Principal principal = Attrs.principal(ctx);
     long maxBytes = principal.limits().getMaxFileBytes();
     String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);

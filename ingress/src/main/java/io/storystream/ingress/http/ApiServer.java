@@ -112,9 +112,18 @@ public final class ApiServer implements AutoCloseable {
     }
     boolean operator = Boolean.TRUE.equals(ctx.attribute(Attrs.OPERATOR));
     String keyId = principal != null ? principal.keyId() : ctx.attribute(Attrs.AUDIT_KEY);
-    audit.record(new AuditTrail.Entry(tenant, operator ? null : keyId,
+    var recorded = audit.record(new AuditTrail.Entry(tenant, operator ? null : keyId,
         operator ? AuditActor.OPERATOR : AuditActor.TENANT, route.auditAction(), resource,
         AuditTrail.outcome(status), status, Attrs.requestId(ctx)));
+    try {
+      // the answer leaves only once the audit event is durable: nothing is seen or changed unrecorded, and a
+      // client's sequential calls are recorded in their order even when different instances serve them
+      recorded.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      // AuditTrail logged it and counts it; the call itself already happened and is answered
+    }
     if (status >= 500) {
       log.warn("{} {} → {} (tenant {}, key {}, request {})", ctx.method(), route.path(), status, tenant, keyId,
           Attrs.requestId(ctx));

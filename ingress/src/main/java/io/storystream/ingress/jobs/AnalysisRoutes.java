@@ -180,7 +180,7 @@ public final class AnalysisRoutes {
     if (flags.contains("prompt_injection")) {
       log.warn("job {} of tenant {} (key {}) flagged {}", jobId, tenantId, principal.keyId(), flags);
     } else {
-      log.info("job {} queued for tenant {} by key {} on file {}", jobId, tenantId, principal.keyId(), fileId);
+      log.debug("job {} queued for tenant {} by key {} on file {}", jobId, tenantId, principal.keyId(), fileId);
     }
     ctx.header("Location", "/v1/analyses/" + jobId);
     Json.write(ctx, 202, publicView(view));
@@ -287,8 +287,16 @@ public final class AnalysisRoutes {
     String tenantId = principal.tenantId();
     String jobId = ctx.pathParam("jobId");
     Duration wait = parseWait(ctx.queryParam("wait"));
-    router.route(ctx, tenantId, wait.plusSeconds(5), local -> {
-      Optional<JobView> held = Ids.looksLike("job", jobId) ? jobs.localGet(tenantId, jobId) : Optional.empty();
+    router.route(ctx, tenantId, wait.plusSeconds(5), (local, mayWait) -> {
+      Optional<JobView> held;
+      try {
+        held = Ids.looksLike("job", jobId) ? jobs.localGet(tenantId, jobId) : Optional.empty();
+      } catch (org.apache.kafka.streams.errors.InvalidStateStoreException noReplicaHere) {
+        if (mayWait) {
+          throw noReplicaHere;
+        }
+        held = Optional.empty(); // the owner did not know it either; a job queued here a moment ago may still
+      }
       JobView view = held.orElseGet(() -> recent.getIfPresent(TenantKeys.of(tenantId, jobId)));
       if (view == null) {
         throw notFound();
@@ -296,7 +304,7 @@ public final class AnalysisRoutes {
       if (router.forwarded(local) && view.requestHash() != null) {
         local.header(JobRouter.REQUEST_HASH_HEADER, view.requestHash());
       }
-      if (wait.isZero() || view.terminal()) {
+      if (wait.isZero() || view.terminal() || !mayWait) {
         Json.write(local, 200, publicView(view));
         return;
       }
@@ -309,16 +317,6 @@ public final class AnalysisRoutes {
             }
           }));
     });
-    if (ctx.statusCode() == 404) {
-      JobView mine = recent.getIfPresent(TenantKeys.of(tenantId, jobId));
-      if (mine != null) {
-        InputStream relayed = ctx.resultInputStream();
-        if (relayed != null) {
-          relayed.close();
-        }
-        Json.write(ctx, 200, publicView(mine)); // the owner has not read the job yet; this instance queued it
-      }
-    }
   }
 
   private void list(Context ctx) throws Exception {
@@ -332,7 +330,7 @@ public final class AnalysisRoutes {
     }
     int limit = parseLimit(ctx.queryParam("limit"));
     Cursor after = Cursor.parse(ctx.queryParam("pageToken"));
-    router.route(ctx, tenantId, Duration.ofSeconds(10), local -> {
+    router.route(ctx, tenantId, Duration.ofSeconds(10), (local, mayWait) -> {
       Comparator<JobView> newestFirst = Comparator.comparing((JobView v) -> v.submittedAt() == null ? 0L : v.submittedAt())
           .thenComparing(JobView::jobId).reversed();
       List<JobView> page = jobs.localList(tenantId).stream()
@@ -408,7 +406,7 @@ public final class AnalysisRoutes {
     Principal principal = Attrs.principal(ctx);
     String tenantId = principal.tenantId();
     String jobId = ctx.pathParam("jobId");
-    router.route(ctx, tenantId, Duration.ofSeconds(30), local -> {
+    router.route(ctx, tenantId, Duration.ofSeconds(30), (local, mayWait) -> {
       JobView view = completedJob(tenantId, jobId);
       byte[] document = blobs.get(view.resultPrefix() + "result.json").orElseThrow(AnalysisRoutes::notFound);
       JsonNode stored = Json.mapper().readTree(document);
@@ -421,7 +419,7 @@ public final class AnalysisRoutes {
     String tenantId = principal.tenantId();
     String jobId = ctx.pathParam("jobId");
     String n = ctx.pathParam("n");
-    router.route(ctx, tenantId, Duration.ofSeconds(30), local -> {
+    router.route(ctx, tenantId, Duration.ofSeconds(30), (local, mayWait) -> {
       JobView view = completedJob(tenantId, jobId);
       if (!n.matches("\\d{1,3}")) {
         throw notFound();
@@ -435,7 +433,7 @@ public final class AnalysisRoutes {
     Principal principal = Attrs.principal(ctx);
     String tenantId = principal.tenantId();
     String jobId = ctx.pathParam("jobId");
-    router.route(ctx, tenantId, Duration.ofSeconds(30), local -> {
+    router.route(ctx, tenantId, Duration.ofSeconds(30), (local, mayWait) -> {
       JobView view = completedJob(tenantId, jobId);
       download(local, principal, view, view.resultPrefix() + "dataset.csv", "text/csv", "dataset",
           "attachment; filename=\"" + jobId + "-dataset.csv\"");
@@ -475,8 +473,7 @@ public final class AnalysisRoutes {
     if (disposition != null) {
       ctx.header("Content-Disposition", disposition);
     }
-    ctx.header("Content-Length", Long.toString(bytes));
-    ctx.result(object);
+    ctx.result(object); // streamed; Jetty frames it (and may compress it), so no Content-Length is promised here
   }
 
   // ---- views ----------------------------------------------------------------------------------------------------

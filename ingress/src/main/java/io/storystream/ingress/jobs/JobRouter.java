@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
@@ -42,49 +43,57 @@ public final class JobRouter {
     this.gate = gate;
   }
 
-  /** A local answer; may throw {@link InvalidStateStoreException} while the store migrates. */
+  /**
+   * A local answer; may throw {@link InvalidStateStoreException} while the store migrates. {@code mayWait} is false
+   * when it runs as the fallback of a failed forward (it must answer at once, not start a long poll).
+   */
   public interface LocalAnswer {
-    void answer(Context ctx) throws Exception;
+    void answer(Context ctx, boolean mayWait) throws Exception;
   }
 
   /**
    * Answers here when this instance holds the tenant (or the request was forwarded here), otherwise relays the
-   * owner's answer. {@code timeout} bounds a forwarded call (long polls pass their wait plus a margin).
+   * owner's answer without holding a thread: the active host first, then standbys; when none answers, or the one
+   * that answered does not know the job yet, this instance answers from its own replica.
    */
   public void route(Context ctx, String tenantId, Duration timeout, LocalAnswer local) throws Exception {
     if (gate.forwardedBySibling(ctx)) {
-      answerLocally(ctx, local);
+      answerLocally(ctx, local, true);
       return;
     }
     JobStatusView.Location location = view.locate(tenantId);
     List<HostInfo> candidates = new ArrayList<>();
     if (location.available() && !view.isSelf(location.active())) {
       candidates.add(location.active());
-      location.standbys().stream().filter(h -> !view.isSelf(h)).forEach(candidates::add);
+      if (!location.standbys().contains(view.self())) {
+        location.standbys().stream().filter(h -> !view.isSelf(h)).forEach(candidates::add);
+      }
     }
-    boolean selfIsReplica = !location.available() || view.isSelf(location.active())
-        || location.standbys().contains(view.self());
     if (candidates.isEmpty()) {
-      answerLocally(ctx, local);
+      answerLocally(ctx, local, true);
       return;
     }
-    HostInfo active = candidates.get(0);
-    for (HostInfo host : candidates) {
-      if (host != active && selfIsReplica) {
-        break; // the active host is gone and this instance holds a replica itself: answer from it
+    ctx.future(() -> forward(ctx, candidates, 0, timeout).thenAccept(outcome -> {
+      if (outcome != Forwarded.RELAYED) {
+        try {
+          answerLocally(ctx, local, false);
+        } catch (ProblemException e) {
+          if (outcome == Forwarded.NOT_THERE && e.problem().status() == 503) {
+            // the owner does not know it and this instance holds no replica: it does not exist
+            io.storystream.common.http.Problems.write(ctx, AnalysisRoutes.notFound().problem());
+            return;
+          }
+          io.storystream.common.http.Problems.write(ctx, e.problem());
+        } catch (Exception e) {
+          throw new java.util.concurrent.CompletionException(e);
+        }
       }
-      Optional<HttpResponse<InputStream>> relayed = forward(ctx, host, timeout);
-      if (relayed.isPresent()) {
-        relay(ctx, relayed.get());
-        return;
-      }
-    }
-    answerLocally(ctx, local);
+    }));
   }
 
-  private static void answerLocally(Context ctx, LocalAnswer local) throws Exception {
+  private static void answerLocally(Context ctx, LocalAnswer local, boolean mayWait) throws Exception {
     try {
-      local.answer(ctx);
+      local.answer(ctx, mayWait);
     } catch (InvalidStateStoreException migrating) {
       ctx.header("Retry-After", "1");
       throw new ProblemException(503, "jobs-rebalancing", "Job store moving",
@@ -92,7 +101,14 @@ public final class JobRouter {
     }
   }
 
-  private Optional<HttpResponse<InputStream>> forward(Context ctx, HostInfo host, Duration timeout) {
+  private enum Forwarded { RELAYED, NOT_THERE, UNREACHABLE }
+
+  /** Completes with what became of the forward: relayed, answered 404/503 (not relayed), or nobody answered. */
+  private CompletableFuture<Forwarded> forward(Context ctx, List<HostInfo> hosts, int index, Duration timeout) {
+    if (index >= hosts.size()) {
+      return CompletableFuture.completedFuture(Forwarded.UNREACHABLE);
+    }
+    HostInfo host = hosts.get(index);
     String pathAndQuery = ctx.path() + (ctx.queryString() == null ? "" : "?" + ctx.queryString());
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery))
         .timeout(timeout)
@@ -104,14 +120,28 @@ public final class JobRouter {
         request.header(name, value);
       }
     }
+    return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream())
+        .handle((response, error) -> {
+          if (error != null) {
+            log.warn("instance {}:{} did not answer for {}: {}", host.host(), host.port(), ctx.path(), error.toString());
+            return forward(ctx, hosts, index + 1, timeout);
+          }
+          if (response.statusCode() == 404 || response.statusCode() == 503) {
+            closeQuietly(response.body());
+            // not there (yet): this instance's replica and its recent submits decide
+            return CompletableFuture.completedFuture(Forwarded.NOT_THERE);
+          }
+          relay(ctx, response);
+          return CompletableFuture.completedFuture(Forwarded.RELAYED);
+        })
+        .thenCompose(f -> f);
+  }
+
+  private static void closeQuietly(InputStream in) {
     try {
-      return Optional.of(http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream()));
-    } catch (IOException e) {
-      log.warn("instance {}:{} did not answer for {}: {}", host.host(), host.port(), ctx.path(), e.toString());
-      return Optional.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.empty();
+      in.close();
+    } catch (IOException ignored) {
+      // nothing to release
     }
   }
 

@@ -13,21 +13,28 @@ import java.util.Map;
 final class ResultDocument {
   private ResultDocument() {}
 
+  private static Map<String, Object> story(JsonNode s) {
+    Map<String, Object> story = new LinkedHashMap<>();
+    if (s.hasNonNull("id")) {
+      story.put("id", text(s, "id"));
+    }
+    story.put("title", text(s, "title"));
+    story.put("summary", text(s, "summary"));
+    return story;
+  }
+
   static Map<String, Object> publicResult(String jobId, boolean fromCache, JsonNode stored) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("jobId", jobId);
     out.put("fromCache", fromCache);
     List<Map<String, Object>> stories = new ArrayList<>();
     for (JsonNode s : iterable(stored.path("stories"))) {
-      Map<String, Object> story = new LinkedHashMap<>();
-      story.put("id", text(s, "id"));
-      story.put("title", text(s, "title"));
-      story.put("summary", text(s, "summary"));
-      stories.add(story);
+      stories.add(story(s));
     }
     out.put("stories", stories);
-    out.put("chosen", stored.path("chosen").isMissingNode() || stored.path("chosen").isNull()
-        ? null : stored.path("chosen").asText());
+    // the worker stores the chosen story itself ({title, summary}); older documents held its id
+    JsonNode chosen = stored.path("chosen");
+    out.put("chosen", chosen.isObject() ? story(chosen) : chosen.isTextual() ? chosen.asText() : null);
     out.put("narrativeMarkdown", text(stored, "narrativeMarkdown"));
     List<Map<String, Object>> charts = new ArrayList<>();
     int n = 0;

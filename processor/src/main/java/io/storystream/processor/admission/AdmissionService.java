@@ -11,6 +11,7 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -83,7 +84,10 @@ public final class AdmissionService implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (streams != null) {
-      streams.close(Duration.ofSeconds(30));
+      // leave the group: otherwise the tenants' partitions stall until the session times out (45 s) before another
+      // instance, or this one restarted, takes them over
+      streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+          .withTimeout(Duration.ofSeconds(30)));
       streams = null;
     }
   }

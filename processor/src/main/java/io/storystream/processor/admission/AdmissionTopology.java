@@ -1,6 +1,7 @@
 package io.storystream.processor.admission;
 
 import io.storystream.processor.ProcessorTopics;
+import io.storystream.processor.admission.erasure.ForgetErasedTenant;
 import io.storystream.schemas.AnalysisRequest;
 import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.AnalysisWork;
@@ -20,6 +21,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
@@ -32,6 +35,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -54,7 +58,8 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * <p>The data's path, top to bottom:
  * <ol>
  *   <li>tables of tenants (plan and status), files and cache entries, each on its tenant's partition;</li>
- *   <li>job endings from {@code analysis-status} free their concurrency slot;</li>
+ *   <li>job endings from {@code analysis-status} free their concurrency slot; a tenant turning DELETED (erasure)
+ *       takes every entry admission keeps about it out of its stores;</li>
  *   <li>each request: drop a redelivered job id; reject a reused idempotency key, an inactive tenant, a file the
  *       tenant does not own; complete from a live cache entry; reject over the per-minute rate, the monthly quota or
  *       the concurrency cap; otherwise admit;</li>
@@ -77,6 +82,7 @@ public final class AdmissionTopology {
   static final String REQUESTS_LAST_MINUTE = "requests-last-minute";
   static final String ANALYSES_PER_MONTH = "analyses-per-month";
   static final String JOBS_IN_FLIGHT = "jobs-in-flight";
+  static final String AWAITING_REFERENCES = "awaiting-references";
 
   /**
    * A job admitted this long ago without an ending is taken as lost and stops holding a slot, so a lost status
@@ -84,6 +90,13 @@ public final class AdmissionTopology {
    * carries it), so a slot released early cannot overload DataStoryBot.
    */
   static final Duration LOST_JOB_AFTER = Duration.ofHours(1);
+
+  /**
+   * How long a request naming a tenant or file admission has not seen yet waits for it before being rejected.
+   * Kafka orders records within a partition, not across topics: a file registered a moment before the request can
+   * reach this task after it, so "not found" is only final once this grace has passed.
+   */
+  static final Duration REFERENCE_GRACE = Duration.ofSeconds(30);
 
   /** Tables read from compacted topics restore from those topics instead of a copy in a changelog. */
   private static final Properties OPTIMIZATIONS = new Properties();
@@ -120,7 +133,7 @@ public final class AdmissionTopology {
     // 1. What a decision reads. Tenants, files and cache entries are keyed by (or partitioned by) tenant like the
     //    requests, so they are tables in the requests' sub-topology, read in timestamp order with them: a file
     //    registered before a request is seen by it, which a global table's separate thread would not promise.
-    builder.table(Topics.TENANTS.name(), serdes.consumed(Topics.TENANTS),
+    KTable<String, Tenant> tenants = builder.table(Topics.TENANTS.name(), serdes.consumed(Topics.TENANTS),
         Materialized.<String, Tenant, KeyValueStore<Bytes, byte[]>>as(TENANTS));
     builder.table(Topics.FILES.name(), serdes.consumed(Topics.FILES),
         Materialized.<String, FileRegistered, KeyValueStore<Bytes, byte[]>>as(FILES));
@@ -141,17 +154,26 @@ public final class AdmissionTopology {
         Stores.persistentKeyValueStore(ANALYSES_PER_MONTH), Serdes.String(), Serdes.Long()).withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(JOBS_IN_FLIGHT), Serdes.String(), Serdes.Long()).withCachingEnabled());
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+        Stores.persistentTimestampedKeyValueStore(AWAITING_REFERENCES), Serdes.String(),
+        serdes.value(Topics.ANALYSIS_REQUESTS)));
 
     // 2. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its tenant's slot back.
     builder.stream(Topics.ANALYSIS_STATUS.name(), serdes.consumed(Topics.ANALYSIS_STATUS))
         .process(ReleaseSlotOnJobEnd::new, Named.as("release-slot-on-job-end"), JOBS_IN_FLIGHT);
+    // 2b. Erasure: a tenant turning DELETED takes everything admission remembers about it (ForgetErasedTenant),
+    //     from each of its own stores keyed tenantId or tenantId:…
+    String[] erasable = {JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH, JOBS_IN_FLIGHT,
+        AWAITING_REFERENCES};
+    tenants.toStream(Named.as("tenant-changes"))
+        .process(() -> new ForgetErasedTenant(erasable), Named.as("forget-erased-tenant"), erasable);
 
     // 3. Each request becomes one decision.
     KStream<String, SpecificRecord> decisions = builder
         .stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS))
         .process(Admission::new, Named.as("admit-or-reject"),
             TENANTS, FILES, CACHE_INDEX, JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH,
-            JOBS_IN_FLIGHT);
+            JOBS_IN_FLIGHT, AWAITING_REFERENCES);
 
     // 4. Decisions fan out to their topics (keys set by Admission: tenantId:jobId for status, tenantId otherwise).
     decisions.split(Named.as("decision-"))
@@ -189,7 +211,11 @@ public final class AdmissionTopology {
     }
   }
 
-  /** The decision for one request. Reads first, writes last, so a failure never leaves a half-counted request. */
+  /**
+   * The decision for one request, its checks in the order a reader would ask them. Only the first check throws
+   * (a request whose key and body disagree goes to the dead-letter topic having changed nothing); after it, each
+   * branch updates exactly the stores its decision consumes.
+   */
   private final class Admission implements Processor<String, AnalysisRequest, String, SpecificRecord> {
     private ProcessorContext<String, SpecificRecord> context;
     private TimestampedKeyValueStore<String, Tenant> tenants;
@@ -200,6 +226,7 @@ public final class AdmissionTopology {
     private KeyValueStore<String, MinuteWindow> requestsLastMinute;
     private KeyValueStore<String, Long> analysesPerMonth;
     private KeyValueStore<String, Long> jobsInFlight;
+    private TimestampedKeyValueStore<String, AnalysisRequest> awaitingReferences;
     private long requestTimestamp;
 
     @Override
@@ -213,6 +240,8 @@ public final class AdmissionTopology {
       requestsLastMinute = context.getStateStore(REQUESTS_LAST_MINUTE);
       analysesPerMonth = context.getStateStore(ANALYSES_PER_MONTH);
       jobsInFlight = context.getStateStore(JOBS_IN_FLIGHT);
+      awaitingReferences = context.getStateStore(AWAITING_REFERENCES);
+      context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::decideAwaitedRequests);
       context.schedule(Duration.ofMinutes(10), PunctuationType.WALL_CLOCK_TIME, this::forgetOldRequests);
     }
 
@@ -231,7 +260,13 @@ public final class AdmissionTopology {
         return; // a redelivered request was decided already; deciding again would count it twice
       }
       jobIds.put(jobKey, ValueAndTimestamp.make(request.getJobId(), at.toEpochMilli()));
+      decide(request, true);
+    }
 
+    private void decide(AnalysisRequest request, boolean mayAwaitReferences) {
+      String tenantId = request.getTenantId();
+      Instant at = request.getSubmittedAt();
+      String jobKey = TenantKeys.of(tenantId, request.getJobId());
       String idempotencyKey = request.getIdempotencyKey() == null ? null
           : TenantKeys.of(tenantId, request.getIdempotencyKey());
       ValueAndTimestamp<String> firstJob = idempotencyKey == null ? null : idempotencyKeys.get(idempotencyKey);
@@ -240,11 +275,16 @@ public final class AdmissionTopology {
         return;
       }
       Tenant tenant = valueOf(tenants.get(tenantId));
+      FileRegistered file = valueOf(files.get(TenantKeys.of(tenantId, request.getFileId())));
+      boolean knownInactive = tenant != null && tenant.getStatus() != TenantStatus.ACTIVE;
+      if ((tenant == null || file == null) && !knownInactive && mayAwaitReferences) {
+        awaitReferences(jobKey, request);
+        return;
+      }
       if (tenant == null || tenant.getStatus() != TenantStatus.ACTIVE) {
         reject(request, Rejection.TENANT_INACTIVE, null);
         return;
       }
-      FileRegistered file = valueOf(files.get(TenantKeys.of(tenantId, request.getFileId())));
       if (file == null || !tenantId.equals(file.getTenantId())) {
         reject(request, Rejection.FILE_NOT_FOUND, null); // another tenant's file is one that does not exist
         return;
@@ -284,6 +324,32 @@ public final class AdmissionTopology {
       jobsInFlight.put(jobKey, at.toEpochMilli());
       remember(idempotencyKey, request);
       admit(request, file, plan, cacheKey);
+    }
+
+    /** Parks a request until its tenant and file are seen or {@link #REFERENCE_GRACE} has passed. */
+    private void awaitReferences(String jobKey, AnalysisRequest request) {
+      awaitingReferences.put(jobKey, ValueAndTimestamp.make(request, context.currentSystemTimeMs()));
+    }
+
+    /** Decides parked requests whose tenant and file have arrived, and, after the grace, those still missing one. */
+    private void decideAwaitedRequests(long now) {
+      List<KeyValue<String, ValueAndTimestamp<AnalysisRequest>>> ready = new ArrayList<>();
+      try (KeyValueIterator<String, ValueAndTimestamp<AnalysisRequest>> it = awaitingReferences.all()) {
+        while (it.hasNext()) {
+          KeyValue<String, ValueAndTimestamp<AnalysisRequest>> parked = it.next();
+          AnalysisRequest request = parked.value.value();
+          boolean seen = tenants.get(request.getTenantId()) != null
+              && files.get(TenantKeys.of(request.getTenantId(), request.getFileId())) != null;
+          if (seen || now - parked.value.timestamp() >= REFERENCE_GRACE.toMillis()) {
+            ready.add(parked);
+          }
+        }
+      }
+      for (KeyValue<String, ValueAndTimestamp<AnalysisRequest>> parked : ready) {
+        awaitingReferences.delete(parked.key);
+        requestTimestamp = parked.value.value().getSubmittedAt().toEpochMilli();
+        decide(parked.value.value(), false);
+      }
     }
 
     /** A limit below zero means unlimited; otherwise {@code used} may not reach it. */

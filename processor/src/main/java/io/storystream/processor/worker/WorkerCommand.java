@@ -1,18 +1,11 @@
 package io.storystream.processor.worker;
 
 import io.storystream.common.config.PlatformOptions;
-import io.storystream.datastorybot.client.ApiKeySource;
-import io.storystream.datastorybot.client.DataStoryBotConfig;
-import java.net.URI;
-import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** Runs the DataStoryBot worker on its own: {@code java … io.storystream.processor.worker.WorkerCommand}. */
 @Command(name = "worker", mixinStandardHelpOptions = true,
@@ -21,49 +14,25 @@ public final class WorkerCommand implements Callable<Integer> {
 
   @Mixin PlatformOptions platform;
 
-  @Option(names = "--datastorybot-url", defaultValue = "${env:DATASTORYBOT_URL:-http://127.0.0.1:8090}",
-      description = "DataStoryBot base URL (env DATASTORYBOT_URL; default ${DEFAULT-VALUE}, the stand-in).")
-  String datastorybotUrl;
-
-  @Option(names = "--datastorybot-api-key", defaultValue = "${env:DATASTORYBOT_API_KEY}",
-      description = "DataStoryBot API key (env DATASTORYBOT_API_KEY).")
-  String datastorybotApiKey;
-
-  @Option(names = "--datastorybot-api-key-file", defaultValue = "${env:DATASTORYBOT_API_KEY_FILE}",
-      description = "File holding the API key, re-read so a rotated key is used without a restart (env DATASTORYBOT_API_KEY_FILE).")
-  Path datastorybotApiKeyFile;
-
-  @Option(names = "--max-in-flight", defaultValue = "${env:STORYSTREAM_MAX_IN_FLIGHT:-500}",
-      description = "Jobs running at once across all tenants (env STORYSTREAM_MAX_IN_FLIGHT; default ${DEFAULT-VALUE}).")
-  int maxInFlight;
-
-  @Option(names = "--worker-instance-id", defaultValue = "${env:STORYSTREAM_WORKER_INSTANCE_ID:-worker-1}",
-      description = "Stable, unique per worker instance; names its transactional producer (env STORYSTREAM_WORKER_INSTANCE_ID).")
-  String instanceId;
+  @Mixin WorkerOptions worker;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new WorkerCommand()).execute(args));
   }
 
   public WorkerConfig config() {
-    ApiKeySource key = datastorybotApiKeyFile != null
-        ? ApiKeySource.fromFile(datastorybotApiKeyFile, Duration.ofSeconds(30), Clock.systemUTC())
-        : datastorybotApiKey != null && !datastorybotApiKey.isBlank() ? ApiKeySource.of(datastorybotApiKey)
-        : ApiKeySource.none();
-    DataStoryBotConfig datastorybot = DataStoryBotConfig.defaults(URI.create(datastorybotUrl), key);
-    return WorkerConfig.of(platform.kafka(), platform.s3(), datastorybot, platform.dataDir, maxInFlight)
-        .withInstanceId(instanceId);
+    return worker.config(platform);
   }
 
   @Override
   public Integer call() throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
-    WorkerService worker = new WorkerService(config()).start();
+    WorkerService service = new WorkerService(config()).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      worker.close();
+      service.close();
       stopped.countDown();
     }, "worker-shutdown"));
-    System.out.println("worker " + instanceId + " running");
+    System.out.println("worker " + worker.instanceId + " running");
     stopped.await();
     return 0;
   }

@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.processor.ProcessorTopics;
 import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.DeadLetter;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -32,12 +34,41 @@ final class WorkerOutputs {
   static final int TERMINAL_SEQUENCE = 4;
   static final String APPLICATION = "storystream-worker";
 
+  private final SchemaRegistryClient registry;
   private final AvroSerializer<SpecificRecordBase> serializer;
   private final Duration cacheTtl;
 
   WorkerOutputs(SchemaRegistryClient registry, Duration cacheTtl) {
+    this.registry = registry;
     this.serializer = new AvroSerializer<>(registry, false);
     this.cacheTtl = cacheTtl;
+  }
+
+  /** Registers every schema the worker writes (the client caches the ids), retrying while the registry starts. */
+  void registerSchemas() {
+    Map<Topic<?>, org.apache.avro.Schema> schemas = Map.of(
+        Topics.ANALYSIS_STATUS, AnalysisStatus.getClassSchema(),
+        Topics.USAGE_EVENTS, UsageEvent.getClassSchema(),
+        ProcessorTopics.CACHE_INDEX, CacheIndexEntry.getClassSchema(),
+        Topics.DEAD_LETTER, DeadLetter.getClassSchema());
+    for (var entry : schemas.entrySet()) {
+      for (int attempt = 1; ; attempt++) {
+        try {
+          registry.register(SchemaRegistryClient.subject(entry.getKey().name(), false), entry.getValue());
+          break;
+        } catch (RuntimeException e) {
+          if (attempt == 10) {
+            throw e;
+          }
+          try {
+            Thread.sleep(1_000); // the registry may still be starting next to us
+          } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            throw e;
+          }
+        }
+      }
+    }
   }
 
   ProducerRecord<String, byte[]> running(AnalysisWork work, long startedAt) {
@@ -83,7 +114,7 @@ final class WorkerOutputs {
           .setCreatedAt(completedAt)
           .setExpiresAt(completedAt.plus(cacheTtl))
           .build();
-      records.add(record(CacheIndexTopic.TOPIC, TenantKeys.of(tenant, work.getCacheKey()), entry));
+      records.add(record(ProcessorTopics.CACHE_INDEX, TenantKeys.of(tenant, work.getCacheKey()), entry));
     }
     return records;
   }

@@ -1,10 +1,12 @@
 package io.storystream.processor.worker;
 
+import io.storystream.processor.ProcessorTopics;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.datastorybot.client.DataStoryBotClient;
 import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryClient;
+import io.storystream.schemas.registry.SchemaRegistryException;
 import io.storystream.schemas.serde.AvroDeserializer;
 import io.storystream.schemas.topics.Topic;
 import io.storystream.schemas.topics.TopicCatalogue;
@@ -64,6 +66,7 @@ public final class WorkerService implements AutoCloseable {
   private final SchemaRegistryClient registry;
   private final Clock clock;
   private final AtomicBoolean running = new AtomicBoolean();
+  private volatile boolean halted;
   private final AtomicBoolean polling = new AtomicBoolean();
   private final ConcurrentLinkedQueue<Finished> finishedJobs = new ConcurrentLinkedQueue<>();
   private final AtomicInteger jobsRunning = new AtomicInteger();
@@ -97,7 +100,7 @@ public final class WorkerService implements AutoCloseable {
   private record Outgoing(TopicPartition source, ProducerRecord<String, byte[]> record) {}
 
   public WorkerService(WorkerConfig config) {
-    this(config, new HttpSchemaRegistryClient(config.kafka().registryUrl()), Clock.systemUTC());
+    this(config, new HttpSchemaRegistryClient(config.kafka().registryUrl(), Duration.ofSeconds(30)), Clock.systemUTC());
   }
 
   public WorkerService(WorkerConfig config, SchemaRegistryClient registry, Clock clock) {
@@ -126,6 +129,7 @@ public final class WorkerService implements AutoCloseable {
       runner = new JobRunner(blobs, client, config.dataDir().resolve("worker-tmp"), io, clock);
     }
     outputs = new WorkerOutputs(registry, config.cacheTtl());
+    outputs.registerSchemas(); // up front, so the loop never waits on the registry to write
     workDeserializer = new AvroDeserializer<>(registry, AnalysisWork.class);
     scheduler = new FairScheduler<>(config.maxInFlight());
 
@@ -133,6 +137,10 @@ public final class WorkerService implements AutoCloseable {
     consumerProps.put("client.id", "storystream-worker-" + config.instanceId());
     consumerProps.put("max.poll.interval.ms", "300000");
     consumerProps.put("group.protocol", "classic");
+    // static membership: a restarted instance takes its partitions back at once instead of waiting out the
+    // session timeout of its dead predecessor
+    consumerProps.put("group.instance.id", "storystream-worker-" + config.instanceId());
+    consumerProps.put("session.timeout.ms", "30000");
     consumer = new KafkaConsumer<>(consumerProps);
     producer = newProducer();
     loop = new Thread(this::runLoop, "worker-loop-" + config.instanceId());
@@ -144,7 +152,7 @@ public final class WorkerService implements AutoCloseable {
 
   private void ensureTopics() {
     List<Topic<?>> topics = new ArrayList<>(Topics.all());
-    topics.add(CacheIndexTopic.TOPIC);
+    topics.add(ProcessorTopics.CACHE_INDEX);
     try (Admin admin = Admin.create(config.kafka().admin())) {
       new TopicCatalogue(topics, config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
     } catch (InterruptedException e) {
@@ -174,6 +182,9 @@ public final class WorkerService implements AutoCloseable {
         for (ConsumerRecord<String, byte[]> record : records) {
           accept(record);
         }
+        if (halted) {
+          break;
+        }
         takeFinished();
         startJobs();
         commitTurn();
@@ -184,13 +195,15 @@ public final class WorkerService implements AutoCloseable {
         log.error("worker loop stopped", e);
       }
     } finally {
-      try {
-        commitTurn();
-      } catch (RuntimeException e) {
-        log.warn("could not commit the last turn: {}", e.toString());
+      if (!halted) {
+        try {
+          commitTurn();
+        } catch (RuntimeException e) {
+          log.warn("could not commit the last turn: {}", e.toString());
+        }
       }
       consumer.close(Duration.ofSeconds(5));
-      producer.close(Duration.ofSeconds(5));
+      producer.close(halted ? Duration.ZERO : Duration.ofSeconds(5));
     }
   }
 
@@ -214,7 +227,7 @@ public final class WorkerService implements AutoCloseable {
     long now = clock.millis();
     AnalysisWork work;
     try {
-      work = workDeserializer.deserialize(record.topic(), record.value());
+      work = decode(record);
       if (work == null || !work.getTenantId().equals(record.key())) {
         throw new IllegalArgumentException("the record's tenant does not match its key");
       }
@@ -227,6 +240,21 @@ public final class WorkerService implements AutoCloseable {
     }
     scheduler.offer(work.getTenantId(), work.getConcurrentJobs(),
         new Job(partition, record.offset(), owner, work, new long[1]));
+  }
+
+  /** Decodes a work record; a registry that is briefly unreachable is retried rather than taken for poison. */
+  private AnalysisWork decode(ConsumerRecord<String, byte[]> record) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return workDeserializer.deserialize(record.topic(), record.value());
+      } catch (SchemaRegistryException unreachable) {
+        if (attempt == 5 || unreachable.status() != -1) {
+          throw unreachable;
+        }
+        log.warn("schema registry unreachable while decoding {}-{}@{}, attempt {}", record.topic(),
+            record.partition(), record.offset(), attempt);
+      }
+    }
   }
 
   private void startJobs() {
@@ -377,6 +405,15 @@ public final class WorkerService implements AutoCloseable {
   /** Jobs running now (for tests and metrics). */
   public int jobsRunning() {
     return jobsRunning.get();
+  }
+
+  /**
+   * Stops like a crash, for benchmarks and tests in one JVM: nothing more is reported, the open transaction is left
+   * for the next instance to abort, running jobs are abandoned.
+   */
+  void halt() {
+    halted = true;
+    close();
   }
 
   @Override

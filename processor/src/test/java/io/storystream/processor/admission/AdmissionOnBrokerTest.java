@@ -59,6 +59,7 @@ class AdmissionOnBrokerTest {
   private static final int QUOTA = 50;
   private static final int PRODUCERS = 8;
 
+  private Path dataDir;
   private EmbeddedKafka kafka;
   private SchemaRegistryServer registryServer;
   private KafkaSettings settings;
@@ -79,7 +80,8 @@ class AdmissionOnBrokerTest {
     try (Admin admin = Admin.create(settings.admin())) {
       ProcessorTopics.catalogue(PARTITIONS, (short) 1).ensure(admin);
     }
-    admission = new AdmissionService(settings, dir.resolve("data")).start();
+    dataDir = dir.resolve("data");
+    admission = new AdmissionService(settings, dataDir).start();
     producer = new KafkaProducer<>(settings.producer("admission-test"));
     outputs = new KafkaConsumer<>(settings.consumer(null));
     List<TopicPartition> partitions = new ArrayList<>();
@@ -137,6 +139,37 @@ class AdmissionOnBrokerTest {
     assertThat(decisionsByTenant.get(tenant).get(0).getState()).isEqualTo(JobState.ADMITTED);
   }
 
+  @Test
+  void quotaCountersAndJobIdsSurviveARestart() throws Exception {
+    String tenant = "restarted";
+    provision(tenant, QUOTA);
+    for (int i = 0; i < 30; i++) {
+      send(Topics.ANALYSIS_REQUESTS, tenant, request(tenant, tenant + "-job-" + i));
+    }
+    producer.flush();
+    awaitDecisions(tenant, 30);
+
+    admission.close();
+    admission = new AdmissionService(settings, dataDir).start();
+    for (int i = 25; i < 60; i++) { // 25..29 are redeliveries of decided jobs: dropped, not counted
+      send(Topics.ANALYSIS_REQUESTS, tenant, request(tenant, tenant + "-job-" + i));
+    }
+    producer.flush();
+    awaitDecisions(tenant, 60);
+
+    Map<String, Long> outcomes = decisionsByTenant.get(tenant).stream().collect(Collectors.groupingBy(
+        s -> s.getState() + (s.getReason() == null ? "" : "{" + s.getReason() + "}"), Collectors.counting()));
+    assertThat(outcomes).containsExactlyInAnyOrderEntriesOf(Map.of("ADMITTED", 50L, "REJECTED{quota_exceeded}", 10L));
+    assertThat(decisionsByTenant.get(tenant)).extracting(AnalysisStatus::getJobId).doesNotHaveDuplicates();
+  }
+
+  private void awaitDecisions(String tenant, int expected) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+      drainOutputs();
+      assertThat(decisionsByTenant.getOrDefault(tenant, List.of())).hasSize(expected);
+    });
+  }
+
   private void floodRounds(String run, int rounds) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(PRODUCERS);
     try {
@@ -158,10 +191,7 @@ class AdmissionOnBrokerTest {
         }
         producer.flush();
 
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-          drainOutputs();
-          assertThat(decisionsByTenant.getOrDefault(tenant, List.of())).hasSize(SUBMISSIONS);
-        });
+        awaitDecisions(tenant, SUBMISSIONS);
         List<AnalysisStatus> decided = decisionsByTenant.get(tenant);
         Map<String, Long> outcomes = decided.stream().collect(Collectors.groupingBy(
             s -> s.getState() + (s.getReason() == null ? "" : "{" + s.getReason() + "}"), Collectors.counting()));

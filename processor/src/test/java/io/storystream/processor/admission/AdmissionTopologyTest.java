@@ -292,6 +292,7 @@ class AdmissionTopologyTest {
 
     submit("ghost", "file_1", "a", null, null, NOW);
     submit("frozen", "file_1", "a", null, null, NOW);
+    driver.advanceWallClockTime(AdmissionTopology.REFERENCE_GRACE); // an unseen tenant is final after the grace
 
     assertThat(decisions()).extracting(AnalysisStatus::getState, AnalysisStatus::getReason).containsOnly(
         org.assertj.core.groups.Tuple.tuple(JobState.REJECTED, "tenant_inactive")).hasSize(2);
@@ -305,6 +306,8 @@ class AdmissionTopologyTest {
     file("globex", "file_g");
 
     submit("acme", "file_g", "a", null, null, NOW);
+    assertThat(status.isEmpty()).as("an unseen file is waited for").isTrue();
+    driver.advanceWallClockTime(AdmissionTopology.REFERENCE_GRACE);
 
     AnalysisStatus decided = onlyDecision();
     assertThat(decided.getState()).isEqualTo(JobState.REJECTED);
@@ -320,9 +323,26 @@ class AdmissionTopologyTest {
 
     submit("acme", "file_never", "a", null, null, NOW);
     submit("acme", "file_gone", "a", null, null, NOW);
+    driver.advanceWallClockTime(AdmissionTopology.REFERENCE_GRACE);
 
     assertThat(decisions()).extracting(AnalysisStatus::getReason).containsExactly("file_not_found", "file_not_found");
     assertThat(work.isEmpty()).isTrue();
+  }
+
+  @Test
+  void aFileThatArrivesAfterTheRequestWithinTheGraceIsWaitedFor() {
+    tenant("acme", plan(100, 100, 100, false));
+
+    String job = submit("acme", "file_late", "a", null, null, NOW);
+    driver.advanceWallClockTime(AdmissionTopology.REFERENCE_GRACE.minusSeconds(10));
+    assertThat(status.isEmpty()).isTrue();
+    file("acme", "file_late"); // registered before the request, but reaching admission after it
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+
+    AnalysisStatus decided = onlyDecision();
+    assertThat(decided.getJobId()).isEqualTo(job);
+    assertThat(decided.getState()).isEqualTo(JobState.ADMITTED);
+    assertThat(work.readValue().getObjectKey()).isEqualTo("tenants/acme/files/file_late");
   }
 
   // --- cache ---------------------------------------------------------------------------------------------------

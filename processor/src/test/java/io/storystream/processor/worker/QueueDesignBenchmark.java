@@ -99,7 +99,7 @@ public final class QueueDesignBenchmark {
       WorkerService worker = new WorkerService(config, stack.registry, Clock.systemUTC(), jobs).start();
       if (stopHalfway) {
         awaitCompleted(statuses, ids, count / 2);
-        worker.close(); // in-process stand-in for a crash: running jobs are abandoned, nothing more is reported
+        worker.halt(); // a crash in one JVM: the turn in progress is not committed, running jobs are abandoned
         worker = new WorkerService(config, stack.registry, Clock.systemUTC(), jobs).start();
       }
       awaitCompleted(statuses, ids, count);
@@ -152,6 +152,7 @@ public final class QueueDesignBenchmark {
    */
   static final class ShareSlot {
     final AtomicBoolean running = new AtomicBoolean(true);
+    volatile boolean crashed;
     final Thread thread;
 
     ShareSlot(WorkerStack stack, int capacity, TimerJobs jobs, int n) {
@@ -163,7 +164,6 @@ public final class QueueDesignBenchmark {
       props.put("key.deserializer", StringDeserializer.class.getName());
       props.put("value.deserializer", ByteArrayDeserializer.class.getName());
       AvroDeserializer<AnalysisWork> decode = new AvroDeserializer<>(stack.registry, AnalysisWork.class);
-      AvroSerializer<SpecificRecordBase> encode = new AvroSerializer<>(stack.registry, false);
       KafkaProducer<String, byte[]> producer = new KafkaProducer<>(stack.kafkaSettings().producer("share-" + n));
       WorkerOutputs outputs = new WorkerOutputs(stack.registry, Duration.ofDays(7));
       thread = new Thread(() -> {
@@ -171,32 +171,44 @@ public final class QueueDesignBenchmark {
         // acknowledged, so jobs are tracked by partition and offset and acknowledged through the latest copy
         Map<String, CompletableFuture<JobOutcome>> held = new HashMap<>();
         Set<String> finished = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Set<String> busy = new HashSet<>();
+        java.util.ArrayDeque<ConsumerRecord<String, byte[]>> waiting = new java.util.ArrayDeque<>();
         try (KafkaShareConsumer<String, byte[]> consumer = new KafkaShareConsumer<>(props)) {
           consumer.subscribe(List.of(Topics.ANALYSIS_WORK.name()));
           while (running.get()) {
             var records = consumer.poll(Duration.ofMillis(100));
+            if (crashed) {
+              break; // a crash: nothing acknowledged, the consumer's records go back to the group
+            }
             producer.flush(); // a status must be durable before its record is accepted
             for (ConsumerRecord<String, byte[]> record : records) {
               String id = record.partition() + "@" + record.offset();
               if (held.containsKey(id)) {
                 if (finished.remove(id)) {
                   held.remove(id);
+                  busy.remove(id);
                   consumer.acknowledge(record, AcknowledgeType.ACCEPT);
                 } else {
                   consumer.acknowledge(record, AcknowledgeType.RENEW);
                 }
                 continue;
               }
-              if (held.size() >= capacity) {
-                consumer.acknowledge(record, AcknowledgeType.RELEASE);
-                continue;
-              }
+              // a new record: held from now on (RENEWed with every poll); it starts when a slot is free.
+              // RELEASEing records over capacity instead would use up their delivery attempts until the group
+              // archives them silently.
+              held.put(id, null);
+              waiting.add(record);
+              consumer.acknowledge(record, AcknowledgeType.RENEW);
+            }
+            while (busy.size() < capacity && !waiting.isEmpty()) {
+              ConsumerRecord<String, byte[]> record = waiting.poll();
+              String id = record.partition() + "@" + record.offset();
               AnalysisWork work = decode.deserialize(record.topic(), record.value());
               long startedAt = System.currentTimeMillis();
               producer.send(outputs.running(work, startedAt));
               CompletableFuture<JobOutcome> job = jobs.run(work);
               held.put(id, job);
-              consumer.acknowledge(record, AcknowledgeType.RENEW);
+              busy.add(id);
               job.thenAccept(outcome -> {
                 outputs.finished(work, startedAt, outcome).forEach(producer::send);
                 finished.add(id);
@@ -215,8 +227,9 @@ public final class QueueDesignBenchmark {
       thread.start();
     }
 
-    /** Stops without acknowledging anything still held: those records are redelivered to the next consumer. */
+    /** Stops like a crash: nothing of the last poll is acknowledged, held records go to the next consumer. */
     void abandon() {
+      crashed = true;
       running.set(false);
       try {
         thread.join(30_000);

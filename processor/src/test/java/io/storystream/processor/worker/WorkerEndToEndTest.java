@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.processor.ProcessorTopics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -39,7 +40,7 @@ class WorkerEndToEndTest {
     stack = new WorkerStack(dir, Duration.ZERO);
     statuses = stack.tail(Topics.ANALYSIS_STATUS);
     usage = stack.tail(Topics.USAGE_EVENTS);
-    cache = stack.tail(CacheIndexTopic.TOPIC);
+    cache = stack.tail(ProcessorTopics.CACHE_INDEX);
     deadLetters = stack.tail(Topics.DEAD_LETTER);
     worker = new WorkerService(stack.workerConfig(50, "e2e")).start();
   }
@@ -66,7 +67,7 @@ class WorkerEndToEndTest {
     jobs.forEach(stack::submit);
     stack.flush();
 
-    await().atMost(Duration.ofSeconds(60)).until(() -> terminal(jobs).size() == jobs.size());
+    await().atMost(Duration.ofSeconds(120)).until(() -> terminal(jobs).size() == jobs.size());
 
     for (AnalysisWork job : jobs) {
       List<AnalysisStatus> transitions = transitionsOf(job.getJobId());
@@ -91,14 +92,14 @@ class WorkerEndToEndTest {
     }
 
     Set<String> ids = jobs.stream().map(AnalysisWork::getJobId).collect(Collectors.toSet());
-    await().atMost(Duration.ofSeconds(10)).until(() -> usageOf(ids).size() == jobs.size());
+    await().atMost(Duration.ofSeconds(120)).until(() -> usageOf(ids).size() == jobs.size());
     assertThat(usageOf(ids)).allSatisfy(event -> {
       assertThat(event.getType()).isEqualTo(UsageType.ANALYSIS_COMPLETE);
       assertThat(event.getEventId()).isEqualTo(event.getJobId() + ":analysis_complete");
       assertThat(event.getRows()).isEqualTo(288);
     });
     assertThat(usageOf(ids)).extracting(UsageEvent::getTenantId).containsOnly("acme", "globex");
-    await().atMost(Duration.ofSeconds(10)).until(() -> cache.values().stream().filter(e -> ids.contains(e.getJobId())).count() == jobs.size());
+    await().atMost(Duration.ofSeconds(120)).until(() -> cache.values().stream().filter(e -> ids.contains(e.getJobId())).count() == jobs.size());
     for (var record : cache.records) {
       if (ids.contains(record.value().getJobId())) {
         CacheIndexEntry entry = record.value();
@@ -115,12 +116,12 @@ class WorkerEndToEndTest {
     stack.submit(job);
     stack.flush();
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> terminal(List.of(job)).size() == 1);
+    await().atMost(Duration.ofSeconds(120)).until(() -> terminal(List.of(job)).size() == 1);
     AnalysisStatus failed = terminal(List.of(job)).get(0);
     assertThat(failed.getState()).isEqualTo(JobState.FAILED);
     assertThat(failed.getReason()).isEqualTo("file_not_found");
     assertThat(failed.getRetryable()).isFalse();
-    await().atMost(Duration.ofSeconds(10)).until(() -> usageOf(Set.of(job.getJobId())).size() == 1);
+    await().atMost(Duration.ofSeconds(120)).until(() -> usageOf(Set.of(job.getJobId())).size() == 1);
     UsageEvent event = usageOf(Set.of(job.getJobId())).get(0);
     assertThat(event.getType()).isEqualTo(UsageType.ANALYSIS_FAILED);
     assertThat(event.getEventId()).isEqualTo(job.getJobId() + ":analysis_failed");
@@ -134,7 +135,7 @@ class WorkerEndToEndTest {
     stack.submit(job);
     stack.flush();
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> terminal(List.of(job)).size() == 1);
+    await().atMost(Duration.ofSeconds(120)).until(() -> terminal(List.of(job)).size() == 1);
     assertThat(terminal(List.of(job)).get(0).getReason()).isEqualTo("file_not_found");
     assertThat(stack.blobs.list("tenants/hooli/results/")).isEmpty();
   }
@@ -145,7 +146,7 @@ class WorkerEndToEndTest {
     AnalysisWork first = stack.work("wayne", key, 1);
     stack.submit(first);
     stack.flush();
-    await().atMost(Duration.ofSeconds(30)).until(() -> terminal(List.of(first)).size() == 1);
+    await().atMost(Duration.ofSeconds(120)).until(() -> terminal(List.of(first)).size() == 1);
 
     // the same job id again, as after a crash between writing the result and reporting it
     long callsBefore = stack.standIn.analyzeCalls();
@@ -154,8 +155,8 @@ class WorkerEndToEndTest {
     AnalysisWork other = stack.work("wayne", key, 1);
     stack.submit(other);
     stack.flush();
-    await().atMost(Duration.ofSeconds(30)).until(() -> terminal(List.of(other)).size() == 1);
-    await().atMost(Duration.ofSeconds(30)).until(() -> transitionsOf(first.getJobId()).stream()
+    await().atMost(Duration.ofSeconds(120)).until(() -> terminal(List.of(other)).size() == 1);
+    await().atMost(Duration.ofSeconds(120)).until(() -> transitionsOf(first.getJobId()).stream()
         .filter(s -> s.getState() == JobState.COMPLETED).count() == 2);
     assertThat(stack.standIn.analyzeCalls()).as("only the other job called DataStoryBot").isEqualTo(callsBefore + 1);
   }
@@ -168,8 +169,8 @@ class WorkerEndToEndTest {
     stack.submit(next);
     stack.flush();
 
-    await().atMost(Duration.ofSeconds(30)).until(() -> terminal(List.of(next)).size() == 1);
-    await().atMost(Duration.ofSeconds(10)).until(() -> deadLetters.values().stream()
+    await().atMost(Duration.ofSeconds(120)).until(() -> terminal(List.of(next)).size() == 1);
+    await().atMost(Duration.ofSeconds(120)).until(() -> deadLetters.values().stream()
         .anyMatch(d -> d.getSourceTopic().equals("analysis-work") && d.getReason().equals("deserialization_failed")));
   }
 

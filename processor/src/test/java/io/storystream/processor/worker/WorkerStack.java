@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.processor.ProcessorTopics;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.common.kafka.KafkaSettings;
 import io.storystream.datastorybot.client.ApiKeySource;
@@ -66,10 +67,11 @@ final class WorkerStack implements AutoCloseable {
     s3 = new EmbeddedS3(null, 0, "storystream").start();
     registryServer = new SchemaRegistryServer("127.0.0.1", 0, kafka.bootstrapServers(), (short) 1).start();
     standIn = standInLatency == null ? null : StandIn.start(standInLatency);
-    registry = new HttpSchemaRegistryClient(registryServer.url());
+    registry = new HttpSchemaRegistryClient(registryServer.url(), Duration.ofSeconds(30));
+    registry.register("analysis-work-value", AnalysisWork.getClassSchema()); // cached: submits need no HTTP call
     blobs = new BlobStore(s3.settings());
     List<Topic<?>> topics = new ArrayList<>(Topics.all());
-    topics.add(CacheIndexTopic.TOPIC);
+    topics.add(ProcessorTopics.CACHE_INDEX);
     try (Admin admin = Admin.create(kafkaSettings().admin())) {
       new TopicCatalogue(topics, PARTITIONS, (short) 1).ensure(admin);
     }

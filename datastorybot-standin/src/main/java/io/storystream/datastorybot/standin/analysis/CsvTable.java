@@ -9,6 +9,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -62,16 +63,12 @@ public final class CsvTable {
       throw new NotCsvException("the file looks like JSON, XML or HTML, not CSV");
     }
     char delimiter = sniffDelimiter(text);
-    List<List<String>> records = new ArrayList<>();
+    List<String[]> records = new ArrayList<>();
     CSVFormat format = CSVFormat.RFC4180.builder().setDelimiter(delimiter).setIgnoreEmptyLines(true)
         .setIgnoreSurroundingSpaces(true).setTrim(true).get();
     try (CSVParser parser = CSVParser.parse(new StringReader(text), format)) {
       for (CSVRecord record : parser) {
-        List<String> values = new ArrayList<>(record.size());
-        for (String value : record) {
-          values.add(value);
-        }
-        records.add(values);
+        records.add(record.values());
       }
     } catch (IOException | UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
       throw new NotCsvException("the file cannot be parsed as CSV (unbalanced quotes or broken records)");
@@ -79,22 +76,22 @@ public final class CsvTable {
     if (records.size() < 2) {
       throw new NotCsvException("the file has a header but no data rows");
     }
-    List<String> header = records.get(0);
-    int width = header.size();
+    String[] header = records.get(0);
+    int width = header.length;
     // trailing delimiters leave unnamed, empty columns at the end: drop them
-    while (width > 1 && header.get(width - 1).isEmpty() && columnEmpty(records, width - 1)) {
+    while (width > 1 && header[width - 1].isEmpty() && columnEmpty(records, width - 1)) {
       width--;
     }
-    List<String> names = names(header.subList(0, width));
+    List<String> names = names(Arrays.asList(header).subList(0, width));
     List<String[]> rows = new ArrayList<>(records.size() - 1);
     int ragged = 0;
     for (int r = 1; r < records.size(); r++) {
-      List<String> values = records.get(r);
-      String[] row = new String[width];
-      for (int c = 0; c < width; c++) {
-        row[c] = c < values.size() ? values.get(c) : "";
+      String[] values = records.get(r);
+      String[] row = values.length == width ? values : Arrays.copyOf(values, width);
+      for (int c = values.length; c < width; c++) {
+        row[c] = "";
       }
-      if (values.size() < width || hasExtraValues(values, width)) {
+      if (values.length < width || hasExtraValues(values, width)) {
         ragged++;
       }
       rows.add(row);
@@ -106,18 +103,18 @@ public final class CsvTable {
     return new CsvTable(names, rows, delimiter);
   }
 
-  private static boolean hasExtraValues(List<String> values, int width) {
-    for (int c = width; c < values.size(); c++) {
-      if (!values.get(c).isEmpty()) {
+  private static boolean hasExtraValues(String[] values, int width) {
+    for (int c = width; c < values.length; c++) {
+      if (!values[c].isEmpty()) {
         return true;
       }
     }
     return false;
   }
 
-  private static boolean columnEmpty(List<List<String>> records, int column) {
-    for (List<String> record : records) {
-      if (column < record.size() && !record.get(column).isEmpty()) {
+  private static boolean columnEmpty(List<String[]> records, int column) {
+    for (String[] record : records) {
+      if (column < record.length && !record[column].isEmpty()) {
         return false;
       }
     }

@@ -42,6 +42,7 @@ public final class StoryFinder {
   private final Column date;
   private final List<Column> measures = new ArrayList<>();
   private final List<Column> categories = new ArrayList<>();
+  private String[] periodKeys;
 
   /** A candidate with what ranking needs: the column it is mainly about and every column it involves. */
   private record Candidate(Angle angle, String primary, Set<String> involves) {}
@@ -69,8 +70,15 @@ public final class StoryFinder {
     return table;
   }
 
-  /** The three best angles for this prompt (fewer only when the data offers fewer), best first. */
+  /**
+   * The three best angles for this prompt, best first; fewer when the data offers fewer, none when it has no
+   * date, measure or categorical column at all.
+   */
   public List<Angle> stories(String steeringPrompt) {
+    if (date == null && measures.isEmpty() && categories.isEmpty()) {
+      // only free text, identifiers or empty columns: there is no story to tell (DataStoryBot's "no stories")
+      return List.of();
+    }
     Steering steering = new Steering(steeringPrompt == null ? "" : steeringPrompt);
     List<Candidate> candidates = new ArrayList<>();
     for (Column m : measures) {
@@ -168,12 +176,13 @@ public final class StoryFinder {
   private Angle trend(Column m, Column segmentColumn, String segmentValue) {
     IntPredicate rows = r -> date.has(r) && (m == null || m.has(r))
         && (segmentColumn == null || table.rows().get(r)[segmentColumn.index()].equals(segmentValue));
-    Fmt.Period period = Fmt.Period.forSpan(date.profile().max() - date.profile().min());
+    Fmt.Period period = period();
+    String[] periodKeys = periodKeys();
     boolean additive = m == null || additive(m);
     TreeMap<String, double[]> perPeriod = new TreeMap<>();
     for (int r = 0; r < table.rowCount(); r++) {
       if (rows.test(r)) {
-        double[] acc = perPeriod.computeIfAbsent(period.key(date.numbers()[r]), k -> new double[2]);
+        double[] acc = perPeriod.computeIfAbsent(periodKeys[r], k -> new double[2]);
         acc[0] += m == null ? 1 : m.numbers()[r];
         acc[1]++;
       }
@@ -515,6 +524,31 @@ public final class StoryFinder {
   }
 
   // --- helpers --------------------------------------------------------------------------------------------------
+
+  private Fmt.Period period() {
+    return Fmt.Period.forSpan(date.profile().max() - date.profile().min());
+  }
+
+  /**
+   * Each row's period label, computed once per finder: every trend (per measure, per segment, per chart) groups by
+   * it, and formatting a date per row per trend dominated the analysis of large files.
+   */
+  private String[] periodKeys() {
+    if (periodKeys == null) {
+      Fmt.Period period = period();
+      Map<Long, String> byBucket = new java.util.HashMap<>();
+      long bucket = period == Fmt.Period.HOUR ? 3_600 : 86_400;
+      String[] keys = new String[table.rowCount()];
+      for (int r = 0; r < keys.length; r++) {
+        if (date.has(r)) {
+          long start = Math.floorDiv((long) date.numbers()[r], bucket) * bucket;
+          keys[r] = byBucket.computeIfAbsent(start, s -> period.key(s));
+        }
+      }
+      periodKeys = keys;
+    }
+    return periodKeys;
+  }
 
   /** The measure a story talks about when the prompt names none: the additive one with the largest total. */
   private Column primaryMeasure() {

@@ -1,0 +1,121 @@
+package io.storystream.ingress.lifecycle;
+
+import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.ingress.IngressParts;
+import io.storystream.ingress.audit.AuditTrail;
+import io.storystream.ingress.kafka.EventPublisher;
+import io.storystream.schemas.ApiKey;
+import io.storystream.schemas.ApiKeyStatus;
+import io.storystream.schemas.AuditActor;
+import io.storystream.schemas.Tenant;
+import io.storystream.schemas.TenantStatus;
+import io.storystream.schemas.topics.TenantKeys;
+import io.storystream.schemas.topics.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The right to be forgotten, in the order that makes every step safe to stop and repeat:
+ * <ol>
+ *   <li>disable: the tenant's record turns DELETED (every instance refuses its keys on the next poll of its
+ *       directory, this one at once) and each active key is revoked;</li>
+ *   <li>tombstone what the topics hold about the tenant's content: files ({@code tenantId:fileId}), job statuses
+ *       ({@code tenantId:jobId}) and the processor's cache index ({@code tenantId:cacheKey}), each read from the
+ *       tenant's partition so records no local copy holds are found too; admission forgets its quota and dedup
+ *       state when it reads the DELETED record;</li>
+ *   <li>delete every object under {@code tenants/{tenantId}/} (files, results, cache), after the tombstones, so no
+ *       index points at a deleted object for long.</li>
+ * </ol>
+ * Usage events, statements and the audit trail stay: they are billing and accountability records without content.
+ * A second call finds the tenant DELETED, no active key, no live key on the topics and no object: an empty receipt.
+ */
+public final class Erasure {
+  private static final Logger log = LoggerFactory.getLogger(Erasure.class);
+  static final Duration SCAN_TIMEOUT = Duration.ofSeconds(30);
+
+  private final IngressParts parts;
+  private final KafkaSettings kafka;
+  private final Supplier<Producer<String, byte[]>> rawProducer;
+
+  Erasure(IngressParts parts, KafkaSettings kafka, Supplier<Producer<String, byte[]>> rawProducer) {
+    this.parts = parts;
+    this.kafka = kafka;
+    this.rawProducer = rawProducer;
+  }
+
+  /**
+   * Erases the tenant; empty when no such tenant ever existed. Each key it revokes is audited as {@code key.revoke}
+   * under {@code requestId}; the call itself is audited by the route ({@code tenant.delete}).
+   */
+  public synchronized Optional<ErasureReceipt> erase(String tenantId, String requestId) {
+    Optional<Tenant> held = parts.directory().tenant(tenantId);
+    if (held.isEmpty()) {
+      return Optional.empty();
+    }
+    Instant now = parts.clock().instant();
+    Tenant tenant = held.get();
+    if (tenant.getStatus() != TenantStatus.DELETED) {
+      tenant = Tenant.newBuilder(tenant).setStatus(TenantStatus.DELETED).setDeletedAt(now).setUpdatedAt(now).build();
+      parts.publisher().sendAndWait(Topics.TENANTS, tenantId, tenant);
+      log.info("tenant {} marked deleted; its keys are refused from now on", tenantId);
+    }
+    List<String> keys = new ArrayList<>();
+    for (ApiKey key : parts.directory().keysOf(tenantId)) {
+      if (key.getStatus() != ApiKeyStatus.REVOKED) {
+        parts.publisher().sendAndWait(Topics.API_KEYS, key.getKeyId(),
+            ApiKey.newBuilder(key).setStatus(ApiKeyStatus.REVOKED).setRevokedAt(now).build());
+        parts.auditTrail().record(new AuditTrail.Entry(tenantId, null, AuditActor.OPERATOR, "key.revoke",
+            key.getKeyId(), "success", 200, requestId));
+        keys.add(key.getKeyId());
+      }
+    }
+
+    List<String> files = tombstone(Topics.FILES.name(), tenantId,
+        key -> parts.publisher().send(Topics.FILES, key, null).thenApply(m -> null));
+    List<String> jobs = tombstone(Topics.ANALYSIS_STATUS.name(), tenantId,
+        key -> parts.publisher().send(Topics.ANALYSIS_STATUS, key, null).thenApply(m -> null));
+    List<String> cacheEntries = tombstone(TenantLifecycle.CACHE_INDEX_TOPIC, tenantId, this::rawTombstone);
+
+    List<String> objects = parts.blobs().deletePrefix(prefixOf(tenantId));
+    ErasureReceipt receipt = new ErasureReceipt(tenantId, tenant.getDeletedAt(), List.copyOf(keys), files, jobs,
+        cacheEntries, List.copyOf(objects));
+    log.info("tenant {} erased: {} keys revoked, {} files, {} jobs, {} cache entries, {} objects deleted", tenantId,
+        keys.size(), files.size(), jobs.size(), cacheEntries.size(), objects.size());
+    return Optional.of(receipt);
+  }
+
+  static String prefixOf(String tenantId) {
+    return "tenants/" + tenantId + "/";
+  }
+
+  /** Tombstones every live key of the tenant on a topic and returns their resource ids (the part after the colon). */
+  private List<String> tombstone(String topic, String tenantId,
+                                 Function<String, CompletableFuture<Void>> writer) {
+    List<String> keys = new ArrayList<>(TenantPartitionScan.liveKeys(kafka, topic, tenantId, SCAN_TIMEOUT).keySet());
+    List<CompletableFuture<Void>> acks = keys.stream().map(writer).toList();
+    EventPublisher.await(CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)));
+    return keys.stream().map(TenantKeys::resourceOf).toList();
+  }
+
+  CompletableFuture<Void> rawTombstone(String key) {
+    CompletableFuture<Void> acked = new CompletableFuture<>();
+    rawProducer.get().send(new ProducerRecord<>(TenantLifecycle.CACHE_INDEX_TOPIC, key, null), (m, e) -> {
+      if (e != null) {
+        acked.completeExceptionally(e);
+      } else {
+        acked.complete(null);
+      }
+    });
+    return acked;
+  }
+}

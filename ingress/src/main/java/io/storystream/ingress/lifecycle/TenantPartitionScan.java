@@ -1,0 +1,62 @@
+package io.storystream.ingress.lifecycle;
+
+import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.schemas.topics.TenantKeys;
+import io.storystream.schemas.topics.TenantPartitioner;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The live keys of one tenant on a compacted topic keyed {@code tenantId:…}: the tenant's partition (the tenant
+ * partitioner's rule) read from the beginning to its end, keeping per key the last record, and dropping keys whose
+ * last record is a tombstone. This is the authoritative list for erasure and retention — it sees records no local
+ * copy holds (another instance's jobs, the processor's cache index) — and it never decodes a value.
+ */
+final class TenantPartitionScan {
+  private TenantPartitionScan() {}
+
+  /** Key → timestamp of its last record, for every key of the tenant whose last record is not a tombstone. */
+  static Map<String, Long> liveKeys(KafkaSettings kafka, String topic, String tenantId, Duration timeout) {
+    Properties props = kafka.consumer(null);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "ingress-lifecycle-scan");
+    props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a missing topic has no keys; never create it
+    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
+    String prefix = TenantKeys.of(tenantId, "");
+    Map<String, Long> live = new LinkedHashMap<>();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props)) {
+      List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
+      if (infos == null || infos.isEmpty()) {
+        return live;
+      }
+      TopicPartition partition = new TopicPartition(topic, TenantPartitioner.partition(tenantId, infos.size()));
+      consumer.assign(List.of(partition));
+      consumer.seekToBeginning(List.of(partition));
+      long end = consumer.endOffsets(List.of(partition), timeout).get(partition);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (consumer.position(partition, timeout) < end) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("reading " + partition + " did not reach offset " + end + " in " + timeout);
+        }
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+          if (record.key() == null || !record.key().startsWith(prefix)) {
+            continue;
+          }
+          if (record.value() == null) {
+            live.remove(record.key());
+          } else {
+            live.put(record.key(), record.timestamp());
+          }
+        }
+      }
+    }
+    return live;
+  }
+}
