@@ -28,8 +28,8 @@ import java.util.Set;
  * standard input closes (the benchmark closes it; a killed benchmark takes its children along).
  *
  * <p>{@code ServiceJvm <service> <bootstrap> <registryUrl> <s3Endpoint> <dataDir> [port] [extra]} where service is
- * one of standin, billing, admission, worker, ingress. The processor command runs admission only, and no command runs
- * the worker yet, hence this class rather than the launcher's subcommands.
+ * one of standin, billing, admission, worker, ingress. Built directly rather than through the launcher's subcommands so
+ * the benchmark sets every port and setting itself, the same way for every service.
  */
 public final class ServiceJvm {
   private ServiceJvm() {}
