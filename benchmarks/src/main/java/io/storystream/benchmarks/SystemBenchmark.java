@@ -184,7 +184,7 @@ public final class SystemBenchmark {
     if (uploaded.statusCode() != 201) {
       throw new IllegalStateException("upload answered " + uploaded.statusCode() + ": " + uploaded.body());
     }
-    fileId = JsonMapper.shared().readTree(uploaded.body()).path("fileId").asText();
+    fileId = JsonMapper.shared().readTree(uploaded.body()).path("id").asText(); // the file view names it "id"
     // the tenant and key travel through Kafka to the processor; the first job proves the path is open
     await(() -> submit("warm-up") != null, Duration.ofMinutes(5), "first submit");
     log("first submit accepted after %d refusals (last: %s)", rejectedSubmits.get(), lastRejection);
