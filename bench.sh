@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Benchmarks (not part of ./test.sh): builds, then runs every stage's benchmark against a baseline measured in the
+# same run, and prints one table (also written to benchmarks/target/bench-logs/table.md).
+#   ./bench.sh            quick mode (the default; a few minutes on 2 cores once built)
+#   ./bench.sh --full     full sizes (1M usage events, 10M replay, 100k admissions, 3,000 jobs at 2 s latency)
+#   ./bench.sh --quick admission,billing,worker,system   only the named stages
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/prerequisites.sh
+mode=${1:---quick}
+case "$mode" in --quick|--full) ;; *) echo "usage: $0 [--quick|--full] [stage,stage...]" >&2; exit 2 ;; esac
+if ! command -v wrk >/dev/null; then
+  echo "bench: installing wrk from Debian's packages (the ingress load generator)…"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null \
+    || { echo "bench: wrk could not be installed; the ingress stage needs it" >&2; exit 1; }
+fi
+offline=""
+[ -d "$HOME/.m2/repository/io/javalin/javalin" ] && offline="-o"
+echo "bench: building (skipping tests) and resolving class paths…"
+mvn -B -q $offline -DskipTests package dependency:build-classpath \
+  -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
+cp_of() { echo "$1/target/test-classes:$1/target/classes:$(cat "$1/target/bench.cp")"; }
+exec java -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas -Xmx512m \
+  -Dbench.processor.cp="$(cp_of processor)" -Dbench.billing.cp="$(cp_of billing-aggregator)" \
+  -cp "$(cp_of benchmarks)" io.storystream.benchmarks.BenchmarkSuite "$mode" ${2:-}
