@@ -1,8 +1,10 @@
 package io.storystream.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +42,10 @@ class EmbeddedKafkaClusterTest {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       assertThat(admin.describeCluster().nodes().get()).hasSize(3);
       admin.createTopics(List.of(new NewTopic("replicated", 3, (short) 3))).all().get();
-      TopicDescription description = admin.describeTopics(List.of("replicated")).allTopicNames().get().get("replicated");
+      // the node answering may learn of the new topic a moment after the controller created it
+      TopicDescription description = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+          .until(() -> admin.describeTopics(List.of("replicated")).allTopicNames().get().get("replicated"),
+              d -> d.partitions().size() == 3);
       assertThat(description.partitions()).allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
 
       nodes.get(2).close();
