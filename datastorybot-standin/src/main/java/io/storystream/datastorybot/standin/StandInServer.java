@@ -174,6 +174,9 @@ public final class StandInServer implements AutoCloseable {
         authenticate(ctx);
         Optional<Fault> fault = faults.next(endpoint);
         if (fault.isPresent()) {
+          if (endpoint == Endpoint.UPLOAD) {
+            discardBody(ctx);
+          }
           inject(ctx, endpoint, fault.get());
         } else {
           handler.handle(ctx);
@@ -194,7 +197,25 @@ public final class StandInServer implements AutoCloseable {
     String header = ctx.header("Authorization");
     String key = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip() : null;
     if (key == null || !keys.contains(key)) {
+      discardBody(ctx);
       throw new ApiError(401, "invalid_api_key", "invalid or expired API key");
+    }
+  }
+
+  /**
+   * Reads (up to a bound) a request body the answer will not use. Answering before the body has arrived makes Jetty
+   * close the connection under a client still writing it, and the client then sees a reset instead of our answer.
+   */
+  private void discardBody(Context ctx) {
+    try (InputStream in = ctx.req().getInputStream()) {
+      long limit = config.maxUploadBytes() * 2;
+      long read = 0;
+      byte[] buffer = new byte[8192];
+      for (int n; read < limit && (n = in.read(buffer)) > 0; ) {
+        read += n;
+      }
+    } catch (IOException e) {
+      log.debug("could not read the unused request body: {}", e.toString());
     }
   }
 

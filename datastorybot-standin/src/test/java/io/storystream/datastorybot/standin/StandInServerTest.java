@@ -178,6 +178,19 @@ class StandInServerTest {
     assertThat(standIn.stats().responses(401)).isEqualTo(2);
   }
 
+  /** The stand-in answers before it needs the body; the client must still get that answer, not a reset. */
+  @Test
+  void aRejectedUploadIsAnsweredNotResetWhileTheBodyIsStillArriving() throws Exception {
+    standIn.acceptKeys(Set.of("dsb_k1"));
+    byte[] big = ("date,region,revenue\n" + "2025-01-05,North,100\n".repeat(150_000)).getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < 5; i++) {
+      assertThat(upload(standIn.baseUri(), big, "dsb_bad").statusCode()).isEqualTo(401);
+    }
+    standIn.faults().inject(Endpoint.UPLOAD, Fault.UNAVAILABLE, 1);
+    assertThat(upload(standIn.baseUri(), big, "dsb_k1").statusCode()).isEqualTo(503);
+    assertThat(standIn.stats().requests(Endpoint.UPLOAD)).isEqualTo(6);
+  }
+
   @Test
   void faultsAreSwitchedThroughTheAdminRoute() throws Exception {
     assertThat(http.send(HttpRequest.newBuilder(standIn.baseUri().resolve("/_standin/faults"))
