@@ -105,7 +105,7 @@ public final class AdmissionTopology {
     OPTIMIZATIONS.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
   }
 
-  private static final Set<JobState> JOB_ENDINGS = Set.of(JobState.COMPLETED, JobState.FAILED, JobState.REJECTED);
+  private static final Set<JobState> TERMINAL_STATES = Set.of(JobState.COMPLETED, JobState.FAILED, JobState.REJECTED);
 
   private final TopicSerdes serdes;
   private final Clock clock;
@@ -158,8 +158,10 @@ public final class AdmissionTopology {
         Stores.persistentTimestampedKeyValueStore(AWAITING_REFERENCES), Serdes.String(),
         serdes.value(Topics.ANALYSIS_REQUESTS)));
 
-    // 2. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its tenant's slot back.
-    builder.stream(Topics.ANALYSIS_STATUS.name(), serdes.consumed(Topics.ANALYSIS_STATUS))
+    // 2. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its tenant's slot back. The worker
+    //    writes endings to a topic of their own: reading analysis-status, which carries admission's own decisions,
+    //    made each commit wait for the fetch of the statuses it had just written.
+    builder.stream(ProcessorTopics.JOB_ENDINGS.name(), serdes.consumed(ProcessorTopics.JOB_ENDINGS))
         .process(ReleaseSlotOnJobEnd::new, Named.as("release-slot-on-job-end"), JOBS_IN_FLIGHT);
     // 2b. Erasure: a tenant turning DELETED takes everything admission remembers about it (ForgetErasedTenant),
     //     from each of its own stores keyed tenantId or tenantId:…
@@ -204,7 +206,7 @@ public final class AdmissionTopology {
     public void process(Record<String, AnalysisStatus> record) {
       // most endings are of jobs admission never counted (its own rejections and cache hits): look before deleting,
       // so they cost a read, not a changelog write
-      if (record.value() != null && JOB_ENDINGS.contains(record.value().getState())
+      if (record.value() != null && TERMINAL_STATES.contains(record.value().getState())
           && jobsInFlight.get(record.key()) != null) {
         jobsInFlight.delete(record.key());
       }

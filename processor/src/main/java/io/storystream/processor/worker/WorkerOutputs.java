@@ -78,7 +78,7 @@ final class WorkerOutputs {
   }
 
   List<ProducerRecord<String, byte[]>> finished(AnalysisWork work, long startedAt, JobOutcome outcome) {
-    List<ProducerRecord<String, byte[]>> records = new ArrayList<>(3);
+    List<ProducerRecord<String, byte[]>> records = new ArrayList<>(4);
     String tenant = work.getTenantId();
     Instant completedAt = Instant.ofEpochMilli(outcome.completedAt());
     AnalysisStatus.Builder status = status(work, outcome.completed() ? JobState.COMPLETED : JobState.FAILED,
@@ -90,7 +90,9 @@ final class WorkerOutputs {
     } else {
       status.setReason(outcome.reason()).setRetryable(outcome.retryable()).setMessage(outcome.message());
     }
-    records.add(record(Topics.ANALYSIS_STATUS, TenantKeys.of(tenant, work.getJobId()), status.build()));
+    AnalysisStatus ending = status.build();
+    records.add(record(Topics.ANALYSIS_STATUS, TenantKeys.of(tenant, work.getJobId()), ending));
+    records.add(record(ProcessorTopics.JOB_ENDINGS, TenantKeys.of(tenant, work.getJobId()), ending));
 
     UsageType type = outcome.completed() ? UsageType.ANALYSIS_COMPLETE : UsageType.ANALYSIS_FAILED;
     UsageEvent usage = UsageEvent.newBuilder()

@@ -57,7 +57,7 @@ class AdmissionTopologyTest {
   private TestInputTopic<String, CacheIndexEntry> cacheIndex;
   private TestInputTopic<String, AnalysisRequest> requests;
   private TestInputTopic<String, byte[]> rawRequests;
-  private TestInputTopic<String, AnalysisStatus> statusIn;
+  private TestInputTopic<String, AnalysisStatus> endingsIn;
   private TestOutputTopic<String, AnalysisStatus> status;
   private TestOutputTopic<String, AnalysisWork> work;
   private TestOutputTopic<String, UsageEvent> usage;
@@ -83,7 +83,7 @@ class AdmissionTopologyTest {
     files = input(Topics.FILES);
     cacheIndex = input(ProcessorTopics.CACHE_INDEX);
     requests = input(Topics.ANALYSIS_REQUESTS);
-    statusIn = input(Topics.ANALYSIS_STATUS);
+    endingsIn = input(ProcessorTopics.JOB_ENDINGS);
     rawRequests = driver.createInputTopic(Topics.ANALYSIS_REQUESTS.name(), new StringSerializer(),
         new ByteArraySerializer());
     status = output(Topics.ANALYSIS_STATUS);
@@ -521,7 +521,7 @@ class AdmissionTopologyTest {
   }
 
   private void jobStatus(String tenantId, String jobId, JobState state) {
-    statusIn.pipeInput(TenantKeys.of(tenantId, jobId), AnalysisStatus.newBuilder().setJobId(jobId)
+    endingsIn.pipeInput(TenantKeys.of(tenantId, jobId), AnalysisStatus.newBuilder().setJobId(jobId)
         .setTenantId(tenantId).setFileId("file_1").setState(state).setSequence(state == JobState.RUNNING ? 3 : 4)
         .setSubmittedAt(NOW).setUpdatedAt(NOW).build(), NOW);
   }

@@ -63,7 +63,7 @@ class ForgetErasedTenantTest {
   private TestInputTopic<String, FileRegistered> files;
   private TestInputTopic<String, CacheIndexEntry> cacheIndex;
   private TestInputTopic<String, AnalysisRequest> requests;
-  private TestInputTopic<String, AnalysisStatus> statusIn;
+  private TestInputTopic<String, AnalysisStatus> endingsIn;
   private TestOutputTopic<String, AnalysisStatus> status;
   private int jobs;
 
@@ -81,7 +81,7 @@ class ForgetErasedTenantTest {
     files = input(Topics.FILES);
     cacheIndex = input(ProcessorTopics.CACHE_INDEX);
     requests = input(Topics.ANALYSIS_REQUESTS);
-    statusIn = input(Topics.ANALYSIS_STATUS);
+    endingsIn = input(ProcessorTopics.JOB_ENDINGS);
     status = driver.createOutputTopic(Topics.ANALYSIS_STATUS.name(), serdes.key().deserializer(),
         serdes.value(Topics.ANALYSIS_STATUS).deserializer());
   }
@@ -99,7 +99,7 @@ class ForgetErasedTenantTest {
       cacheEntry(tenant, "c".repeat(64));
       String finished = submit(tenant, "idem-1", NOW.minusSeconds(30));
       submit(tenant, "idem-2", NOW.minusSeconds(20)); // stays in flight
-      statusIn.pipeInput(TenantKeys.of(tenant, finished), AnalysisStatus.newBuilder().setJobId(finished)
+      endingsIn.pipeInput(TenantKeys.of(tenant, finished), AnalysisStatus.newBuilder().setJobId(finished)
           .setTenantId(tenant).setFileId("file_1").setState(JobState.COMPLETED).setSequence(4)
           .setSubmittedAt(NOW).setUpdatedAt(NOW).build(), NOW.minusSeconds(10));
     }

@@ -34,17 +34,20 @@ class WorkerOutputsTest {
     List<ProducerRecord<String, byte[]>> records = outputs.finished(work, submitted.plusSeconds(1).toEpochMilli(),
         JobOutcome.completed("tenants/acme/results/job_1/", 120, done));
     assertThat(records).extracting(ProducerRecord::topic)
-        .containsExactly("analysis-status", "usage-events", "processor-cache-index");
-    assertThat(records).extracting(ProducerRecord::key).containsExactly("acme:job_1", "acme", "acme:ck");
+        .containsExactly("analysis-status", "processor-job-endings", "usage-events", "processor-cache-index");
+    assertThat(records).extracting(ProducerRecord::key)
+        .containsExactly("acme:job_1", "acme:job_1", "acme", "acme:ck");
+    assertThat(decode(records.get(1), AnalysisStatus.class)).as("the ending admission reads to free the slot")
+        .isEqualTo(decode(records.get(0), AnalysisStatus.class));
 
     AnalysisStatus status = decode(records.get(0), AnalysisStatus.class);
     assertThat(status.getState()).isEqualTo(JobState.COMPLETED);
     assertThat(status.getSequence()).isEqualTo(4);
     assertThat(status.getResultPrefix()).isEqualTo("tenants/acme/results/job_1/");
-    UsageEvent usage = decode(records.get(1), UsageEvent.class);
+    UsageEvent usage = decode(records.get(2), UsageEvent.class);
     assertThat(usage.getEventId()).isEqualTo("job_1:analysis_complete");
     assertThat(usage.getRows()).isEqualTo(120);
-    CacheIndexEntry entry = decode(records.get(2), CacheIndexEntry.class);
+    CacheIndexEntry entry = decode(records.get(3), CacheIndexEntry.class);
     assertThat(entry.getExpiresAt()).isEqualTo(Instant.ofEpochMilli(done).plus(Duration.ofDays(7)));
   }
 
@@ -52,12 +55,14 @@ class WorkerOutputsTest {
   void aFailedJobIsReportedWithItsReasonAndANonBillableEventAndNoCacheEntry() {
     List<ProducerRecord<String, byte[]>> records = outputs.finished(work, submitted.toEpochMilli(),
         JobOutcome.failed("upstream_permanent", false, "DataStoryBot: upstream_permanent", submitted.toEpochMilli()));
-    assertThat(records).extracting(ProducerRecord::topic).containsExactly("analysis-status", "usage-events");
+    assertThat(records).extracting(ProducerRecord::topic)
+        .containsExactly("analysis-status", "processor-job-endings", "usage-events");
     AnalysisStatus status = decode(records.get(0), AnalysisStatus.class);
     assertThat(status.getState()).isEqualTo(JobState.FAILED);
     assertThat(status.getReason()).isEqualTo("upstream_permanent");
     assertThat(status.getRetryable()).isFalse();
-    UsageEvent usage = decode(records.get(1), UsageEvent.class);
+    assertThat(decode(records.get(1), AnalysisStatus.class)).isEqualTo(status);
+    UsageEvent usage = decode(records.get(2), UsageEvent.class);
     assertThat(usage.getType()).isEqualTo(UsageType.ANALYSIS_FAILED);
     assertThat(usage.getEventId()).isEqualTo("job_1:analysis_failed");
     assertThat(usage.getRows()).isZero();
