@@ -2,6 +2,7 @@ package io.storystream.processor;
 
 import io.storystream.common.config.PlatformOptions;
 import io.storystream.processor.admission.AdmissionService;
+import io.storystream.processor.worker.WorkerCommand;
 import io.storystream.processor.worker.WorkerOptions;
 import io.storystream.processor.worker.WorkerService;
 import java.util.ArrayDeque;
@@ -42,11 +43,15 @@ public final class ProcessorCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Deque<AutoCloseable> running = new ArrayDeque<>();
+    CountDownLatch stopped = new CountDownLatch(1);
+    WorkerService workerService = null;
     if (runAdmission) {
       running.push(new AdmissionService(platform.kafka(), platform.dataDir).start());
     }
     if (runWorker) {
-      running.push(new WorkerService(worker.config(platform)).start());
+      workerService = new WorkerService(worker.config(platform)).start();
+      workerService.terminated().thenRun(stopped::countDown); // stopped for good on its own: exit with an error
+      running.push(workerService);
     }
     if (running.isEmpty()) {
       log.error("nothing to run: every part of the processor is switched off");
@@ -54,13 +59,12 @@ public final class ProcessorCommand implements Callable<Integer> {
     }
     System.out.println("processor running:" + (runAdmission ? " admission" : "")
         + (runWorker ? " worker " + worker.instanceId : ""));
-    CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       running.forEach(ProcessorCommand::closeQuietly); // last started, first closed
       stopped.countDown();
     }, "processor-shutdown"));
     stopped.await();
-    return 0;
+    return workerService == null ? 0 : WorkerCommand.exitCode(workerService);
   }
 
   private static void closeQuietly(AutoCloseable part) {

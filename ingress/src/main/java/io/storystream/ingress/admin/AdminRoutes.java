@@ -1,6 +1,5 @@
 package io.storystream.ingress.admin;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
 import io.storystream.common.http.Problem;
@@ -12,6 +11,7 @@ import io.storystream.ingress.auth.Plans;
 import io.storystream.ingress.auth.Scope;
 import io.storystream.ingress.http.Attrs;
 import io.storystream.ingress.http.Json;
+import io.storystream.ingress.http.JsonBodies;
 import io.storystream.ingress.http.Route;
 import io.storystream.ingress.kafka.EventPublisher;
 import io.storystream.schemas.ApiKey;
@@ -22,7 +22,6 @@ import io.storystream.schemas.TenantStatus;
 import io.storystream.schemas.topics.TenantKeys;
 import io.storystream.schemas.topics.Topics;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Instant;
@@ -45,7 +44,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminRoutes {
   private static final Logger log = LoggerFactory.getLogger(AdminRoutes.class);
-  private static final int MAX_BODY = 16 * 1024;
+  /** The largest operator request body: tenants, plans and keys are small. */
+  public static final int MAX_BODY = 16 * 1024;
 
   private final Directory directory;
   private final EventPublisher publisher;
@@ -101,7 +101,7 @@ public final class AdminRoutes {
   // ---- tenants --------------------------------------------------------------------------------------------------
 
   private synchronized void createTenant(Context ctx) throws IOException {
-    JsonNode body = readJson(ctx, Set.of("tenantId", "name", "plan", "limits"));
+    JsonNode body = JsonBodies.readObject(ctx, MAX_BODY, Set.of("tenantId", "name", "plan", "limits"));
     String tenantId = requiredText(body, "tenantId");
     if (!TenantKeys.isValidTenantId(tenantId)) {
       throw invalid("tenantId", "tenantId has 2–63 lower-case letters, digits or dashes, starting with a letter or digit");
@@ -131,7 +131,7 @@ public final class AdminRoutes {
 
   private synchronized void patchTenant(Context ctx) throws IOException {
     Tenant tenant = existing(ctx);
-    JsonNode body = readJson(ctx, Set.of("name", "plan", "limits"));
+    JsonNode body = JsonBodies.readObject(ctx, MAX_BODY, Set.of("name", "plan", "limits"));
     String plan = body.hasNonNull("plan") ? requiredText(body, "plan") : tenant.getPlan();
     String name = body.hasNonNull("name") ? requiredText(body, "name") : tenant.getName();
     checkName(name);
@@ -141,7 +141,7 @@ public final class AdminRoutes {
 
   private synchronized void putPlan(Context ctx) throws IOException {
     Tenant tenant = existing(ctx);
-    JsonNode body = readJson(ctx, Set.of("plan", "limits"));
+    JsonNode body = JsonBodies.readObject(ctx, MAX_BODY, Set.of("plan", "limits"));
     String plan = requiredText(body, "plan");
     update(ctx, Tenant.newBuilder(tenant).setPlan(plan).setLimits(limits(plan, body.get("limits"), null)));
   }
@@ -180,8 +180,9 @@ public final class AdminRoutes {
       for (Iterator<String> it = overrides.fieldNames(); it.hasNext(); ) {
         String f = it.next();
         if (!known.contains(f)) {
-          throw new ProblemException(Problem.of(422, "unknown-field", "Unknown field", "limits has no field " + safe(f))
-              .with("fields", List.of(safe(f))));
+          String echoed = JsonBodies.echoable(f);
+          throw new ProblemException(Problem.of(422, "unknown-field", "Unknown field", "limits has no field " + echoed)
+              .with("fields", List.of(echoed)));
         }
       }
       if (overrides.has("analysesPerMonth")) b.setAnalysesPerMonth(positiveInt(overrides, "analysesPerMonth"));
@@ -229,7 +230,7 @@ public final class AdminRoutes {
   private void createKey(Context ctx) throws IOException {
     Tenant tenant = existing(ctx);
     JsonNode body = ctx.req().getContentLengthLong() == 0 ? Json.mapper().createObjectNode()
-        : readJson(ctx, Set.of("scopes", "expiresAt", "name"));
+        : JsonBodies.readObject(ctx, MAX_BODY, Set.of("scopes", "expiresAt", "name"));
     Set<String> scopes = new LinkedHashSet<>();
     if (body.hasNonNull("scopes")) {
       if (!body.get("scopes").isArray() || body.get("scopes").isEmpty()) {
@@ -323,42 +324,7 @@ public final class AdminRoutes {
     return v;
   }
 
-  // ---- JSON bodies ----------------------------------------------------------------------------------------------
-
-  /** Reads a JSON object of at most 16 KiB with only the allowed fields. */
-  public static JsonNode readJson(Context ctx, Set<String> allowed) throws IOException {
-    String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
-    if (!contentType.startsWith("application/json")) {
-      throw new ProblemException(415, "unsupported-media-type", "Unsupported media type", "send application/json");
-    }
-    byte[] bytes;
-    try (InputStream in = ctx.req().getInputStream()) {
-      bytes = in.readNBytes(MAX_BODY + 1);
-    }
-    if (bytes.length > MAX_BODY) {
-      throw new ProblemException(413, "request-too-large", "Request too large", "at most " + MAX_BODY + " bytes");
-    }
-    JsonNode node;
-    try {
-      node = Json.mapper().readTree(bytes);
-    } catch (JsonProcessingException e) {
-      throw new ProblemException(400, "malformed-json", "Malformed JSON", "the body is not valid JSON");
-    }
-    if (node == null || !node.isObject()) {
-      throw new ProblemException(422, "invalid-body", "Invalid body", "the body must be a JSON object");
-    }
-    List<String> unknown = new ArrayList<>();
-    node.fieldNames().forEachRemaining(f -> {
-      if (!allowed.contains(f)) {
-        unknown.add(safe(f));
-      }
-    });
-    if (!unknown.isEmpty()) {
-      throw new ProblemException(Problem.of(422, "unknown-field", "Unknown field", "allowed fields are " + allowed)
-          .with("fields", unknown));
-    }
-    return node;
-  }
+  // ---- JSON fields ----------------------------------------------------------------------------------------------
 
   public static String requiredText(JsonNode body, String field) {
     JsonNode v = body.get(field);
@@ -374,10 +340,5 @@ public final class AdminRoutes {
 
   public static ProblemException invalid(String field, String detail) {
     return new ProblemException(Problem.of(422, "invalid-field", "Invalid field", detail).with("field", field));
-  }
-
-  private static String safe(String s) {
-    String cut = s.length() > 40 ? s.substring(0, 40) : s;
-    return cut.replaceAll("[^\\p{Alnum}._-]", "?");
   }
 }

@@ -1,6 +1,5 @@
 package io.storystream.ingress.jobs;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
@@ -16,6 +15,7 @@ import io.storystream.ingress.auth.Scope;
 import io.storystream.ingress.files.FileCatalog;
 import io.storystream.ingress.http.Attrs;
 import io.storystream.ingress.http.Json;
+import io.storystream.ingress.http.JsonBodies;
 import io.storystream.ingress.http.Route;
 import io.storystream.ingress.kafka.EventPublisher;
 import io.storystream.schemas.AnalysisRequest;
@@ -25,14 +25,11 @@ import io.storystream.schemas.UsageEvent;
 import io.storystream.schemas.UsageType;
 import io.storystream.schemas.topics.TenantKeys;
 import io.storystream.schemas.topics.Topics;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -124,11 +121,7 @@ public final class AnalysisRoutes {
   private void submit(Context ctx) throws Exception {
     Principal principal = Attrs.principal(ctx);
     String tenantId = principal.tenantId();
-    String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
-    if (!contentType.startsWith("application/json")) {
-      throw new ProblemException(415, "unsupported-media-type", "Unsupported media type", "send application/json");
-    }
-    ObjectNode body = readObject(ctx);
+    ObjectNode body = JsonBodies.readObject(ctx, MAX_BODY, FIELDS);
     String fileId = textField(body, "fileId", true);
     String steeringRaw = textField(body, "steeringPrompt", false);
     String refinementRaw = textField(body, "refinementPrompt", false);
@@ -184,37 +177,6 @@ public final class AnalysisRoutes {
     }
     ctx.header("Location", "/v1/analyses/" + jobId);
     Json.write(ctx, 202, publicView(view));
-  }
-
-  private ObjectNode readObject(Context ctx) throws IOException {
-    byte[] bytes;
-    try (InputStream in = ctx.req().getInputStream()) {
-      bytes = in.readNBytes(MAX_BODY + 1);
-    }
-    if (bytes.length > MAX_BODY) {
-      throw new ProblemException(413, "request-too-large", "Request too large",
-          "a submit body has at most " + MAX_BODY + " bytes");
-    }
-    JsonNode node;
-    try {
-      node = Json.mapper().readTree(bytes);
-    } catch (JsonProcessingException e) {
-      throw new ProblemException(400, "malformed-json", "Malformed JSON", "the body is not valid JSON");
-    }
-    if (node == null || !node.isObject()) {
-      throw new ProblemException(422, "invalid-body", "Invalid body", "the body must be a JSON object");
-    }
-    List<String> unknown = new ArrayList<>();
-    node.fieldNames().forEachRemaining(n -> {
-      if (!FIELDS.contains(n)) {
-        unknown.add(n.length() > 40 ? n.substring(0, 40) : n);
-      }
-    });
-    if (!unknown.isEmpty()) {
-      throw new ProblemException(Problem.of(422, "unknown-field", "Unknown field",
-          "allowed fields are fileId, steeringPrompt and refinementPrompt").with("fields", unknown));
-    }
-    return (ObjectNode) node;
   }
 
   private static String textField(ObjectNode body, String name, boolean required) {

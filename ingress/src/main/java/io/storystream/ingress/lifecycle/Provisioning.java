@@ -10,6 +10,7 @@ import io.storystream.ingress.auth.ApiKeyCodec;
 import io.storystream.ingress.auth.Scope;
 import io.storystream.ingress.http.Attrs;
 import io.storystream.ingress.http.Json;
+import io.storystream.ingress.http.JsonBodies;
 import io.storystream.schemas.ApiKey;
 import io.storystream.schemas.ApiKeyStatus;
 import io.storystream.schemas.AuditActor;
@@ -58,7 +59,7 @@ final class Provisioning {
           "tenantId has 2–63 lower-case letters, digits or dashes, starting with a letter or digit");
     }
     JsonNode body = ctx.req().getContentLengthLong() <= 0 && ctx.contentType() == null
-        ? Json.mapper().createObjectNode() : AdminRoutes.readJson(ctx, FIELDS);
+        ? Json.mapper().createObjectNode() : JsonBodies.readObject(ctx, AdminRoutes.MAX_BODY, FIELDS);
     Attrs.auditTenant(ctx, tenantId);
     Attrs.auditResource(ctx, tenantId);
     Optional<Tenant> held = parts.directory().tenant(tenantId);

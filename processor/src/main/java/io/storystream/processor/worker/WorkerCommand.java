@@ -32,8 +32,14 @@ public final class WorkerCommand implements Callable<Integer> {
       service.close();
       stopped.countDown();
     }, "worker-shutdown"));
+    service.terminated().thenRun(stopped::countDown); // the loop stopped for good on its own
     System.out.println("worker " + worker.instanceId + " running");
     stopped.await();
-    return 0;
+    return exitCode(service);
+  }
+
+  /** 1 when the worker stopped on a failure that a restart cannot fix (the log says which), else 0. */
+  public static int exitCode(WorkerService service) {
+    return service.health() == WorkerService.Health.FAILED ? 1 : 0;
   }
 }

@@ -22,12 +22,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,9 +42,13 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,10 +64,35 @@ import org.slf4j.LoggerFactory;
  * usage event and cache entry of the turn plus the offsets (first unfinished job, finished ones after it in the
  * metadata). A job's facts and the record saying it is done are committed together, so a job is either reported
  * once and never read again, or not reported and redone.
+ *
+ * <p>An unexpected exception in the loop does not end the service: the loop drops everything it had not committed,
+ * aborts the open transaction, closes its consumer and producer, waits (1 s doubling to 30 s, back to 1 s after a
+ * healthy turn), and starts again from the committed offsets with new clients; the new transactional producer has
+ * the same {@code transactional.id}, so it fences the old one. {@link #health()} is {@code RESTARTING} from the
+ * failure until a turn goes well again, and {@link #restarts()} counts the restarts. Failures a restart cannot fix
+ * (authorization, authentication, configuration) stop the loop for good: health {@code FAILED}, and
+ * {@link #terminated()} completes so the command can exit with an error.
  */
 public final class WorkerService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerService.class);
   private static final Duration IDLE_POLL = Duration.ofMillis(200);
+
+  /** What the loop is doing. Only {@code RUNNING} is healthy. */
+  public enum Health {
+    /** Not started yet, or closed. */
+    STOPPED,
+    /** Reading and running jobs. */
+    RUNNING,
+    /** Failed unexpectedly: backing off, or started again but no turn has gone well yet. */
+    RESTARTING,
+    /** Stopped for good by a failure a restart cannot fix; see the log. */
+    FAILED
+  }
+
+  /** Waits before a restart; returns early when the worker is closed meanwhile. */
+  interface Pause {
+    void await(Duration delay) throws InterruptedException;
+  }
 
   private final WorkerConfig config;
   private final SchemaRegistryClient registry;
@@ -70,9 +102,16 @@ public final class WorkerService implements AutoCloseable {
   private final AtomicBoolean polling = new AtomicBoolean();
   private final ConcurrentLinkedQueue<Finished> finishedJobs = new ConcurrentLinkedQueue<>();
   private final AtomicInteger jobsRunning = new AtomicInteger();
+  private final AtomicLong restarts = new AtomicLong();
+  private volatile Health health = Health.STOPPED;
+  private final CompletableFuture<Health> terminated = new CompletableFuture<>();
+  private final CountDownLatch closing = new CountDownLatch(1);
+  private Pause pause = delay -> closing.await(delay.toMillis(), TimeUnit.MILLISECONDS);
 
-  private KafkaConsumer<String, byte[]> consumer;
+  // replaced on every restart; the consumer is read by job threads to wake the loop up
+  private volatile KafkaConsumer<String, byte[]> consumer;
   private KafkaProducer<String, byte[]> producer;
+  private boolean inTransaction;
   private BlobStore blobs;
   private DataStoryBotClient client;
   private ExecutorService io;
@@ -89,9 +128,15 @@ public final class WorkerService implements AutoCloseable {
   private final Set<TopicPartition> offsetsToCommit = new HashSet<>();
   private final List<Finished> held = new ArrayList<>();
   private boolean paused;
+  /** Counts the loop's restarts: a job started before the latest one is not the current scheduler's to release. */
+  private int generation;
 
-  /** A job read from a partition; {@code owner} is the bookkeeping of the assignment it was read under. */
-  private record Job(TopicPartition partition, long offset, PartitionProgress owner, AnalysisWork work, long[] startedAt) {}
+  /**
+   * A job read from a partition; {@code owner} is the bookkeeping of the assignment it was read under,
+   * {@code generation} the loop restart it was read in.
+   */
+  private record Job(TopicPartition partition, long offset, PartitionProgress owner, AnalysisWork work, long[] startedAt,
+      int generation) {}
 
   /** A job that ended (or a record that never became one), with what to emit for it. */
   private record Finished(Job job, JobOutcome outcome, List<ProducerRecord<String, byte[]>> records) {}
@@ -115,7 +160,16 @@ public final class WorkerService implements AutoCloseable {
     this.injectedJobs = jobs;
   }
 
+  /** How the loop waits before a restart (tests hold it there to look at the worker). Call before {@link #start()}. */
+  WorkerService pauseBeforeRestart(Pause pause) {
+    this.pause = pause;
+    return this;
+  }
+
   public synchronized WorkerService start() {
+    if (terminated.isDone()) {
+      throw new IllegalStateException("a stopped worker cannot start again; create a new one");
+    }
     if (!running.compareAndSet(false, true)) {
       return this;
     }
@@ -132,7 +186,17 @@ public final class WorkerService implements AutoCloseable {
     outputs.registerSchemas(); // up front, so the loop never waits on the registry to write
     workDeserializer = new AvroDeserializer<>(registry, AnalysisWork.class);
     scheduler = new FairScheduler<>(config.maxInFlight());
+    openClients();
+    health = Health.RUNNING;
+    loop = new Thread(this::runLoop, "worker-loop-" + config.instanceId());
+    loop.start();
+    log.info("worker {} started: group {}, {} jobs in flight at most", config.instanceId(), config.groupId(),
+        config.maxInFlight());
+    return this;
+  }
 
+  /** A new consumer subscribed to the work topic and a new transactional producer (which fences its predecessor). */
+  private void openClients() {
     Properties consumerProps = config.kafka().consumer(config.groupId());
     consumerProps.put("client.id", "storystream-worker-" + config.instanceId());
     consumerProps.put("max.poll.interval.ms", "300000");
@@ -141,13 +205,16 @@ public final class WorkerService implements AutoCloseable {
     // session timeout of its dead predecessor
     consumerProps.put("group.instance.id", "storystream-worker-" + config.instanceId());
     consumerProps.put("session.timeout.ms", "30000");
-    consumer = new KafkaConsumer<>(consumerProps);
-    producer = newProducer();
-    loop = new Thread(this::runLoop, "worker-loop-" + config.instanceId());
-    loop.start();
-    log.info("worker {} started: group {}, {} jobs in flight at most", config.instanceId(), config.groupId(),
-        config.maxInFlight());
-    return this;
+    KafkaConsumer<String, byte[]> created = new KafkaConsumer<>(consumerProps);
+    try {
+      producer = newProducer();
+      inTransaction = false;
+      created.subscribe(List.of(Topics.ANALYSIS_WORK.name()), new Rebalance());
+    } catch (RuntimeException e) {
+      created.close(Duration.ZERO);
+      throw e;
+    }
+    consumer = created;
   }
 
   private void ensureTopics() {
@@ -175,36 +242,149 @@ public final class WorkerService implements AutoCloseable {
   // ---------------------------------------------------------------- the loop thread
 
   private void runLoop() {
+    Backoff backoff = new Backoff(Backoff.FIRST, Backoff.MAX);
     try {
-      consumer.subscribe(List.of(Topics.ANALYSIS_WORK.name()), new Rebalance());
       while (running.get()) {
-        ConsumerRecords<String, byte[]> records = poll();
-        for (ConsumerRecord<String, byte[]> record : records) {
-          accept(record);
-        }
-        if (halted) {
-          break;
-        }
-        takeFinished();
-        startJobs();
-        commitTurn();
-        flowControl();
-      }
-    } catch (Exception e) {
-      if (running.get()) {
-        log.error("worker loop stopped", e);
-      }
-    } finally {
-      if (!halted) {
         try {
-          commitTurn();
-        } catch (RuntimeException e) {
-          log.warn("could not commit the last turn: {}", e.toString());
+          if (consumer == null) {
+            openClients();
+          }
+          turns(backoff);
+          return;
+        } catch (Throwable failure) {
+          if (!running.get()) {
+            return; // closed meanwhile: nothing to restart
+          }
+          if (!restartable(failure)) {
+            health = Health.FAILED;
+            log.error("worker {} stopped for good: {} at {} is not fixed by a restart", config.instanceId(),
+                describe(failure), where(failure));
+            return;
+          }
+          health = Health.RESTARTING;
+          long restart = restarts.incrementAndGet();
+          Duration delay = backoff.next();
+          // class and place only: a message could quote a job's data
+          log.error("worker {} loop failed with {} at {}; restart {} in {} ms", config.instanceId(),
+              describe(failure), where(failure), restart, delay.toMillis());
+          abandon();
+          pause.await(delay);
         }
       }
-      consumer.close(Duration.ofSeconds(5));
-      producer.close(halted ? Duration.ZERO : Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      closeClients();
+      if (health != Health.FAILED) {
+        health = Health.STOPPED;
+      }
+      terminated.complete(health);
     }
+  }
+
+  /** Loop turns until the worker is closed or halted; the last turn is committed on a clean close. */
+  private void turns(Backoff backoff) {
+    while (running.get()) {
+      ConsumerRecords<String, byte[]> records = poll();
+      for (ConsumerRecord<String, byte[]> record : records) {
+        accept(record);
+      }
+      if (halted) {
+        return;
+      }
+      takeFinished();
+      startJobs();
+      commitTurn();
+      flowControl();
+      if (health != Health.RUNNING) {
+        health = Health.RUNNING;
+        log.info("worker {} running again after restart {}", config.instanceId(), restarts.get());
+      }
+      backoff.reset();
+    }
+    if (!halted) {
+      try {
+        commitTurn();
+      } catch (RuntimeException e) {
+        log.warn("could not commit the last turn: {}", e.getClass().getSimpleName());
+      }
+    }
+  }
+
+  /**
+   * Forgets everything the failed loop had not committed and closes its clients, so the restart begins like a new
+   * instance: from the committed offsets, which cover exactly the jobs whose facts were committed. Jobs still
+   * running belong to the old generation; when they finish they are dropped, and the new loop runs them again
+   * (a result already in S3 is reused).
+   */
+  private void abandon() {
+    generation++;
+    outbox.clear();
+    offsetsToCommit.clear();
+    held.clear();
+    progress.clear();
+    scheduler = new FairScheduler<>(config.maxInFlight());
+    paused = false;
+    if (producer != null) {
+      if (inTransaction) {
+        try {
+          producer.abortTransaction();
+        } catch (RuntimeException e) {
+          // the next producer's initTransactions (same transactional.id) aborts it and fences this one anyway
+          log.debug("abort after failure: {}", e.getClass().getSimpleName());
+        }
+      }
+      KafkaProducer<String, byte[]> oldProducer = producer;
+      producer = null;
+      inTransaction = false;
+      closeQuietly(() -> oldProducer.close(Duration.ZERO));
+    }
+    KafkaConsumer<String, byte[]> oldConsumer = consumer;
+    consumer = null;
+    if (oldConsumer != null) {
+      // nothing is left to commit, so a revocation callback during close has nothing to report
+      closeQuietly(() -> oldConsumer.close(Duration.ZERO));
+    }
+  }
+
+  private void closeClients() {
+    KafkaConsumer<String, byte[]> oldConsumer = consumer;
+    consumer = null;
+    if (oldConsumer != null) {
+      closeQuietly(() -> oldConsumer.close(Duration.ofSeconds(5)));
+    }
+    KafkaProducer<String, byte[]> oldProducer = producer;
+    producer = null;
+    if (oldProducer != null) {
+      closeQuietly(() -> oldProducer.close(halted || health == Health.FAILED ? Duration.ZERO : Duration.ofSeconds(5)));
+    }
+  }
+
+  /** Failures that a new consumer and producer would meet again: the loop stops instead of restarting forever. */
+  static boolean restartable(Throwable failure) {
+    int depth = 0;
+    for (Throwable t = failure; t != null && depth < 20; t = t.getCause(), depth++) {
+      if (t instanceof Error || t instanceof AuthorizationException || t instanceof AuthenticationException
+          || t instanceof ConfigException || t instanceof InvalidConfigurationException
+          || t instanceof UnsupportedVersionException) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String describe(Throwable failure) {
+    Throwable root = failure;
+    for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 20; depth++) {
+      root = root.getCause();
+    }
+    return root == failure ? failure.getClass().getName()
+        : failure.getClass().getName() + " caused by " + root.getClass().getName();
+  }
+
+  private static String where(Throwable failure) {
+    StackTraceElement[] trace = failure.getStackTrace();
+    return trace.length == 0 ? "an unknown place" : trace[0].toString();
   }
 
   private ConsumerRecords<String, byte[]> poll() {
@@ -234,12 +414,12 @@ public final class WorkerService implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("analysis-work {}-{}@{} cannot be processed, sent to the dead-letter topic: {}", record.topic(),
           record.partition(), record.offset(), e.getClass().getSimpleName());
-      Job poison = new Job(partition, record.offset(), owner, null, new long[] {now});
+      Job poison = new Job(partition, record.offset(), owner, null, new long[] {now}, generation);
       held.add(new Finished(poison, null, List.of(outputs.deadLetter(record, "deserialization_failed", e, now))));
       return;
     }
     scheduler.offer(work.getTenantId(), work.getConcurrentJobs(),
-        new Job(partition, record.offset(), owner, work, new long[1]));
+        new Job(partition, record.offset(), owner, work, new long[1], generation));
   }
 
   /** Decodes a work record; a registry that is briefly unreachable is retried rather than taken for poison. */
@@ -263,15 +443,15 @@ public final class WorkerService implements AutoCloseable {
       Job started = job;
       long now = clock.millis();
       started.startedAt()[0] = now;
+      // a runner that throws instead of failing the job is a bug: the loop restarts and the job is read again
+      CompletableFuture<JobOutcome> outcome = runner.run(started.work());
       outbox.add(new Outgoing(started.partition(), outputs.running(started.work(), now)));
       jobsRunning.incrementAndGet();
-      runner.run(started.work()).whenComplete((outcome, error) -> {
-        JobOutcome result = outcome != null ? outcome
+      outcome.whenComplete((done, error) -> {
+        JobOutcome result = done != null ? done
             : JobOutcome.failed("worker_error", true, String.valueOf(error), clock.millis());
         finishedJobs.add(new Finished(started, result, null));
-        if (polling.get()) {
-          consumer.wakeup(); // the only consumer method that is safe from another thread
-        }
+        wakeUp();
       });
     }
   }
@@ -280,6 +460,9 @@ public final class WorkerService implements AutoCloseable {
     Finished finished;
     while ((finished = finishedJobs.poll()) != null) {
       jobsRunning.decrementAndGet();
+      if (finished.job().generation() != generation) {
+        continue; // started before a restart, which read its record again and runs it anew
+      }
       scheduler.release(finished.job().work().getTenantId());
       held.add(finished);
     }
@@ -316,6 +499,7 @@ public final class WorkerService implements AutoCloseable {
     }
     try {
       producer.beginTransaction();
+      inTransaction = true;
       for (Outgoing out : outbox) {
         producer.send(out.record());
       }
@@ -323,18 +507,24 @@ public final class WorkerService implements AutoCloseable {
         producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
       }
       producer.commitTransaction();
+      inTransaction = false;
       outbox.clear();
       offsetsToCommit.clear();
-    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
+    } catch (AuthorizationException | AuthenticationException denied) {
+      throw denied; // a new producer would be refused too: the loop stops and says so
+    } catch (ProducerFencedException | OutOfOrderSequenceException fatal) {
       log.warn("transactional producer unusable ({}); starting a new one", fatal.getClass().getSimpleName());
       producer.close(Duration.ZERO);
+      inTransaction = false;
       producer = newProducer(); // the turn's records stay in the outbox and go out with the next turn
     } catch (KafkaException abortable) {
-      log.warn("transaction aborted ({}); retrying with the next turn", abortable.toString());
+      log.warn("transaction aborted ({}); retrying with the next turn", abortable.getClass().getSimpleName());
       try {
         producer.abortTransaction();
+        inTransaction = false;
       } catch (KafkaException e) {
         producer.close(Duration.ZERO);
+        inTransaction = false;
         producer = newProducer();
       }
     }
@@ -402,9 +592,40 @@ public final class WorkerService implements AutoCloseable {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Jobs running now (for tests and metrics). */
+  /** Jobs running now (for tests and metrics), including any a restart left to finish on their own. */
   public int jobsRunning() {
     return jobsRunning.get();
+  }
+
+  public Health health() {
+    return health;
+  }
+
+  /** True only while the loop runs normally: false before start, while restarting, after a fatal failure. */
+  public boolean healthy() {
+    return health == Health.RUNNING;
+  }
+
+  /** How often the loop has restarted after an unexpected failure since start. */
+  public long restarts() {
+    return restarts.get();
+  }
+
+  /** Completes with {@code STOPPED} after {@link #close()}, or with {@code FAILED} when the loop stopped for good. */
+  public CompletableFuture<Health> terminated() {
+    return terminated.copy();
+  }
+
+  /** Wakes the loop from its poll, from any thread: the only consumer method that is safe from another thread. */
+  private void wakeUp() {
+    KafkaConsumer<String, byte[]> current = consumer;
+    if (polling.get() && current != null) {
+      try {
+        current.wakeup();
+      } catch (RuntimeException closedMeanwhile) {
+        // a restart closed it; the new one polls without waiting for this
+      }
+    }
   }
 
   /**
@@ -421,7 +642,15 @@ public final class WorkerService implements AutoCloseable {
     if (!running.compareAndSet(true, false)) {
       return;
     }
-    consumer.wakeup();
+    closing.countDown();
+    KafkaConsumer<String, byte[]> current = consumer;
+    if (current != null) {
+      try {
+        current.wakeup();
+      } catch (RuntimeException closedMeanwhile) {
+        // the loop is between consumers; it sees running == false
+      }
+    }
     try {
       loop.join(TimeUnit.SECONDS.toMillis(30));
     } catch (InterruptedException e) {
@@ -435,11 +664,15 @@ public final class WorkerService implements AutoCloseable {
 
   private static void closeQuietly(Object resource) {
     if (resource instanceof AutoCloseable closeable) {
-      try {
-        closeable.close();
-      } catch (Exception e) {
-        log.debug("close failed: {}", e.toString());
-      }
+      closeQuietly(closeable);
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.debug("close failed: {}", e.getClass().getSimpleName());
     }
   }
 
