@@ -15,6 +15,7 @@ import io.storystream.embedded.registry.SchemaRegistryServer;
 import io.storystream.ingress.IngressConfig;
 import io.storystream.ingress.IngressSecrets;
 import io.storystream.ingress.IngressService;
+import io.storystream.processor.ProcessorTopics;
 import io.storystream.processor.admission.AdmissionService;
 import io.storystream.processor.worker.WorkerConfig;
 import io.storystream.processor.worker.WorkerService;
@@ -91,7 +92,7 @@ public final class EmbeddedDefault implements AutoCloseable {
     registry = stage("schema registry", new SchemaRegistryServer(settings.host(), settings.registryPort(),
         kafka.bootstrapServers(), (short) 1).start());
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      topics = TopicCatalogue.standard(settings.tenantPartitions(), (short) 1).ensure(admin);
+      topics = ProcessorTopics.catalogue(settings.tenantPartitions(), (short) 1).ensure(admin);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.storystream.launcher;
 
+import io.storystream.processor.ProcessorTopics;
 import io.storystream.schemas.topics.TopicCatalogue;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -27,7 +28,7 @@ final class ProvisionTopics implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
-      TopicCatalogue.Report report = TopicCatalogue.standard(partitions, replicationFactor).ensure(admin);
+      TopicCatalogue.Report report = ProcessorTopics.catalogue(partitions, replicationFactor).ensure(admin);
       System.out.println("created: " + report.created());
       System.out.println("existing: " + report.existing());
       report.drifts().forEach(d -> System.out.println("DRIFT " + d));

@@ -9,7 +9,7 @@ import io.storystream.embedded.FreePorts;
 import io.storystream.schemas.Tenant;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.topics.Topic;
-import io.storystream.schemas.topics.Topics;
+import io.storystream.processor.ProcessorTopics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -49,15 +49,15 @@ class EmbeddedDefaultProcessTest {
         EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY);
 
     ChildProcess first = launch();
-    assertThat(first.output()).anyMatch(l -> l.contains("0 existing, " + Topics.all().size() + " created"));
+    assertThat(first.output()).anyMatch(l -> l.contains("0 existing, " + ProcessorTopics.all().size() + " created"));
     int schemaId;
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
          BlobStore blobs = new BlobStore(s3)) {
-      List<String> names = Topics.all().stream().map(Topic::name).toList();
+      List<String> names = ProcessorTopics.all().stream().map(Topic::name).toList();
       assertThat(admin.listTopics().names().get()).containsAll(names);
       Map<ConfigResource, Config> configs = admin.describeConfigs(names.stream()
           .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList()).all().get();
-      for (Topic<?> topic : Topics.all()) {
+      for (Topic<?> topic : ProcessorTopics.all()) {
         Config live = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()));
         topic.configs().forEach((key, value) -> assertThat(live.get(key).value()).as("%s %s", topic, key).isEqualTo(value));
       }
@@ -76,7 +76,7 @@ class EmbeddedDefaultProcessTest {
     assertThat(first.exitCode()).isIn(0, 143);
 
     ChildProcess second = launch();
-    assertThat(second.output()).anyMatch(l -> l.contains(Topics.all().size() + " existing, 0 created"));
+    assertThat(second.output()).anyMatch(l -> l.contains(ProcessorTopics.all().size() + " existing, 0 created"));
     try (BlobStore blobs = new BlobStore(s3)) {
       assertThat(new String(blobs.get("tenants/acme/files/file_x").orElseThrow(), StandardCharsets.UTF_8))
           .isEqualTo("region,revenue\nnorth,10\n");

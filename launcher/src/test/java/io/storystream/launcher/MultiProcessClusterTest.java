@@ -10,10 +10,10 @@ import io.storystream.datastorybot.standin.StandInServer;
 import io.storystream.embedded.EmbeddedS3;
 import io.storystream.embedded.FreePorts;
 import io.storystream.embedded.registry.SchemaRegistryServer;
+import io.storystream.processor.ProcessorTopics;
 import io.storystream.schemas.UsageEvent;
 import io.storystream.schemas.UsageType;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
-import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.TopicSerdes;
 import io.storystream.schemas.topics.Topics;
 import java.io.InputStream;
@@ -64,7 +64,7 @@ class MultiProcessClusterTest {
          SchemaRegistryServer registry = new SchemaRegistryServer("127.0.0.1", 0, bootstrap, (short) 3).start();
          StandInServer standIn = StandInServer.start(withFreePort(StandInConfig.defaults()))) {
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-        TopicCatalogue.standard(6, (short) 3).ensure(admin);
+        ProcessorTopics.catalogue(6, (short) 3).ensure(admin);
       }
       Map<String, String> env = new HashMap<>(Map.of(
           "STORYSTREAM_BOOTSTRAP_SERVERS", bootstrap,
