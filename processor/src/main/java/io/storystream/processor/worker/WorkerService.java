@@ -8,8 +8,6 @@ import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryException;
 import io.storystream.schemas.serde.AvroDeserializer;
-import io.storystream.schemas.topics.Topic;
-import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -218,10 +216,8 @@ public final class WorkerService implements AutoCloseable {
   }
 
   private void ensureTopics() {
-    List<Topic<?>> topics = new ArrayList<>(Topics.all());
-    topics.add(ProcessorTopics.CACHE_INDEX);
     try (Admin admin = Admin.create(config.kafka().admin())) {
-      new TopicCatalogue(topics, config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
+      ProcessorTopics.catalogue(config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while provisioning topics", e);

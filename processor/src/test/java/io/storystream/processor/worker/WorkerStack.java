@@ -14,7 +14,6 @@ import io.storystream.schemas.registry.SchemaRegistryClient;
 import io.storystream.schemas.serde.AvroDeserializer;
 import io.storystream.schemas.serde.AvroSerializer;
 import io.storystream.schemas.topics.Topic;
-import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.Topics;
 import io.storystream.common.Ids;
 import java.nio.file.Files;
@@ -70,10 +69,8 @@ final class WorkerStack implements AutoCloseable {
     registry = new HttpSchemaRegistryClient(registryServer.url(), Duration.ofSeconds(30));
     registry.register("analysis-work-value", AnalysisWork.getClassSchema()); // cached: submits need no HTTP call
     blobs = new BlobStore(s3.settings());
-    List<Topic<?>> topics = new ArrayList<>(Topics.all());
-    topics.add(ProcessorTopics.CACHE_INDEX);
     try (Admin admin = Admin.create(kafkaSettings().admin())) {
-      new TopicCatalogue(topics, PARTITIONS, (short) 1).ensure(admin);
+      ProcessorTopics.catalogue(PARTITIONS, (short) 1).ensure(admin);
     }
     producer = new KafkaProducer<>(kafkaSettings().producer("test-submitter"));
     serializer = new AvroSerializer<>(registry, false);
