@@ -12,7 +12,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -74,6 +76,7 @@ public final class TopicCatalogue {
           }
         }
       }
+      awaitLeaders(admin, created);
       List<String> existing = topics.stream().map(Topic::name).filter(n -> !created.contains(n)).toList();
       List<Drift> drifts = drifts(admin, existing);
       drifts.forEach(d -> log.warn("topic drift: {}", d));
@@ -84,6 +87,27 @@ public final class TopicCatalogue {
     } catch (ExecutionException e) {
       throw new IllegalStateException("could not provision topics: " + e.getCause().getMessage(), e.getCause());
     }
+  }
+
+  /**
+   * Returns once every partition of the new topics answers a ListOffsets on its leader. CreateTopics returns when the
+   * controller has the topic, but a leader can still answer NOT_LEADER_OR_FOLLOWER for a moment; an idempotent
+   * producer whose first batch meets that window was seen retrying it forever with OUT_OF_ORDER_SEQUENCE_NUMBER
+   * (Kafka 4.3.1, in-process broker), so nothing may produce before the leaders are really serving.
+   */
+  private void awaitLeaders(Admin admin, List<String> created) throws InterruptedException, ExecutionException {
+    if (created.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+    for (Topic<?> topic : topics) {
+      if (created.contains(topic.name())) {
+        for (int p = 0; p < topic.partitions(tenantPartitions); p++) {
+          partitions.put(new TopicPartition(topic.name(), p), OffsetSpec.latest());
+        }
+      }
+    }
+    admin.listOffsets(partitions).all().get(); // the admin client retries a not-yet-leader itself
   }
 
   private NewTopic newTopic(Topic<?> topic) {
