@@ -53,6 +53,19 @@ final class Child implements AutoCloseable {
     }, "child-" + name);
     reader.setDaemon(true);
     reader.start();
+    // Peak threads is a maximum over samples, so it needs samples while the service works, not only at its end.
+    Thread sampler = new Thread(() -> {
+      while (process.isAlive()) {
+        sample();
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "sample-" + name);
+    sampler.setDaemon(true);
+    sampler.start();
   }
 
   static Child start(String name, List<String> command, String readyLine, Path log, Consumer<String> echo)
@@ -84,8 +97,8 @@ final class Child implements AutoCloseable {
     return this;
   }
 
-  /** Reads CPU and peak RSS now; the last sample taken before exit is what {@link #cpuSeconds()} reports. */
-  void sample() {
+  /** Reads CPU, peak RSS and threads now; the last sample taken before exit is what {@link #cpuSeconds()} reports. */
+  synchronized void sample() {
     long pid = process.pid();
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
