@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of ./test.sh): builds, then runs every stage's benchmark against a baseline measured in the
 # same run, and prints one table (also written to benchmarks/target/bench-logs/table.md).
-#   ./bench.sh            quick mode (the default; a few minutes on 2 cores once built)
+#   ./bench.sh            quick mode (the default; under 3 minutes on 2 cores once built; no worker-alone stage)
 #   ./bench.sh --full     full sizes (1M usage events, 10M replay, 100k admissions, 3,000 jobs at 2 s latency)
 #   ./bench.sh --quick admission,billing,worker,system   only the named stages
 set -euo pipefail

@@ -48,9 +48,9 @@ public final class ServiceJvm {
           StandInConfig.MAX_UPLOAD_BYTES, Duration.ofMinutes(20), Clock.systemUTC()));
       case "billing" -> new BillingAggregator(BillingConfig.of(kafka, dataDir).withHttpPort(port)).start();
       case "admission" -> new AdmissionService(kafka, dataDir).start();
-      case "worker" -> new WorkerService(WorkerConfig.of(kafka, s3,
+      case "worker" -> reportPeakRunning(new WorkerService(WorkerConfig.of(kafka, s3,
           DataStoryBotConfig.defaults(URI.create(extra), ApiKeySource.none()), dataDir,
-          WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).start();
+          WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).start());
       case "ingress" -> {
         String[] billingAndToken = extra.split(",", 3);
         yield new IngressService(new IngressConfig(PlatformOptions.of(kafka, s3, dataDir), "127.0.0.1", port,
@@ -66,5 +66,27 @@ public final class ServiceJvm {
     }
     running.close();
     System.exit(0);
+  }
+
+  /** Prints {@code PEAK_RUNNING n} whenever the worker has more jobs running at once than ever before. */
+  private static WorkerService reportPeakRunning(WorkerService worker) {
+    Thread watcher = new Thread(() -> {
+      int peak = 0;
+      while (!Thread.currentThread().isInterrupted()) {
+        int running = worker.jobsRunning();
+        if (running > peak) {
+          peak = running;
+          System.out.println("PEAK_RUNNING " + peak);
+        }
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "peak-running");
+    watcher.setDaemon(true);
+    watcher.start();
+    return worker;
   }
 }
