@@ -270,7 +270,7 @@ public final class SystemBenchmark {
     setStandInLatency(0);
     submitFileId = fileId;
     double ideal = 500 / oneJobSeconds;
-    row("5 end to end", "jobs/s, 2 s per stand-in call, 500 in flight, 1 tenant = 1 partition, 30-row CSV", rate,
+    row("5 end to end", "jobs/s, 2 s per stand-in call, worker cap 500 in flight, 1 tenant = 1 partition, 30-row CSV", rate,
         String.format("ideal 500 / %.1f s (one job alone)", oneJobSeconds), ideal);
     row("5 end to end", "jobs in flight on average (jobs/s × one job's time)", rate * oneJobSeconds,
         "worker's in-flight cap", 500);
