@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * A child process (a service JVM, wrk, a stage's benchmark main) whose output is kept and whose CPU seconds and
@@ -21,8 +22,8 @@ import java.util.function.Consumer;
 final class Child implements AutoCloseable {
   private static final long TICKS_PER_SECOND = 100; // USER_HZ on Linux
   private static final int MAX_KEPT_LINES = 100_000;
-  private static final java.util.regex.Pattern LOG_LINE =
-      java.util.regex.Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3} +(TRACE|DEBUG|INFO|WARN|ERROR) |\\t|\\.\\.\\. \\d+ more"
+  private static final Pattern LOG_LINE =
+      Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3} +(TRACE|DEBUG|INFO|WARN|ERROR) |\\t|\\.\\.\\. \\d+ more"
           + "|(org|java|javax|kafka)\\.[\\w.$]+(Exception|Error)\\b)");
 
   final String name;
