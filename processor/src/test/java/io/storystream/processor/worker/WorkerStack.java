@@ -16,7 +16,6 @@ import io.storystream.schemas.serde.AvroSerializer;
 import io.storystream.schemas.topics.Topic;
 import io.storystream.schemas.topics.Topics;
 import io.storystream.common.Ids;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,9 +40,8 @@ final class WorkerStack implements AutoCloseable {
   static final byte[] CSV;
 
   static {
-    try {
-      CSV = Files.readAllBytes(Path.of("/work/shared/samples/saas_mrr.csv").toFile().exists()
-          ? Path.of("/work/shared/samples/saas_mrr.csv") : Path.of("src/test/resources/saas_mrr.csv"));
+    try (java.io.InputStream sample = WorkerStack.class.getResourceAsStream("/saas_mrr.csv")) {
+      CSV = java.util.Objects.requireNonNull(sample, "saas_mrr.csv is a test resource of this module").readAllBytes();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
