@@ -653,8 +653,7 @@ class IngressEndToEndTest {
   }
 
   private static void validateWithAnIndependentLinter(byte[] document) throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(onPath("npm") && onPath("node"),
-        "npm is not installed (scripts/install-test-tools.sh installs it); the OpenAPI lint is skipped");
+    io.storystream.testsupport.TestTools.require("node", "npm");
     Path work = dir.resolve("openapi-lint");
     java.nio.file.Files.createDirectories(work);
     Path file = work.resolve("openapi.json");
@@ -674,11 +673,6 @@ class IngressEndToEndTest {
     System.out.println("openapi-schema-validator: " + out);
     assertThat(code).as(out).isZero();
     assertThat(out).contains("\"valid\": true");
-  }
-
-  private static boolean onPath(String tool) {
-    return java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
-        .anyMatch(d -> java.nio.file.Files.isExecutable(Path.of(d, tool)));
   }
 
   @Test

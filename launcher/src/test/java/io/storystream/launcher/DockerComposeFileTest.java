@@ -1,11 +1,11 @@
 package io.storystream.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.storystream.testsupport.TestTools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,8 +24,7 @@ class DockerComposeFileTest {
 
   @Test
   void composeValidatesTheFile() throws Exception {
-    assumeTrue(commandWorks("docker-compose", "version"),
-        "docker-compose is not installed; ./test.sh installs it from Debian's packages");
+    TestTools.require("docker-compose");
     Process process = compose("config", "-q");
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -35,8 +34,7 @@ class DockerComposeFileTest {
   /** Checked on Compose's resolved form, where the shared blocks (YAML merge keys) are already expanded. */
   @Test
   void threeBrokersARegistryAndMinioWithHealthChecksAndOrderedStart() throws Exception {
-    assumeTrue(commandWorks("docker-compose", "version"),
-        "docker-compose is not installed; ./test.sh installs it from Debian's packages");
+    TestTools.require("docker-compose");
     Process process = compose("config");
     byte[] resolved = process.getInputStream().readAllBytes();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -66,8 +64,7 @@ class DockerComposeFileTest {
 
   @Test
   void refusesToStartWithoutTheOperatorSecrets() throws Exception {
-    assumeTrue(commandWorks("docker-compose", "version"),
-        "docker-compose is not installed; ./test.sh installs it from Debian's packages");
+    TestTools.require("docker-compose");
     ProcessBuilder builder = new ProcessBuilder("docker-compose", "-f", FILE.toString(), "config", "-q")
         .redirectErrorStream(true);
     builder.environment().remove("STORYSTREAM_OPERATOR_TOKEN");
@@ -81,8 +78,7 @@ class DockerComposeFileTest {
 
   @Test
   void theServicesStartInOrderWithHealthChecksAndOneConfigurationVocabulary() throws Exception {
-    assumeTrue(commandWorks("docker-compose", "version"),
-        "docker-compose is not installed; ./test.sh installs it from Debian's packages");
+    TestTools.require("docker-compose");
     Process process = compose("config");
     byte[] resolved = process.getInputStream().readAllBytes();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -119,14 +115,5 @@ class DockerComposeFileTest {
     return builder.start();
   }
 
-  private static boolean commandWorks(String... command) {
-    try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-      process.getInputStream().readAllBytes();
-      return process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0;
-    } catch (IOException | InterruptedException e) {
-      return false;
-    }
-  }
 
 }

@@ -2,7 +2,6 @@ package io.storystream.embedded.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,7 +12,7 @@ import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryException;
 import io.storystream.schemas.serde.AvroDeserializer;
 import io.storystream.schemas.serde.AvroSerializer;
-import java.io.IOException;
+import io.storystream.testsupport.TestTools;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -122,7 +121,7 @@ class SchemaRegistryServerTest {
    */
   @Test
   void anIndependentClientReadsOurRecordsAndWeReadItsRecords() throws Exception {
-    assumeTrue(commandWorks("npm", "--version"), "npm is not installed; the README's test command installs Node");
+    TestTools.require("node", "npm");
     Path workDir = Paths.get("target", "interop").toAbsolutePath();
     Files.createDirectories(workDir);
     Files.copy(Paths.get("src/test/resources/interop/interop.js"), workDir.resolve("interop.js"),
@@ -161,13 +160,6 @@ class SchemaRegistryServerTest {
     assertThat(theirs.getOccurredAt()).isEqualTo(Instant.ofEpochMilli(1_763_900_000_123L));
   }
 
-  private static boolean commandWorks(String... command) {
-    try {
-      return new ProcessBuilder(command).redirectErrorStream(true).start().waitFor() == 0;
-    } catch (IOException | InterruptedException e) {
-      return false;
-    }
-  }
 
   private static String run(Path dir, String... command) throws Exception {
     Process process = new ProcessBuilder(List.of(command)).directory(dir.toFile())
