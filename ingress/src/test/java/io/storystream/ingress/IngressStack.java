@@ -246,9 +246,11 @@ final class IngressStack implements AutoCloseable {
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))
-          && System.currentTimeMillis() < deadline) {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        if (System.nanoTime() > deadline) { // a partial read would let an absence check pass: fail instead
+          throw new AssertionError("could not read " + topic + " to its end offsets " + end + " within 60 s");
+        }
         consumer.poll(java.time.Duration.ofMillis(100)).forEach(records::add);
       }
       return records;
