@@ -39,12 +39,12 @@ public final class BillingAggregator implements AutoCloseable {
       TopicCatalogue.standard(config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
     }
     TopicSerdes serdes = new TopicSerdes(registry);
-    http = new BillingHttpApi(config.httpHost(), config.httpPort());
+    http = new BillingHttpApi(config.httpHost(), config.httpPort(), config.clock());
     http.start();
     streams = BillingStreams.start(BillingTopology.build(serdes, config.topologySettings()),
         BillingStreams.properties(config.kafka(), config.applicationId(), config.dataDir(),
             config.httpHost() + ":" + http.port()),
-        Duration.ofSeconds(60));
+        config.clock(), Duration.ofSeconds(60));
     http.serve(new BillingQueries(streams, config.grace(), new HostInfo(config.httpHost(), http.port())));
     log.info("billing aggregator {} running, read API on http://{}:{} ({} ms)", config.applicationId(),
         config.httpHost(), http.port(), (System.nanoTime() - t0) / 1_000_000);

@@ -86,10 +86,15 @@ public final class BillingCommand implements Runnable {
         description = "Kafka Streams application id (env STORYSTREAM_BILLING_APPLICATION_ID).")
     String applicationId;
 
+    @Option(names = "--clock-offset", hidden = true, defaultValue = "${env:STORYSTREAM_CLOCK_OFFSET:-0s}",
+        description = "Shifts the wall clock that decides which month is current and which months are final "
+            + "(tests pinning 'now', month-end rehearsals on a copy of the data). Never set in production.")
+    Duration clockOffset;
+
     @Override
     public Integer call() throws Exception {
       BillingConfig config = new BillingConfig(platform.kafka(), platform.dataDir, host, port, applicationId, grace,
-          interval);
+          interval, java.time.Clock.offset(java.time.Clock.systemUTC(), clockOffset));
       BillingAggregator aggregator = new BillingAggregator(config).start();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -2,6 +2,7 @@ package io.storystream.billing;
 
 import io.storystream.common.kafka.KafkaSettings;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 
 /**
@@ -14,27 +15,33 @@ import java.time.Duration;
  * @param applicationId the Kafka Streams application id (a replay uses another one)
  * @param grace how long after a month's end its usage still counts
  * @param statementInterval how often changed statements are issued
+ * @param clock the wall clock that decides when a month is final and which month is current (the system clock;
+ *              a shifted one in tests and month-end rehearsals)
  */
 public record BillingConfig(KafkaSettings kafka, Path dataDir, String httpHost, int httpPort, String applicationId,
-                            Duration grace, Duration statementInterval) {
+                            Duration grace, Duration statementInterval, Clock clock) {
   public static final int DEFAULT_PORT = 8083;
   public static final String DEFAULT_APPLICATION_ID = "storystream-billing";
 
   public static BillingConfig of(KafkaSettings kafka, Path dataDir) {
     return new BillingConfig(kafka, dataDir, "127.0.0.1", DEFAULT_PORT, DEFAULT_APPLICATION_ID,
-        BillingTopology.Settings.DEFAULT_GRACE, Duration.ofSeconds(1));
+        BillingTopology.Settings.DEFAULT_GRACE, Duration.ofSeconds(1), Clock.systemUTC());
   }
 
   public BillingConfig withHttpPort(int port) {
-    return new BillingConfig(kafka, dataDir, httpHost, port, applicationId, grace, statementInterval);
+    return new BillingConfig(kafka, dataDir, httpHost, port, applicationId, grace, statementInterval, clock);
   }
 
   public BillingConfig withGrace(Duration newGrace) {
-    return new BillingConfig(kafka, dataDir, httpHost, httpPort, applicationId, newGrace, statementInterval);
+    return new BillingConfig(kafka, dataDir, httpHost, httpPort, applicationId, newGrace, statementInterval, clock);
   }
 
   public BillingConfig withStatementInterval(Duration interval) {
-    return new BillingConfig(kafka, dataDir, httpHost, httpPort, applicationId, grace, interval);
+    return new BillingConfig(kafka, dataDir, httpHost, httpPort, applicationId, grace, interval, clock);
+  }
+
+  public BillingConfig withClock(Clock newClock) {
+    return new BillingConfig(kafka, dataDir, httpHost, httpPort, applicationId, grace, statementInterval, newClock);
   }
 
   public BillingTopology.Settings topologySettings() {

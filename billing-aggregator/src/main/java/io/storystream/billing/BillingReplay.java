@@ -7,6 +7,7 @@ import io.storystream.schemas.topics.TopicSerdes;
 import io.storystream.schemas.topics.Topics;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,12 +67,19 @@ public final class BillingReplay {
   private final Path dataDir;
   private final SchemaRegistryClient registry;
   private final Duration grace;
+  private final Clock clock;
 
   public BillingReplay(KafkaSettings kafka, Path dataDir, SchemaRegistryClient registry, Duration grace) {
+    this(kafka, dataDir, registry, grace, Clock.systemUTC());
+  }
+
+  /** With the live aggregator's clock: which months are final must be decided at the same "now" on both sides. */
+  public BillingReplay(KafkaSettings kafka, Path dataDir, SchemaRegistryClient registry, Duration grace, Clock clock) {
     this.kafka = kafka;
     this.dataDir = dataDir;
     this.registry = registry;
     this.grace = grace;
+    this.clock = clock;
   }
 
   /**
@@ -97,7 +105,7 @@ public final class BillingReplay {
       long events = end.values().stream().mapToLong(Long::longValue).sum() - beginOffsets(admin, partitions);
       long t0 = System.nanoTime();
       KafkaStreams streams = BillingStreams.start(BillingTopology.build(serdes, settings),
-          BillingStreams.properties(kafka, applicationId, dataDir, null), Duration.ofSeconds(60));
+          BillingStreams.properties(kafka, applicationId, dataDir, null), clock, Duration.ofSeconds(60));
       try {
         awaitCaughtUp(admin, applicationId, end);
         Thread.sleep(interval.multipliedBy(3).toMillis()); // the statement interval issues what the last records changed

@@ -1,7 +1,9 @@
 package io.storystream.billing;
 
+import io.storystream.common.kafka.ClockTime;
 import io.storystream.common.kafka.KafkaSettings;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -34,8 +36,8 @@ final class BillingStreams {
   }
 
   /** Starts the topology and waits until it runs; a failed stream thread is replaced (its task restarts from the last commit). */
-  static KafkaStreams start(Topology topology, Properties props, Duration timeout) {
-    KafkaStreams streams = new KafkaStreams(topology, props);
+  static KafkaStreams start(Topology topology, Properties props, Clock clock, Duration timeout) {
+    KafkaStreams streams = new KafkaStreams(topology, props, ClockTime.of(clock));
     CountDownLatch running = new CountDownLatch(1);
     streams.setStateListener((now, before) -> {
       if (now == KafkaStreams.State.RUNNING) {

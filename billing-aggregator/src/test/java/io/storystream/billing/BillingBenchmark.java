@@ -134,7 +134,7 @@ public final class BillingBenchmark {
     }
     admin.listOffsets(request).all().get().forEach((tp, info) -> end.put(tp, info.offset()));
     Properties props = BillingStreams.properties(kafka, applicationId, dir, null);
-    KafkaStreams streams = BillingStreams.start(topology, props, Duration.ofSeconds(120));
+    KafkaStreams streams = BillingStreams.start(topology, props, java.time.Clock.systemUTC(), Duration.ofSeconds(120));
     long t0 = System.nanoTime();
     try {
       while (true) {
