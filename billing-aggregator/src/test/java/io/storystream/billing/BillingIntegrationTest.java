@@ -57,6 +57,7 @@ class BillingIntegrationTest {
   private TopicSerdes serdes;
   private SyntheticUsage usage;
   private BillingAggregator aggregator;
+  private final Clock clock = TestNow.clock();
   private final HttpClient http = HttpClient.newHttpClient();
   private final ObjectMapper json = new ObjectMapper();
 
@@ -82,12 +83,12 @@ class BillingIntegrationTest {
       assertThat(publisher.publishDefaultIfNone()).isTrue();
       assertThat(publisher.publishDefaultIfNone()).isFalse();
     }
-    Instant now = Instant.now();
+    Instant now = clock.instant();
     SyntheticUsage.produceTenants(kafka, serdes, now);
     usage = SyntheticUsage.generate(42, events(), now);
     usage.produce(kafka, serdes, 0, usage.log.size());
     aggregator = new BillingAggregator(BillingConfig.of(kafka, dir.resolve("billing")).withHttpPort(0)
-        .withStatementInterval(Duration.ofMillis(500))).start();
+        .withStatementInterval(Duration.ofMillis(500)).withClock(clock)).start();
   }
 
   @AfterAll
@@ -107,7 +108,7 @@ class BillingIntegrationTest {
   @Order(1)
   void statementsEqualAnIndependentCalculation() {
     assertThat(usage.duplicates()).as("5%% duplicates").isBetween(events() * 4L / 100, events() * 6L / 100);
-    Map<String, SyntheticUsage.Expected> expected = usage.expected(500_000L, 1, Instant.now());
+    Map<String, SyntheticUsage.Expected> expected = usage.expected(500_000L, 1, clock.instant());
     assertThat(expected).hasSize(6);
     await().atMost(patience()).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
         assertThat(mismatches(expected, liveStatements())).isEmpty());
@@ -115,6 +116,7 @@ class BillingIntegrationTest {
     List<DeadLetter> letters = new ArrayList<>();
     TopicReader.readAll(kafka, Topics.DEAD_LETTER.name(), serdes.value(Topics.DEAD_LETTER).deserializer(),
         (k, v) -> letters.add(v));
+    assertThat(usage.tooLate()).as("the generator always logs some usage late").isPositive();
     assertThat(letters.size()).isEqualTo(usage.tooLate());
     assertThat(letters).extracting(DeadLetter::getReason).containsOnly("too_late");
   }
@@ -124,7 +126,7 @@ class BillingIntegrationTest {
   void theReadApiServesUsageQuotaStatementsAndTheExplainView() throws Exception {
     String base = "http://127.0.0.1:" + aggregator.port();
     String acmeNow = "acme:" + usage.current;
-    SyntheticUsage.Expected expected = usage.expected(500_000L, 1, Instant.now()).get(acmeNow);
+    SyntheticUsage.Expected expected = usage.expected(500_000L, 1, clock.instant()).get(acmeNow);
 
     JsonNode current = get(base + "/tenants/acme/usage", 200);
     assertThat(current.get("month").asText()).isEqualTo(usage.current.toString());
@@ -141,7 +143,7 @@ class BillingIntegrationTest {
         .containsExactly("acme", "globex", "initech");
 
     JsonNode explain = get(base + "/tenants/globex/months/" + usage.previous + "/explain", 200);
-    long countedGlobex = usage.expected(500_000L, 1, Instant.now()).get("globex:" + usage.previous)
+    long countedGlobex = usage.expected(500_000L, 1, clock.instant()).get("globex:" + usage.previous)
         .quantities().getAnalyses();
     assertThat(explain.get("eventsCounted").asLong()).isGreaterThanOrEqualTo(countedGlobex);
     assertThat(explain.get("duplicatesDropped").asLong()).isPositive();
@@ -166,7 +168,7 @@ class BillingIntegrationTest {
   @Order(3)
   void aFullReplayRebuildsIdenticalStatements() throws Exception {
     BillingReplay.Result result = new BillingReplay(kafka, dir.resolve("replay"),
-        new HttpSchemaRegistryClient(registryServer.url()), Duration.ofHours(48)).run(Duration.ofSeconds(30), false);
+        new HttpSchemaRegistryClient(registryServer.url()), Duration.ofHours(48), clock).run(Duration.ofSeconds(30), false);
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     result.print(new PrintStream(printed, true, StandardCharsets.UTF_8));
     assertThat(result.differences()).isEmpty();
@@ -186,9 +188,9 @@ class BillingIntegrationTest {
         .withMonths(usage.previous.toString(), null)
         .withPlan("starter", new PriceBookDocument.Plan(0L, 0L, 400_000L, 0L, 0L, 50_000L, 0L, 0L));
     try (PriceBookPublisher publisher = new PriceBookPublisher(kafka, new HttpSchemaRegistryClient(registryServer.url()),
-        PriceBookValidator.standard(), Clock.systemUTC())) {
+        PriceBookValidator.standard(), clock)) {
       ReRatingReport report = ReRatingReport.of(before, publisher.published(),
-          cheaperStarter.toPriceBook(Instant.now()));
+          cheaperStarter.toPriceBook(clock.instant()));
       assertThat(report.rows()).hasSize(6);
       for (ReRatingReport.Row row : report.rows()) {
         long analyses = before.get(row.tenantId() + ":" + row.month()).getQuantities().getAnalyses();
@@ -201,7 +203,7 @@ class BillingIntegrationTest {
       publisher.publish(cheaperStarter);
     }
 
-    Map<String, SyntheticUsage.Expected> expected = usage.expected(400_000L, 2, Instant.now());
+    Map<String, SyntheticUsage.Expected> expected = usage.expected(400_000L, 2, clock.instant());
     await().atMost(patience()).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
         assertThat(mismatches(expected, liveStatements())).isEmpty());
     Map<String, Statement> after = liveStatements();

@@ -29,9 +29,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Synthetic usage of three tenants (one per plan) over the previous and the current month, with 5% duplicates (re-sent
- * up to two hours later) and some usage of the previous month logged after its grace period, in the order it is
- * logged. {@link #expected} is the independent calculation the aggregator's statements must equal: its own dedup,
- * lateness rule and prices written out by hand from the default price book.
+ * up to two hours later) and some usage logged after its month's grace period, in the order it is logged.
+ * {@link #expected} is the independent calculation the aggregator's statements must equal: its own dedup, lateness
+ * rule and prices written out by hand from the default price book.
  */
 final class SyntheticUsage {
   static final Map<String, String> PLANS = Map.of("acme", "starter", "globex", "pro", "initech", "enterprise");
@@ -56,31 +56,47 @@ final class SyntheticUsage {
     this.now = now;
   }
 
+  /**
+   * Every case the tests assert on is there whatever {@code now} is (a month's first millisecond, the grace boundary,
+   * 29 February, a year's end; {@link SyntheticUsageTest} checks a table of such instants): half the events in the
+   * current month and half in the previous one, for each tenant; about 5% re-sent copies; and every 500th event
+   * logged after its month closed — of the previous month when it closed more than two hours ago, else of the month
+   * before, which has always closed. Nothing is logged after {@code now}, and late records are logged within
+   * the last three days, well inside the dead-letter topic's retention.
+   */
   static SyntheticUsage generate(long seed, int events, Instant now) {
     Random random = new Random(seed);
+    long nowMs = now.toEpochMilli();
     YearMonth current = YearMonth.from(now.atOffset(ZoneOffset.UTC));
     YearMonth previous = current.minusMonths(1);
-    long from = previous.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
-    long to = now.toEpochMilli() - Duration.ofMinutes(10).toMillis();
+    long currentStart = BillingMonth.startOf(current);
+    long previousStart = BillingMonth.startOf(previous);
     long previousCloses = BillingMonth.closesAt(previous, GRACE);
+    boolean previousClosedLongAgo = nowMs - previousCloses > Duration.ofHours(2).toMillis();
     List<Logged> log = new ArrayList<>(events + events / 10);
     String[] tenants = {"acme", "acme", "acme", "acme", "acme", "globex", "globex", "globex", "initech", "initech"};
     for (int i = 0; i < events; i++) {
       String tenant = tenants[random.nextInt(tenants.length)];
-      long occurredAt = from + (long) (random.nextDouble() * (to - from));
-      boolean tooLate = i % 500 == 7 && now.toEpochMilli() - previousCloses > Duration.ofHours(2).toMillis();
+      long occurredAt;
       long loggedAt;
-      if (tooLate) { // previous month's usage logged after its grace
-        occurredAt = from + (long) (random.nextDouble() * (BillingMonth.endOf(previous) - from));
-        loggedAt = previousCloses + Duration.ofHours(1).toMillis()
-            + (long) (random.nextDouble() * (now.toEpochMilli() - previousCloses - Duration.ofHours(2).toMillis()));
+      if (i % 500 == 7) { // usage logged after its month closed
+        YearMonth late = previousClosedLongAgo && (i / 500) % 2 == 0 ? previous : previous.minusMonths(1);
+        long lateStart = BillingMonth.startOf(late);
+        occurredAt = lateStart + (long) (random.nextDouble() * (BillingMonth.endOf(late) - lateStart));
+        long earliest = Math.max(BillingMonth.closesAt(late, GRACE) + Duration.ofHours(1).toMillis(),
+            nowMs - Duration.ofDays(3).toMillis());
+        long latest = nowMs - Duration.ofHours(1).toMillis();
+        loggedAt = earliest + (long) (random.nextDouble() * (latest - earliest));
       } else {
-        loggedAt = occurredAt + random.nextInt(5_000);
+        long from = i % 2 == 0 ? previousStart : currentStart;
+        long to = i % 2 == 0 ? currentStart : nowMs;
+        occurredAt = from + (long) (random.nextDouble() * (to - from));
+        loggedAt = Math.min(occurredAt + random.nextInt(5_000), nowMs);
       }
       UsageEvent event = event(random, i, tenant, occurredAt);
       log.add(new Logged(event, loggedAt));
       if (random.nextInt(100) < 5) { // a retried delivery of the same fact
-        long again = Math.min(loggedAt + random.nextInt(7_200_000), now.toEpochMilli());
+        long again = Math.min(loggedAt + random.nextInt(7_200_000), nowMs);
         log.add(new Logged(event, again));
       }
     }
