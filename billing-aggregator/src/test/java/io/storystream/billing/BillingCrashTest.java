@@ -12,6 +12,7 @@ import io.storystream.schemas.topics.TopicSerdes;
 import io.storystream.schemas.topics.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * kill -9 of the aggregator mid-stream: a child JVM runs {@code BillingCommand run}; once it has committed its first
- * progress, and before it has read all the usage, it is destroyed forcibly. More usage arrives while it is down;
+ * progress, and before it has read all the usage, it is destroyed forcibly (tried again with more usage when a child
+ * was quicker than the kill). More usage arrives while it is down;
  * restarted on the same data folder, its statements still equal the independent calculation: nothing lost, nothing
  * counted twice.
  */
@@ -44,26 +46,42 @@ class BillingCrashTest {
       try (PriceBookPublisher publisher = new PriceBookPublisher(kafka)) {
         publisher.publishDefaultIfNone();
       }
-      SyntheticUsage usage = SyntheticUsage.generate(7, 40_000, Instant.now());
-      int firstPart = usage.log.size() * 7 / 10;
-      usage.produce(kafka, serdes, 0, firstPart);
+      Clock clock = TestNow.clock();
+      SyntheticUsage usage = SyntheticUsage.generate(7, 40_000, clock.instant());
 
-      Process first = launch(kafka, "first");
-      try {
-        // kill as soon as it has committed progress: well before it can have read all of the backlog
-        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(50))
-            .until(() -> !first.isAlive() || committed(admin) > 0);
-        assertThat(first.isAlive()).as("aggregator alive; see %s", dir.resolve("first.log")).isTrue();
-      } finally {
-        first.destroyForcibly(); // SIGKILL: no shutdown hook, no final commit
+      // The kill must land mid-stream: after the aggregator committed some progress, before it read everything it
+      // was given. A fast child can finish a backlog between the moment the test sees its first commit and the kill;
+      // then that attempt proved nothing, and the next attempt gives a restarted child a twice larger backlog.
+      int produced = 0;
+      int chunk = usage.log.size() / 4;
+      boolean killedMidStream = false;
+      for (int attempt = 1; attempt <= 3 && !killedMidStream; attempt++) {
+        int upTo = Math.min(usage.log.size() * 9 / 10, produced + chunk);
+        usage.produce(kafka, serdes, produced, upTo);
+        produced = upTo;
+        chunk *= 2;
+        long before = committed(admin);
+        Process child = launch(kafka, clock, "attempt-" + attempt);
+        try {
+          await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(50))
+              .until(() -> !child.isAlive() || committed(admin) > before);
+          assertThat(child.isAlive()).as("aggregator alive; see %s", dir.resolve("attempt-" + attempt + ".log"))
+              .isTrue();
+        } finally {
+          child.destroyForcibly(); // SIGKILL: no shutdown hook, no final commit
+        }
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        long committedAtKill = committed(admin);
+        System.out.printf("crash attempt %d: %d of %d records produced, %d committed at the kill%n", attempt, produced,
+            usage.log.size(), committedAtKill);
+        killedMidStream = committedAtKill > before && committedAtKill < produced;
       }
-      assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(committed(admin)).as("killed mid-stream").isPositive().isLessThan(firstPart);
+      assertThat(killedMidStream).as("one of the kills landed mid-stream").isTrue();
 
-      usage.produce(kafka, serdes, firstPart, usage.log.size());
-      Process second = launch(kafka, "second");
+      usage.produce(kafka, serdes, produced, usage.log.size());
+      Process second = launch(kafka, clock, "second");
       try {
-        Map<String, SyntheticUsage.Expected> expected = usage.expected(500_000L, 1, Instant.now());
+        Map<String, SyntheticUsage.Expected> expected = usage.expected(500_000L, 1, clock.instant());
         await().atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
           assertThat(second.isAlive()).as("aggregator alive; see %s", dir.resolve("second.log")).isTrue();
           assertThat(BillingIntegrationTest.mismatches(expected,
@@ -77,7 +95,9 @@ class BillingCrashTest {
     }
   }
 
-  private Process launch(KafkaSettings kafka, String name) throws Exception {
+  /** A child JVM on the test's clock (shifted like the test's own when "now" is pinned). */
+  private Process launch(KafkaSettings kafka, Clock clock, String name) throws Exception {
+    Duration offset = Duration.between(Instant.now(), clock.instant());
     List<String> command = List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas", "-Xmx384m", "-XX:+UseSerialGC",
@@ -88,7 +108,8 @@ class BillingCrashTest {
         "--partitions", "3",
         "--data-dir", dir.resolve("billing-data").toString(),
         "--billing-port", "0",
-        "--billing-statement-interval", "200ms");
+        "--billing-statement-interval", "200ms",
+        "--clock-offset", offset.toString());
     Files.createDirectories(dir);
     return new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve(name + ".log").toFile()).start();
