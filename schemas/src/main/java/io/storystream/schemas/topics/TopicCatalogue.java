@@ -18,6 +18,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,6 +90,9 @@ public final class TopicCatalogue {
     }
   }
 
+  private static final int METADATA_ATTEMPTS = 300;
+  private static final java.time.Duration METADATA_RETRY = java.time.Duration.ofMillis(100);
+
   /**
    * Returns once every partition of the new topics answers a ListOffsets on its leader. CreateTopics returns when the
    * controller has the topic, but a leader can still answer NOT_LEADER_OR_FOLLOWER for a moment; an idempotent
@@ -107,7 +111,19 @@ public final class TopicCatalogue {
         }
       }
     }
-    admin.listOffsets(partitions).all().get(); // the admin client retries a not-yet-leader itself
+    // The admin client retries a not-yet-leader itself, but not a broker whose metadata has not caught up with the
+    // controller yet (UNKNOWN_TOPIC_OR_PARTITION right after CreateTopics, seen on a loaded machine): ask again.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        admin.listOffsets(partitions).all().get();
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || attempt == METADATA_ATTEMPTS) {
+          throw e;
+        }
+        Thread.sleep(METADATA_RETRY.toMillis());
+      }
+    }
   }
 
   private NewTopic newTopic(Topic<?> topic) {
