@@ -9,6 +9,7 @@ import io.storystream.ingress.auth.ApiKeyCodec;
 import io.storystream.ingress.auth.Directory;
 import io.storystream.ingress.auth.EdgeRateLimiter;
 import io.storystream.ingress.billing.BillingRelay;
+import io.storystream.ingress.dashboard.DashboardRoutes;
 import io.storystream.ingress.embed.EmbedRoutes;
 import io.storystream.ingress.embed.EmbedSettings;
 import io.storystream.ingress.embed.EmbedTokens;
@@ -119,6 +120,7 @@ public final class IngressService implements AutoCloseable {
       tenantRoutes.addAll(new BillingRelay(config.billingUrl()).routes());
       tenantRoutes.add(audit.tenantRoute());
       tenantRoutes.addAll(new EmbedRoutes(embedTokens).routes());
+      tenantRoutes.addAll(new DashboardRoutes(embedSettings).routes());
       for (IngressExtension extension : extensions) {
         tenantRoutes.addAll(extension.tenantRoutes(parts));
         operatorRoutes.addAll(extension.operatorRoutes(parts));

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Embed tokens against a real ingress (broker, S3Proxy, registry): what a token reads, and every way it is refused —
  * expiry, scope (every write route among them), job narrowing, tampering, another tenant, a revoked issuing key — plus
- * signing-key rotation across instances.
+ * signing-key rotation across instances and the dashboard page's security headers.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EmbedTokenTest {
@@ -271,6 +271,31 @@ class EmbedTokenTest {
     assertThat(stack.send(stack.tenant(rotated, newToken, "GET", "/v1/usage", null)).status()).isEqualTo(200);
     IngressStack.Reply unknown = stack.send(stack.tenant(stack.instances.get(0), newToken, "GET", "/v1/usage", null));
     assertThat(unknown.status()).as("an instance that does not accept e2 yet").isEqualTo(401);
+  }
+
+  @Test
+  void theDashboardPageCarriesItsSecurityHeaders() {
+    IngressStack.Reply page = stack.get(null, "/");
+    assertThat(page.status()).isEqualTo(200);
+    assertThat(page.contentType()).startsWith("text/html");
+    String csp = page.header("Content-Security-Policy");
+    assertThat(csp).contains("default-src 'none'", "script-src 'self';", "frame-ancestors 'none'")
+        .doesNotContain("unsafe-inline", "unsafe-eval", "http:", "https:");
+    assertThat(page.header("X-Content-Type-Options")).isEqualTo("nosniff");
+    assertThat(page.header("Referrer-Policy")).isEqualTo("no-referrer");
+    assertThat(page.text()).doesNotContain("<script>").doesNotContainPattern("<script(?![^>]*\\bsrc=)");
+    assertThat(page.text()).doesNotContainPattern("(src|href)=\"(https?:)?//");
+
+    assertThat(stack.get(null, "/embed/acme").header("Content-Security-Policy"))
+        .endsWith("frame-ancestors https://app.acme.example https://*.acme.example");
+    assertThat(stack.get(null, "/embed/globex").header("Content-Security-Policy")).endsWith("frame-ancestors 'none'");
+
+    IngressStack.Reply script = stack.get(null, "/assets/app.mjs");
+    assertThat(script.status()).isEqualTo(200);
+    assertThat(script.contentType()).startsWith("text/javascript");
+    assertThat(script.header("X-Content-Type-Options")).isEqualTo("nosniff");
+    assertThat(stack.get(null, "/assets/..%2Fpepper").status()).isEqualTo(404);
+    assertThat(stack.get(null, "/assets/nothing.js").status()).isEqualTo(404);
   }
 
   private static String b64(byte[] bytes) {
