@@ -38,13 +38,19 @@ function append(el, children) {
   return el;
 }
 
+// replaceChildren does not flatten arrays: fill() does, as h() does
+function fill(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
 function say(message, error = false) {
   statusLine.textContent = message;
   statusLine.classList.toggle('error', error);
 }
 
 function page(title, ...children) {
-  main.replaceChildren(h('h1', { tabindex: -1 }, title), ...children);
+  fill(main, h('h1', { tabindex: -1 }, title), ...children);
   document.title = title + ' · storystream';
   main.querySelector('h1').focus();
 }
@@ -61,7 +67,8 @@ const when = iso => iso ? new Date(iso).toLocaleString() : '';
 function money(micros, currency) {
   if (micros == null) return '';
   const value = Number(micros) / 1e6;
-  try { return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency || 'USD' }).format(value); }
+  // micro-units are exact: show every digit there is (at least the currency's two)
+  try { return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency || 'USD', minimumFractionDigits: 2, maximumFractionDigits: 6 }).format(value); }
   catch { return `${value.toFixed(2)} ${currency ?? ''}`; }
 }
 function stateBadge(job) {
@@ -299,9 +306,11 @@ async function jobPage(gen, jobId) {
   const facts = h('dl', { class: 'facts' });
   const actions = h('p', {});
   const result = h('div', { id: 'result' });
-  page(`Analysis ${jobId}`, h('section', { class: 'card' }, facts, actions), result);
+  const card = h('section', { class: 'card', hidden: true }, facts, actions);
+  page(`Analysis ${jobId}`, card, result);
   const show = job => {
-    facts.replaceChildren(
+    card.hidden = false;
+    fill(facts,
       h('dt', {}, 'State'), h('dd', { id: 'job-state' }, stateBadge(job), job.reason ? ` — ${job.reason}` : '', job.fromCache ? ' (from cache)' : ''),
       asked?.file ? [h('dt', {}, 'File'), h('dd', {}, asked.file)] : null,
       asked?.steering ? [h('dt', {}, 'Steering prompt'), h('dd', {}, h('span', { class: 'prompt', id: 'steering-shown' }, asked.steering))] : null,
@@ -323,10 +332,13 @@ async function showResult(gen, jobId, into) {
   try { doc = await api(`/v1/analyses/${encodeURIComponent(jobId)}/result`); }
   catch (e) { if (e.status !== 401) into.replaceChildren(h('p', {}, `Could not read the result: ${e.message}`)); return; }
   if (gen !== generation) return;
-  const chosenId = typeof doc.chosen === 'string' ? doc.chosen : doc.chosen?.id;
+  // the chosen story comes as the story itself ({title, summary}) or, in older results, as its id
+  const chosen = typeof doc.chosen === 'string' ? { id: doc.chosen } : doc.chosen;
+  const isChosen = story => chosen != null && (chosen.id != null ? story.id === chosen.id
+    : story.title === chosen.title && story.summary === chosen.summary);
   const stories = h('ol', { class: 'stories', id: 'stories' }, (doc.stories ?? []).map(story =>
-    h('li', { class: story.id === chosenId ? 'chosen' : '' }, h('h3', {}, story.title ?? ''), h('p', {}, story.summary ?? ''),
-      story.id === chosenId ? h('p', { class: 'hint' }, 'Chosen for the narrative') : null)));
+    h('li', { class: isChosen(story) ? 'chosen' : '' }, h('h3', {}, story.title ?? ''), h('p', {}, story.summary ?? ''),
+      isChosen(story) ? h('p', { class: 'hint' }, 'Chosen for the narrative') : null)));
   const narrative = h('article', { class: 'narrative', id: 'narrative', 'aria-label': 'Narrative' });
   renderMarkdown(doc.narrativeMarkdown ?? '', narrative);
   const charts = h('div', { class: 'charts', id: 'charts' });
@@ -376,9 +388,12 @@ async function usagePage(gen) {
     if (gen !== generation) return;
     const q = u.quota ?? {};
     const used = q.analysesUsed ?? u.usage?.analyses ?? 0;
-    const meter = (id, label, value, max) => [h('label', { for: id }, label),
-      h('meter', { id, min: 0, max: Math.max(max, 1), value, dataset: { value } }),
-      h('p', { class: 'hint' }, max ? `${value} of ${max}` : String(value))];
+    // a bar where the plan sets a monthly limit; a count where it sets none
+    const meter = (id, label, value, max) => max
+      ? [h('label', { for: id }, label), h('meter', { id, min: 0, max, value, high: max * 0.9, dataset: { value } }),
+        h('p', { class: 'hint' }, `${value} of ${max} (${Math.max(0, max - value)} left)`)]
+      : [h('p', { class: 'count' }, h('strong', {}, `${label}: `), h('span', { id, dataset: { value } }, String(value)),
+        h('span', { class: 'hint' }, ' (no monthly limit on this plan)'))];
     out.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'quota-heading' },
       h('h2', { id: 'quota-heading' }, `${u.month} · plan ${u.plan ?? ''}`),
       meter('usage-analyses', 'Analyses this month', used, q.analysesPerMonth ?? 0),
