@@ -2,10 +2,13 @@
 # Installs, from Debian's packages, the tools the test suite drives and a fresh machine may lack:
 #   node + npm      the independent Confluent-wire-format client (@kafkajs/confluent-schema-registry) and the OpenAPI linter
 #   docker-compose  validates docker-compose.yml (`docker-compose config -q`; no Docker engine needed)
+#   chromium + chromedriver  the dashboard's browser test (headless, driven by Selenium through /usr/bin/chromedriver)
 set -euo pipefail
 missing=()
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -9,6 +9,10 @@ import io.storystream.ingress.auth.ApiKeyCodec;
 import io.storystream.ingress.auth.Directory;
 import io.storystream.ingress.auth.EdgeRateLimiter;
 import io.storystream.ingress.billing.BillingRelay;
+import io.storystream.ingress.dashboard.DashboardRoutes;
+import io.storystream.ingress.embed.EmbedRoutes;
+import io.storystream.ingress.embed.EmbedSettings;
+import io.storystream.ingress.embed.EmbedTokens;
 import io.storystream.ingress.files.FileCatalog;
 import io.storystream.ingress.files.FileRoutes;
 import io.storystream.ingress.http.ApiServer;
@@ -100,7 +104,9 @@ public final class IngressService implements AutoCloseable {
 
       AuditTrail auditTrail = new AuditTrail(publisher, config.clock());
       parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock());
-      Gate gate = new Gate(directory, new EdgeRateLimiter(), codec, config.operatorToken(), config.clock());
+      EmbedSettings embedSettings = EmbedSettings.fromEnvironment();
+      EmbedTokens embedTokens = new EmbedTokens(directory, codec, embedSettings, config.clock());
+      Gate gate = new Gate(directory, new EdgeRateLimiter(), codec, config.operatorToken(), config.clock(), embedTokens);
       HttpMetrics metrics = new HttpMetrics();
       AuditRoutes audit = new AuditRoutes(auditLog, directory);
 
@@ -113,6 +119,8 @@ public final class IngressService implements AutoCloseable {
           config.clock()).routes());
       tenantRoutes.addAll(new BillingRelay(config.billingUrl()).routes());
       tenantRoutes.add(audit.tenantRoute());
+      tenantRoutes.addAll(new EmbedRoutes(embedTokens).routes());
+      tenantRoutes.addAll(new DashboardRoutes(embedSettings).routes());
       for (IngressExtension extension : extensions) {
         tenantRoutes.addAll(extension.tenantRoutes(parts));
         operatorRoutes.addAll(extension.operatorRoutes(parts));

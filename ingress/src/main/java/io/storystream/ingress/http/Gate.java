@@ -8,6 +8,7 @@ import io.storystream.ingress.auth.Directory;
 import io.storystream.ingress.auth.EdgeRateLimiter;
 import io.storystream.ingress.auth.Principal;
 import io.storystream.ingress.auth.Scope;
+import io.storystream.ingress.embed.EmbedTokens;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -28,8 +29,16 @@ public final class Gate {
   private final ApiKeyCodec codec;
   private final byte[] operatorToken;
   private final Clock clock;
+  private final EmbedTokens embed;
 
   public Gate(Directory directory, EdgeRateLimiter limiter, ApiKeyCodec codec, String operatorToken, Clock clock) {
+    this(directory, limiter, codec, operatorToken, clock, null);
+  }
+
+  /** A gate that also takes embed tokens (read-only JWTs) in place of a key, on the routes of their scopes. */
+  public Gate(Directory directory, EdgeRateLimiter limiter, ApiKeyCodec codec, String operatorToken, Clock clock,
+              EmbedTokens embed) {
+    this.embed = embed;
     this.directory = directory;
     this.limiter = limiter;
     this.codec = codec;
@@ -44,7 +53,8 @@ public final class Gate {
       throw new ProblemException(401, "missing-api-key", "Missing API key",
           "send the key as 'Authorization: Bearer ssk_…' or 'X-Api-Key: ssk_…'");
     }
-    Directory.Verdict verdict = directory.authenticate(presented);
+    Directory.Verdict verdict = embed != null && EmbedTokens.looksLikeToken(presented)
+        ? embed.verdict(ctx, presented) : directory.authenticate(presented);
     if (!verdict.accepted()) {
       if (verdict.tenantId() != null) {
         ctx.attribute(Attrs.AUDIT_TENANT, verdict.tenantId());
