@@ -482,7 +482,7 @@ class AdmissionTopologyTest {
   // --- helpers -------------------------------------------------------------------------------------------------
 
   private static PlanLimits plan(int perMonth, int perMinute, int concurrent, boolean cache) {
-    return new PlanLimits(perMonth, 50L * 1024 * 1024, cache, perMinute, concurrent, 30);
+    return new PlanLimits(perMonth, 50L * 1024 * 1024, cache, perMinute, concurrent, 30, 100);
   }
 
   private void tenant(String id, PlanLimits limits) {
