@@ -9,6 +9,7 @@ import io.storystream.ingress.auth.ApiKeyCodec;
 import io.storystream.ingress.auth.Directory;
 import io.storystream.ingress.auth.EdgeRateLimiter;
 import io.storystream.ingress.billing.BillingRelay;
+import io.storystream.ingress.billing.QuotaBook;
 import io.storystream.ingress.files.FileCatalog;
 import io.storystream.ingress.files.FileRoutes;
 import io.storystream.ingress.http.ApiServer;
@@ -89,6 +90,9 @@ public final class IngressService implements AutoCloseable {
           List.of(Topics.TENANTS.name(), Topics.API_KEYS.name()), directory).start());
       TopicMirror fileMirror = closeLater(new TopicMirror("files", kafka, List.of(Topics.FILES.name()), files).start());
       TopicMirror auditMirror = closeLater(new TopicMirror("audit", kafka, List.of(Topics.AUDIT.name()), auditLog).start());
+      QuotaBook quotas = new QuotaBook(serdes);
+      TopicMirror quotaMirror = closeLater(new TopicMirror("quota", kafka, List.of(Topics.QUOTA_USAGE.name()), quotas)
+          .start());
       publisher.mirrorInto(Topics.TENANTS, directoryMirror);
       publisher.mirrorInto(Topics.API_KEYS, directoryMirror);
       publisher.mirrorInto(Topics.FILES, fileMirror);
@@ -111,7 +115,7 @@ public final class IngressService implements AutoCloseable {
       tenantRoutes.addAll(new FileRoutes(files, blobs, publisher, config.clock()).routes());
       tenantRoutes.addAll(new AnalysisRoutes(files, jobs, new JobRouter(jobs, gate), blobs, publisher, codec,
           config.clock()).routes());
-      tenantRoutes.addAll(new BillingRelay(config.billingUrl()).routes());
+      tenantRoutes.addAll(new BillingRelay(config.billingUrl(), quotas).routes());
       tenantRoutes.add(audit.tenantRoute());
       for (IngressExtension extension : extensions) {
         tenantRoutes.addAll(extension.tenantRoutes(parts));
@@ -127,6 +131,7 @@ public final class IngressService implements AutoCloseable {
       readiness.put("directory", directoryMirror::ready);
       readiness.put("files", fileMirror::ready);
       readiness.put("audit", auditMirror::ready);
+      readiness.put("quota", quotaMirror::ready);
       readiness.put("jobs", jobs::ready);
       List<Route> served = new ArrayList<>(tenantRoutes);
       List<Route> ops = OpsRoutes.routes(readiness, metrics, () -> OpenApiDocument.build(served, operatorRoutes,
@@ -134,7 +139,7 @@ public final class IngressService implements AutoCloseable {
           "http://" + config.advertisedHost() + ":" + operatorApi.port()));
       served.addAll(ops);
 
-      for (TopicMirror mirror : List.of(directoryMirror, fileMirror, auditMirror)) {
+      for (TopicMirror mirror : List.of(directoryMirror, fileMirror, auditMirror, quotaMirror)) {
         if (!mirror.awaitCaughtUp(Duration.ofSeconds(60))) {
           throw new IllegalStateException("a local copy did not catch up within 60 s");
         }
