@@ -10,6 +10,9 @@ import io.storystream.ingress.auth.Directory;
 import io.storystream.ingress.auth.EdgeRateLimiter;
 import io.storystream.ingress.billing.BillingRelay;
 import io.storystream.ingress.billing.QuotaBook;
+import io.storystream.ingress.webhooks.WebhookBook;
+import io.storystream.ingress.webhooks.WebhookRoutes;
+import io.storystream.common.webhooks.WebhookTargets;
 import io.storystream.ingress.files.FileCatalog;
 import io.storystream.ingress.files.FileRoutes;
 import io.storystream.ingress.http.ApiServer;
@@ -90,6 +93,9 @@ public final class IngressService implements AutoCloseable {
           List.of(Topics.TENANTS.name(), Topics.API_KEYS.name()), directory).start());
       TopicMirror fileMirror = closeLater(new TopicMirror("files", kafka, List.of(Topics.FILES.name()), files).start());
       TopicMirror auditMirror = closeLater(new TopicMirror("audit", kafka, List.of(Topics.AUDIT.name()), auditLog).start());
+      WebhookBook webhooks = new WebhookBook(serdes);
+      TopicMirror webhookMirror = closeLater(new TopicMirror("webhooks", kafka,
+          List.of(Topics.WEBHOOKS.name(), Topics.WEBHOOK_DELIVERIES.name()), webhooks).start());
       QuotaBook quotas = new QuotaBook(serdes);
       TopicMirror quotaMirror = closeLater(new TopicMirror("quota", kafka, List.of(Topics.QUOTA_USAGE.name()), quotas)
           .start());
@@ -116,6 +122,8 @@ public final class IngressService implements AutoCloseable {
       tenantRoutes.addAll(new AnalysisRoutes(files, jobs, new JobRouter(jobs, gate), blobs, publisher, codec,
           config.clock()).routes());
       tenantRoutes.addAll(new BillingRelay(config.billingUrl(), quotas).routes());
+      tenantRoutes.addAll(new WebhookRoutes(webhooks, publisher, WebhookTargets.fromEnvironment(), config.clock())
+          .routes());
       tenantRoutes.add(audit.tenantRoute());
       for (IngressExtension extension : extensions) {
         tenantRoutes.addAll(extension.tenantRoutes(parts));
@@ -132,6 +140,7 @@ public final class IngressService implements AutoCloseable {
       readiness.put("files", fileMirror::ready);
       readiness.put("audit", auditMirror::ready);
       readiness.put("quota", quotaMirror::ready);
+      readiness.put("webhooks", webhookMirror::ready);
       readiness.put("jobs", jobs::ready);
       List<Route> served = new ArrayList<>(tenantRoutes);
       List<Route> ops = OpsRoutes.routes(readiness, metrics, () -> OpenApiDocument.build(served, operatorRoutes,
@@ -139,7 +148,8 @@ public final class IngressService implements AutoCloseable {
           "http://" + config.advertisedHost() + ":" + operatorApi.port()));
       served.addAll(ops);
 
-      for (TopicMirror mirror : List.of(directoryMirror, fileMirror, auditMirror, quotaMirror)) {
+      for (TopicMirror mirror : List.of(directoryMirror, fileMirror, auditMirror, quotaMirror,
+          webhookMirror)) {
         if (!mirror.awaitCaughtUp(Duration.ofSeconds(60))) {
           throw new IllegalStateException("a local copy did not catch up within 60 s");
         }

@@ -44,6 +44,13 @@ public final class SampleRecords {
             .setRequestedAt(T).build(),
         QuotaUsage.newBuilder().setTenantId("acme").setMonth("2026-11").setAnalysesPerMonth(500).setUsed(12)
             .setReserved(3).setQueued(1).setRunning(2).setUpdatedAt(T).build(),
+        WebhookSubscription.newBuilder().setWebhookId("wh_1").setTenantId("acme").setUrl("https://hooks.example.com/x")
+            .setEvents(List.of("job.completed")).setSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").setCreatedAt(T)
+            .build(),
+        WebhookDelivery.newBuilder().setDeliveryId("msg_1").setTenantId("acme").setWebhookId("wh_1")
+            .setEventType("job.completed").setPayload("{}").setStatus(DeliveryStatus.PENDING).setAttempts(2)
+            .setCreatedAt(T).setNextAttemptAt(T.plusSeconds(30)).setLastAttemptAt(T.plusSeconds(5))
+            .setLastStatusCode(500).setLastError("HTTP 500").build(),
         UsageEvent.newBuilder().setEventId("job_1:analysis_complete").setTenantId("acme")
             .setType(UsageType.ANALYSIS_COMPLETE).setQuantity(1).setRows(10).setBytes(0).setJobId("job_1")
             .setFileId("file_1").setPlan("pro").setOccurredAt(T).build(),

@@ -17,6 +17,8 @@ import io.storystream.schemas.QuotaUsage;
 import io.storystream.schemas.Statement;
 import io.storystream.schemas.Tenant;
 import io.storystream.schemas.UsageEvent;
+import io.storystream.schemas.WebhookDelivery;
+import io.storystream.schemas.WebhookSubscription;
 import java.time.Duration;
 import java.util.List;
 
@@ -68,9 +70,17 @@ public final class Topics {
   public static final Topic<DeadLetter> DEAD_LETTER = new Topic<>("dead-letter", DeadLetter.class,
       TENANT_PARTITIONS, DELETE, Duration.ofDays(30), "source key → record that could not be processed, with the error");
 
+  public static final Topic<WebhookSubscription> WEBHOOKS = new Topic<>("webhooks", WebhookSubscription.class,
+      TENANT_PARTITIONS, COMPACT, null, "tenantId:webhookId → a tenant's endpoint and events; tombstone on delete");
+
+  public static final Topic<WebhookDelivery> WEBHOOK_DELIVERIES = new Topic<>("webhook-deliveries",
+      WebhookDelivery.class, TENANT_PARTITIONS, COMPACT, null,
+      "tenantId:deliveryId → one event for one endpoint and where its delivery stands");
+
   /** Every topic of the catalogue, in the order of the data's path. */
   public static List<Topic<?>> all() {
     return List.of(TENANTS, API_KEYS, FILES, ANALYSIS_REQUESTS, ANALYSIS_WORK, ANALYSIS_STATUS,
-        ANALYSIS_CANCELLATIONS, QUOTA_USAGE, USAGE_EVENTS, PRICE_BOOKS, BILLING_STATEMENTS, AUDIT, DEAD_LETTER);
+        ANALYSIS_CANCELLATIONS, QUOTA_USAGE, USAGE_EVENTS, PRICE_BOOKS, BILLING_STATEMENTS, AUDIT, DEAD_LETTER,
+        WEBHOOKS, WEBHOOK_DELIVERIES);
   }
 }
