@@ -73,6 +73,7 @@ class WebhookDeliveryTest {
   private HttpServer receiver;
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private final AtomicInteger flakyCalls = new AtomicInteger();
+  private final AtomicInteger deadArrivals = new AtomicInteger();
   private final List<WebhookDispatcher> dispatchers = new ArrayList<>();
   private final Map<String, WebhookDelivery> deliveries = new ConcurrentHashMap<>();
   private volatile boolean tailing = true;
@@ -101,6 +102,7 @@ class WebhookDeliveryTest {
         status = 500;
       }
       if (path.equals("/dead")) {
+        deadArrivals.incrementAndGet();
         try {
           Thread.sleep(10_000); // never answers in time
         } catch (InterruptedException e) {
@@ -213,6 +215,8 @@ class WebhookDeliveryTest {
     for (int i = 0; i < 12; i++) {
       slow.add(ending("slowco", JobState.COMPLETED));
     }
+    // slowco's calls hang at its endpoint, holding every slot it may take, before quickco's event exists
+    waitUntil(() -> deadArrivals.get() >= 4);
     String quick = ending("quickco", JobState.COMPLETED);
     waitUntil(() -> receivedAt("/quick").stream().anyMatch(r -> r.body().contains(quick)));
     // the dead endpoint holds every call 10 s: none of slowco's had finished when quickco's arrived, so quickco's
