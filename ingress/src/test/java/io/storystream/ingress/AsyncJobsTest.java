@@ -43,6 +43,8 @@ class AsyncJobsTest {
 
   @BeforeAll
   static void start() throws Exception {
+    // the test's webhook receiver is on loopback over plain http (WebhookTargetsTest covers the refusals)
+    System.setProperty(io.storystream.common.webhooks.WebhookTargets.ALLOW_PRIVATE_PROPERTY, "true");
     billing = io.javalin.Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       cfg.routes.get("/tenants/{t}/usage", ctx -> ctx.json(Map.of("tenantId", ctx.pathParam("t"),
@@ -57,6 +59,7 @@ class AsyncJobsTest {
 
   @AfterAll
   static void stop() throws Exception {
+    System.clearProperty(io.storystream.common.webhooks.WebhookTargets.ALLOW_PRIVATE_PROPERTY);
     stack.close();
     billing.stop();
   }
@@ -237,6 +240,58 @@ class AsyncJobsTest {
     JsonNode other = stack.get(otherKey, "/v1/usage").json().path("quota");
     assertThat(other.path("analysesUsed").asLong()).isZero();
     assertThat(other.path("analysesRemaining").asLong()).isEqualTo(50);
+  }
+
+  @Test
+  void aTenantRegistersListsInspectsAndRemovesWebhooksAndSeesOnlyItsOwn() throws Exception {
+    String key = stack.tenantWithKey("hooked", "pro");
+    String otherKey = stack.tenantWithKey("hooked-other", "pro");
+    IngressStack.Reply created = stack.postJson(key, "/v1/webhooks",
+        "{\"url\":\"http://127.0.0.1:9/hook\",\"events\":[\"job.completed\",\"job.cancelled\"]}");
+    assertThat(created.status()).as(created.text()).isEqualTo(201);
+    String id = created.json().path("id").asText();
+    String secret = created.json().path("secret").asText();
+    assertThat(id).startsWith("wh_");
+    assertThat(secret).startsWith("whsec_");
+    assertThat(java.util.Base64.getDecoder().decode(secret.substring(6))).hasSize(32);
+
+    IngressStack.Reply listed = stack.get(key, "/v1/webhooks");
+    assertThat(listed.json().path("webhooks")).hasSize(1);
+    assertThat(listed.json().path("webhooks").get(0).path("id").asText()).isEqualTo(id);
+    assertThat(listed.text()).doesNotContain(secret).doesNotContain("whsec_");
+    assertThat(stack.get(otherKey, "/v1/webhooks").json().path("webhooks")).isEmpty();
+
+    IngressStack.Reply badEvent = stack.postJson(key, "/v1/webhooks",
+        "{\"url\":\"https://127.0.0.1/x\",\"events\":[\"job.exploded\"]}");
+    assertThat(badEvent.status()).isEqualTo(422);
+    IngressStack.Reply badUrl = stack.postJson(key, "/v1/webhooks",
+        "{\"url\":\"ftp://127.0.0.1/x\",\"events\":[\"job.completed\"]}");
+    assertThat(badUrl.status()).isEqualTo(422);
+    assertThat(badUrl.problemType()).endsWith("/invalid-webhook-target");
+
+    // the dispatcher's record of a delivery, as the processor writes it
+    Instant now = Instant.now();
+    stack.produce(Topics.WEBHOOK_DELIVERIES.name(), TenantKeys.of("hooked", "msg_1"),
+        stack.serdes.value(Topics.WEBHOOK_DELIVERIES).serializer().serialize(Topics.WEBHOOK_DELIVERIES.name(),
+            io.storystream.schemas.WebhookDelivery.newBuilder().setDeliveryId("msg_1").setTenantId("hooked")
+                .setWebhookId(id).setEventType("job.completed").setPayload("{}")
+                .setStatus(io.storystream.schemas.DeliveryStatus.PENDING).setAttempts(3).setCreatedAt(now)
+                .setNextAttemptAt(now.plusSeconds(1800)).setLastAttemptAt(now).setLastStatusCode(500)
+                .setLastError("HTTP 500").build()));
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      JsonNode deliveries = stack.get(key, "/v1/webhooks/" + id + "/deliveries").json().path("deliveries");
+      assertThat(deliveries).hasSize(1);
+      assertThat(deliveries.get(0).path("status").asText()).isEqualTo("pending");
+      assertThat(deliveries.get(0).path("attempts").asInt()).isEqualTo(3);
+      assertThat(deliveries.get(0).path("lastError").asText()).isEqualTo("HTTP 500");
+    });
+    IngressEndToEndTest.assertSameNotFound(stack.get(otherKey, "/v1/webhooks/" + id + "/deliveries"),
+        stack.get(otherKey, "/v1/webhooks/wh_00000000000000000000000000/deliveries"), "another tenant's webhook");
+    assertThat(stack.delete(otherKey, "/v1/webhooks/" + id).status()).isEqualTo(404);
+
+    assertThat(stack.delete(key, "/v1/webhooks/" + id).status()).isEqualTo(204);
+    assertThat(stack.get(key, "/v1/webhooks").json().path("webhooks")).isEmpty();
+    assertThat(stack.delete(key, "/v1/webhooks/" + id).status()).isEqualTo(404);
   }
 
   // ---- helpers --------------------------------------------------------------------------------------------------
