@@ -9,6 +9,9 @@ import io.storystream.processor.ProcessorTopics;
 import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.DeliveryStatus;
 import io.storystream.schemas.JobState;
+import io.storystream.schemas.QuotaUsage;
+import io.storystream.schemas.Statement;
+import io.storystream.schemas.StatementStatus;
 import io.storystream.schemas.WebhookDelivery;
 import io.storystream.schemas.WebhookSubscription;
 import io.storystream.schemas.registry.SchemaRegistryClient;
@@ -53,9 +56,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Delivers webhooks from Kafka, at least once, per the Standard Webhooks specification.
  *
- * <p>One consumer group reads three topics partitioned alike by tenant — {@code webhooks} (subscriptions),
- * {@code webhook-deliveries} (each event for each endpoint and where its delivery stands) and
- * {@code analysis-status} — with the range assignor, so an instance owns the same tenants on all three. On
+ * <p>One consumer group reads topics partitioned alike by tenant — {@code webhooks} (subscriptions),
+ * {@code webhook-deliveries} (each event for each endpoint and where its delivery stands) and the event sources
+ * {@code analysis-status} (job endings), {@code quota-usage} (80 % and 100 % of the monthly quota) and
+ * {@code billing-statements} (a statement turning FINAL) — with the range assignor, so an instance owns the same
+ * tenants on all of them. On
  * assignment it reads its partitions of the two compacted topics from the beginning (their whole state) before it
  * reads further statuses. A job's ending becomes one PENDING delivery per subscribed endpoint (its id derived from
  * the job, the event and the endpoint, so a repeated ending adds nothing), written before the status offset is
@@ -77,6 +82,13 @@ public final class WebhookDispatcher implements AutoCloseable {
   public static final List<Duration> STANDARD_SCHEDULE = List.of(Duration.ZERO, Duration.ofSeconds(5),
       Duration.ofMinutes(5), Duration.ofMinutes(30), Duration.ofHours(2), Duration.ofHours(5), Duration.ofHours(10),
       Duration.ofHours(10));
+
+  /** Topics whose records become events; read from the committed offsets, after the state topics caught up. */
+  static final List<String> EVENT_SOURCES = List.of(Topics.ANALYSIS_STATUS.name(), Topics.QUOTA_USAGE.name(),
+      Topics.BILLING_STATEMENTS.name());
+
+  /** Shares of the monthly quota (used + reserved) that raise {@code quota.threshold}, once each per month. */
+  static final List<Integer> QUOTA_THRESHOLDS = List.of(80, 100);
 
   static final Map<JobState, String> EVENTS = Map.of(JobState.COMPLETED, "job.completed",
       JobState.FAILED, "job.failed", JobState.REJECTED, "job.rejected", JobState.CANCELLED, "job.cancelled");
@@ -107,6 +119,8 @@ public final class WebhookDispatcher implements AutoCloseable {
   private final AvroDeserializer<AnalysisStatus> statuses;
   private final AvroDeserializer<WebhookSubscription> subscriptions;
   private final AvroDeserializer<WebhookDelivery> deliveries;
+  private final AvroDeserializer<QuotaUsage> quotas;
+  private final AvroDeserializer<Statement> statements;
   private final AvroSerializer<SpecificRecordBase> serializer;
   private final HttpClient http;
   private final ConcurrentLinkedQueue<Attempted> finished = new ConcurrentLinkedQueue<>();
@@ -135,6 +149,8 @@ public final class WebhookDispatcher implements AutoCloseable {
     this.statuses = new AvroDeserializer<>(registry, AnalysisStatus.class);
     this.subscriptions = new AvroDeserializer<>(registry, WebhookSubscription.class);
     this.deliveries = new AvroDeserializer<>(registry, WebhookDelivery.class);
+    this.quotas = new AvroDeserializer<>(registry, QuotaUsage.class);
+    this.statements = new AvroDeserializer<>(registry, Statement.class);
     this.serializer = new AvroSerializer<>(registry, false);
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
         .followRedirects(HttpClient.Redirect.NEVER).build();
@@ -156,8 +172,9 @@ public final class WebhookDispatcher implements AutoCloseable {
     consumer = new KafkaConsumer<>(props);
     producer = new KafkaProducer<>(config.kafka().producer("storystream-webhooks-" + config.instanceId()));
     running = true;
-    consumer.subscribe(List.of(Topics.WEBHOOKS.name(), Topics.WEBHOOK_DELIVERIES.name(),
-        Topics.ANALYSIS_STATUS.name()), new Rebalance());
+    List<String> topics = new ArrayList<>(List.of(Topics.WEBHOOKS.name(), Topics.WEBHOOK_DELIVERIES.name()));
+    topics.addAll(EVENT_SOURCES);
+    consumer.subscribe(topics, new Rebalance());
     loop = new Thread(this::run, "webhooks-" + config.instanceId());
     loop.start();
     log.info("webhook dispatcher {} started", config.instanceId());
@@ -223,18 +240,40 @@ public final class WebhookDispatcher implements AutoCloseable {
         }
         return false;
       }
-      if (record.value() != null) {
+      if (record.value() == null) {
+        return true;
+      }
+      Instant now = clock.instant();
+      if (topic.equals(Topics.ANALYSIS_STATUS.name())) {
         AnalysisStatus status = statuses.deserialize(topic, record.value());
         String event = EVENTS.get(status.getState());
         if (event != null && record.key().equals(TenantKeys.of(status.getTenantId(), status.getJobId()))) {
-          announce(status, event);
+          announce(status.getTenantId(), event, status.getJobId(), jobPayload(event, status, now));
+        }
+      } else if (topic.equals(Topics.QUOTA_USAGE.name())) {
+        QuotaUsage quota = quotas.deserialize(topic, record.value());
+        if (record.key().equals(TenantKeys.of(quota.getTenantId(), quota.getMonth())) && quota.getAnalysesPerMonth() > 0) {
+          long counted = quota.getUsed() + quota.getReserved();
+          for (int threshold : QUOTA_THRESHOLDS) {
+            if (counted * 100 >= (long) threshold * quota.getAnalysesPerMonth()) {
+              announce(quota.getTenantId(), "quota.threshold", quota.getMonth() + "@" + threshold,
+                  quotaPayload(quota, threshold, now));
+            }
+          }
+        }
+      } else if (topic.equals(Topics.BILLING_STATEMENTS.name())) {
+        Statement statement = statements.deserialize(topic, record.value());
+        if (statement.getStatus() == StatementStatus.FINAL
+            && record.key().equals(TenantKeys.of(statement.getTenantId(), statement.getMonth()))) {
+          announce(statement.getTenantId(), "statement.finalized",
+              statement.getMonth() + "#" + statement.getRevision(), statementPayload(statement, now));
         }
       }
       return true;
     } catch (RuntimeException unreadable) {
       log.warn("{}-{}@{} unreadable, skipped: {}", topic, record.partition(), record.offset(),
           unreadable.getClass().getSimpleName());
-      return topic.equals(Topics.ANALYSIS_STATUS.name());
+      return EVENT_SOURCES.contains(topic);
     }
   }
 
@@ -249,14 +288,16 @@ public final class WebhookDispatcher implements AutoCloseable {
     }
   }
 
-  /** One PENDING delivery per endpoint of the tenant that wants the event; a delivery that exists is left alone. */
-  private void announce(AnalysisStatus status, String event) {
-    String tenantId = status.getTenantId();
+  /**
+   * One PENDING delivery per endpoint of the tenant that wants the event; {@code subject} names what the event is
+   * about (a job, a quota month and threshold, a statement revision), so the same event twice adds nothing.
+   */
+  private void announce(String tenantId, String event, String subject, String payload) {
     for (WebhookSubscription sub : webhooks.values()) {
       if (!sub.getTenantId().equals(tenantId) || !sub.getEvents().contains(event)) {
         continue;
       }
-      String deliveryId = deliveryId(sub.getWebhookId(), status.getJobId(), event);
+      String deliveryId = deliveryId(sub.getWebhookId(), subject, event);
       String key = TenantKeys.of(tenantId, deliveryId);
       if (known.containsKey(key)) {
         continue; // the same ending again (a redone job, a replay): announced already
@@ -264,10 +305,44 @@ public final class WebhookDispatcher implements AutoCloseable {
       Instant now = clock.instant();
       WebhookDelivery delivery = WebhookDelivery.newBuilder()
           .setDeliveryId(deliveryId).setTenantId(tenantId).setWebhookId(sub.getWebhookId()).setEventType(event)
-          .setPayload(payload(event, status, now)).setStatus(DeliveryStatus.PENDING).setAttempts(0)
+          .setPayload(payload).setStatus(DeliveryStatus.PENDING).setAttempts(0)
           .setCreatedAt(now).setNextAttemptAt(now.plus(config.retrySchedule().get(0))).build();
       write(delivery);
       remember(delivery);
+    }
+  }
+
+  static String quotaPayload(QuotaUsage q, int threshold, Instant at) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("month", q.getMonth());
+    data.put("threshold", threshold);
+    data.put("analysesPerMonth", q.getAnalysesPerMonth());
+    data.put("analysesUsed", q.getUsed());
+    data.put("analysesReserved", q.getReserved());
+    data.put("analysesRemaining", Math.max(0, q.getAnalysesPerMonth() - q.getUsed() - q.getReserved()));
+    return envelope("quota.threshold", at, data);
+  }
+
+  static String statementPayload(Statement st, Instant at) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("month", st.getMonth());
+    data.put("revision", st.getRevision());
+    data.put("status", st.getStatus().name().toLowerCase(Locale.ROOT));
+    data.put("currency", st.getCurrency());
+    data.put("totalMicros", st.getTotalMicros());
+    data.put("links", Map.of("self", "/v1/statements/" + st.getMonth()));
+    return envelope("statement.finalized", at, data);
+  }
+
+  private static String envelope(String event, Instant at, Map<String, Object> data) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("type", event);
+    body.put("timestamp", at.toString());
+    body.put("data", data);
+    try {
+      return JSON.writeValueAsString(body);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
     }
   }
 
@@ -282,7 +357,7 @@ public final class WebhookDispatcher implements AutoCloseable {
   }
 
   /** {@code {"type","timestamp","data":{…the job view…}}}: the job as GET /v1/analyses/{jobId} shows it. */
-  static String payload(String event, AnalysisStatus s, Instant at) {
+  static String jobPayload(String event, AnalysisStatus s, Instant at) {
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("jobId", s.getJobId());
     data.put("fileId", s.getFileId());
@@ -312,15 +387,7 @@ public final class WebhookDispatcher implements AutoCloseable {
       links.put("dataset", "/v1/analyses/" + s.getJobId() + "/dataset");
     }
     data.put("links", links);
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("type", event);
-    body.put("timestamp", at.toString());
-    body.put("data", data);
-    try {
-      return JSON.writeValueAsString(body);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return envelope(event, at, data);
   }
 
   /** Starts due attempts: round-robin over tenants, each held to its own share of attempts in flight. */
@@ -433,7 +500,7 @@ public final class WebhookDispatcher implements AutoCloseable {
     Set<Integer> pending = new java.util.HashSet<>();
     catchUpTo.keySet().forEach(tp -> pending.add(tp.partition()));
     List<TopicPartition> ready = consumer.paused().stream()
-        .filter(tp -> tp.topic().equals(Topics.ANALYSIS_STATUS.name()) && !pending.contains(tp.partition()))
+        .filter(tp -> EVENT_SOURCES.contains(tp.topic()) && !pending.contains(tp.partition()))
         .toList();
     if (!ready.isEmpty()) {
       consumer.resume(ready);
@@ -453,8 +520,7 @@ public final class WebhookDispatcher implements AutoCloseable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      List<TopicPartition> state = partitions.stream().filter(tp -> !tp.topic().equals(Topics.ANALYSIS_STATUS.name()))
-          .toList();
+      List<TopicPartition> state = partitions.stream().filter(tp -> !EVENT_SOURCES.contains(tp.topic())).toList();
       if (state.isEmpty()) {
         return;
       }
@@ -465,7 +531,7 @@ public final class WebhookDispatcher implements AutoCloseable {
         }
       });
       List<TopicPartition> statusPartitions = partitions.stream()
-          .filter(tp -> tp.topic().equals(Topics.ANALYSIS_STATUS.name())).toList();
+          .filter(tp -> EVENT_SOURCES.contains(tp.topic())).toList();
       consumer.pause(statusPartitions);
     }
 

@@ -148,7 +148,9 @@ class WebhookDeliveryTest {
     kafka.close();
   }
 
+  /** A new dispatcher, the only one running (so it owns every tenant's partition). */
   private WebhookDispatcher dispatcher(String instance, WebhookTargets targets) {
+    dispatchers.forEach(WebhookDispatcher::close);
     // 8 attempts in flight at most, 4 per tenant: one tenant's backlog can never take every slot
     WebhookDispatcher d = new WebhookDispatcher(WebhookDispatcher.Config.of(settings, instance)
         .withRetrySchedule(SCHEDULE).withInFlight(4, 8), registry, targets, Clock.systemUTC()).start();
@@ -236,6 +238,48 @@ class WebhookDeliveryTest {
     assertThat(deliveries.get(id).getLastError()).isEqualTo("private_target");
     assertThat(deliveries.get(id).getStatus()).isNotEqualTo(DeliveryStatus.DELIVERED);
     guarded.close();
+  }
+
+  @Test
+  void quotaThresholdsAndAFinalStatementAreAnnouncedOnceEach() throws Exception {
+    WebhookDispatcher metered = dispatcher("metered", new WebhookTargets(true, InetAddress::getAllByName));
+    String secret = "whsec_" + Base64.getEncoder().encodeToString(new byte[32]);
+    subscribe("metered", "wh_metered", url("/metered"), secret,
+        List.of("quota.threshold", "statement.finalized", "job.completed"));
+    producer.flush();
+    waitUntil(() -> metered.knows("metered", "wh_metered"));
+    String month = "2026-12";
+    for (long counted : new long[] {50, 79, 80, 85, 99, 100, 100}) {
+      send(Topics.QUOTA_USAGE.name(), TenantKeys.of("metered", month), io.storystream.schemas.QuotaUsage.newBuilder()
+          .setTenantId("metered").setMonth(month).setAnalysesPerMonth(100).setUsed(counted - 2).setReserved(2)
+          .setQueued(0).setRunning(2).setUpdatedAt(Instant.now()).build());
+    }
+    for (io.storystream.schemas.StatementStatus status : List.of(io.storystream.schemas.StatementStatus.OPEN,
+        io.storystream.schemas.StatementStatus.FINAL)) {
+      send(Topics.BILLING_STATEMENTS.name(), TenantKeys.of("metered", "2026-11"),
+          io.storystream.schemas.Statement.newBuilder().setTenantId("metered").setMonth("2026-11").setPlan("pro")
+              .setCurrency("EUR").setPriceBookVersion(1).setRevision(3).setStatus(status)
+              .setQuantities(new io.storystream.schemas.MeterQuantities(1L, 0L, 0L, 10L, 1L, 0L, 0L))
+              .setLines(List.of()).setTotalMicros(49_000_000L).setGeneratedAt(Instant.now()).build());
+    }
+    producer.flush();
+    String job = ending("metered", JobState.COMPLETED);
+    waitUntil(() -> receivedAt("/metered").stream().anyMatch(r -> r.body().contains(job)));
+    waitUntil(() -> receivedAt("/metered").size() >= 4);
+
+    List<JsonNode> bodies = new ArrayList<>();
+    for (Received r : receivedAt("/metered")) {
+      assertThat(verify(secret, r.headers(), r.body())).isTrue();
+      bodies.add(JsonMapper.shared().readTree(r.body()));
+    }
+    assertThat(bodies).extracting(b -> b.path("type").asText() + ":" + b.path("data").path("threshold").asText(""))
+        .containsExactlyInAnyOrder("quota.threshold:80", "quota.threshold:100", "statement.finalized:",
+            "job.completed:");
+    JsonNode statement = bodies.stream().filter(b -> b.path("type").asText().equals("statement.finalized"))
+        .findFirst().orElseThrow();
+    assertThat(statement.path("data").path("totalMicros").asLong()).isEqualTo(49_000_000L);
+    assertThat(statement.path("data").path("status").asText()).isEqualTo("final");
+    metered.close();
   }
 
   // ---- an independent reading of the Standard Webhooks specification -------------------------------------------
