@@ -1,6 +1,7 @@
 package io.storystream.ingress;
 
 import io.storystream.common.blob.BlobStore;
+import io.storystream.common.webhooks.WebhookTargets;
 import io.storystream.ingress.admin.AdminRoutes;
 import io.storystream.ingress.audit.AuditLog;
 import io.storystream.ingress.audit.AuditRoutes;
@@ -9,6 +10,7 @@ import io.storystream.ingress.auth.ApiKeyCodec;
 import io.storystream.ingress.auth.Directory;
 import io.storystream.ingress.auth.EdgeRateLimiter;
 import io.storystream.ingress.billing.BillingRelay;
+import io.storystream.ingress.billing.QuotaBook;
 import io.storystream.ingress.dashboard.DashboardRoutes;
 import io.storystream.ingress.embed.EmbedRoutes;
 import io.storystream.ingress.embed.EmbedSettings;
@@ -27,6 +29,8 @@ import io.storystream.ingress.jobs.JobStatusView;
 import io.storystream.ingress.kafka.EventPublisher;
 import io.storystream.ingress.kafka.TopicMirror;
 import io.storystream.ingress.lifecycle.TenantLifecycle;
+import io.storystream.ingress.webhooks.WebhookBook;
+import io.storystream.ingress.webhooks.WebhookRoutes;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.TopicSerdes;
@@ -93,6 +97,12 @@ public final class IngressService implements AutoCloseable {
           List.of(Topics.TENANTS.name(), Topics.API_KEYS.name()), directory).start());
       TopicMirror fileMirror = closeLater(new TopicMirror("files", kafka, List.of(Topics.FILES.name()), files).start());
       TopicMirror auditMirror = closeLater(new TopicMirror("audit", kafka, List.of(Topics.AUDIT.name()), auditLog).start());
+      WebhookBook webhooks = new WebhookBook(serdes);
+      TopicMirror webhookMirror = closeLater(new TopicMirror("webhooks", kafka,
+          List.of(Topics.WEBHOOKS.name(), Topics.WEBHOOK_DELIVERIES.name()), webhooks).start());
+      QuotaBook quotas = new QuotaBook(serdes);
+      TopicMirror quotaMirror = closeLater(new TopicMirror("quota", kafka, List.of(Topics.QUOTA_USAGE.name()), quotas)
+          .start());
       publisher.mirrorInto(Topics.TENANTS, directoryMirror);
       publisher.mirrorInto(Topics.API_KEYS, directoryMirror);
       publisher.mirrorInto(Topics.FILES, fileMirror);
@@ -117,7 +127,9 @@ public final class IngressService implements AutoCloseable {
       tenantRoutes.addAll(new FileRoutes(files, blobs, publisher, config.clock()).routes());
       tenantRoutes.addAll(new AnalysisRoutes(files, jobs, new JobRouter(jobs, gate), blobs, publisher, codec,
           config.clock()).routes());
-      tenantRoutes.addAll(new BillingRelay(config.billingUrl()).routes());
+      tenantRoutes.addAll(new BillingRelay(config.billingUrl(), quotas).routes());
+      tenantRoutes.addAll(new WebhookRoutes(webhooks, publisher, WebhookTargets.fromEnvironment(), config.clock())
+          .routes());
       tenantRoutes.add(audit.tenantRoute());
       tenantRoutes.addAll(new EmbedRoutes(embedTokens).routes());
       tenantRoutes.addAll(new DashboardRoutes(embedSettings).routes());
@@ -135,6 +147,8 @@ public final class IngressService implements AutoCloseable {
       readiness.put("directory", directoryMirror::ready);
       readiness.put("files", fileMirror::ready);
       readiness.put("audit", auditMirror::ready);
+      readiness.put("quota", quotaMirror::ready);
+      readiness.put("webhooks", webhookMirror::ready);
       readiness.put("jobs", jobs::ready);
       List<Route> served = new ArrayList<>(tenantRoutes);
       List<Route> ops = OpsRoutes.routes(readiness, metrics, () -> OpenApiDocument.build(served, operatorRoutes,
@@ -142,7 +156,8 @@ public final class IngressService implements AutoCloseable {
           "http://" + config.advertisedHost() + ":" + operatorApi.port()));
       served.addAll(ops);
 
-      for (TopicMirror mirror : List.of(directoryMirror, fileMirror, auditMirror)) {
+      for (TopicMirror mirror : List.of(directoryMirror, fileMirror, auditMirror, quotaMirror,
+          webhookMirror)) {
         if (!mirror.awaitCaughtUp(Duration.ofSeconds(60))) {
           throw new IllegalStateException("a local copy did not catch up within 60 s");
         }

@@ -127,6 +127,10 @@ public final class EmbeddedDefault implements AutoCloseable {
     stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings, s3.settings(),
         DataStoryBotConfig.defaults(datastorybot, datastorybotKey), settings.dataDir(),
         WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).start());
+    stage("webhook dispatcher", new io.storystream.processor.webhooks.WebhookDispatcher(
+        io.storystream.processor.webhooks.WebhookDispatcher.Config.of(kafkaSettings, "embedded"),
+        new io.storystream.schemas.registry.HttpSchemaRegistryClient(kafkaSettings.registryUrl()),
+        io.storystream.common.webhooks.WebhookTargets.fromEnvironment(), Clock.systemUTC()).start());
     ingress = stage("ingress", new IngressService(new IngressConfig(platform, settings.host(), settings.ingressPort(),
         settings.adminPort(), settings.host(), operatorToken,
         IngressSecrets.pepper(null, null, settings.dataDir()), "http://" + settings.host() + ":" + billing.port(),

@@ -1,5 +1,10 @@
 package io.storystream.processor;
 
+import io.storystream.common.webhooks.WebhookTargets;
+import io.storystream.processor.webhooks.WebhookDispatcher;
+import io.storystream.schemas.registry.HttpSchemaRegistryClient;
+import java.time.Clock;
+
 import io.storystream.common.config.PlatformOptions;
 import io.storystream.processor.admission.AdmissionService;
 import io.storystream.processor.worker.WorkerCommand;
@@ -17,8 +22,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The processor process: admission and the worker, together by default, each switchable so either can scale on
- * its own ({@code --no-run-admission} ↔ {@code STORYSTREAM_RUN_ADMISSION=false}, {@code --no-run-worker} ↔
+ * The processor process: admission, the worker and the webhook dispatcher, together by default, each switchable so
+ * each can scale on its own ({@code --no-run-webhooks} ↔ {@code STORYSTREAM_RUN_WEBHOOKS=false}) ({@code --no-run-admission} ↔ {@code STORYSTREAM_RUN_ADMISSION=false}, {@code --no-run-worker} ↔
  * {@code STORYSTREAM_RUN_WORKER=false}).
  */
 @Command(name = "processor", mixinStandardHelpOptions = true,
@@ -38,6 +43,12 @@ public final class ProcessorCommand implements Callable<Integer> {
       description = "Run the DataStoryBot worker (env STORYSTREAM_RUN_WORKER; default ${DEFAULT-VALUE}).")
   boolean runWorker;
 
+  @Option(names = "--run-webhooks", negatable = true, fallbackValue = "true",
+      defaultValue = "${env:STORYSTREAM_RUN_WEBHOOKS:-true}",
+      description = "Deliver webhooks (env STORYSTREAM_RUN_WEBHOOKS; default ${DEFAULT-VALUE}). Private, loopback and "
+          + "http:// targets only with STORYSTREAM_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true.")
+  boolean runWebhooks;
+
   @Mixin WorkerOptions worker;
 
   @Override
@@ -53,12 +64,17 @@ public final class ProcessorCommand implements Callable<Integer> {
       workerService.terminated().thenRun(stopped::countDown); // stopped for good on its own: exit with an error
       running.push(workerService);
     }
+    if (runWebhooks) {
+      running.push(new WebhookDispatcher(WebhookDispatcher.Config.of(platform.kafka(), worker.instanceId),
+          new HttpSchemaRegistryClient(platform.kafka().registryUrl()), WebhookTargets.fromEnvironment(),
+          Clock.systemUTC()).start());
+    }
     if (running.isEmpty()) {
       log.error("nothing to run: every part of the processor is switched off");
       return 2;
     }
     System.out.println("processor running:" + (runAdmission ? " admission" : "")
-        + (runWorker ? " worker " + worker.instanceId : ""));
+        + (runWorker ? " worker " + worker.instanceId : "") + (runWebhooks ? " webhooks" : ""));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       running.forEach(ProcessorCommand::closeQuietly); // last started, first closed
       stopped.countDown();

@@ -34,7 +34,8 @@ class ProcessorCommandTest {
 
   @Test
   void refusesToRunWithEverythingSwitchedOff() {
-    int exit = new CommandLine(new ProcessorCommand()).execute("--no-run-admission", "--no-run-worker");
+    int exit = new CommandLine(new ProcessorCommand()).execute("--no-run-admission", "--no-run-worker",
+        "--no-run-webhooks");
     assertThat(exit).isEqualTo(2);
   }
 }

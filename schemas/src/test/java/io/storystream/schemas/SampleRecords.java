@@ -13,7 +13,7 @@ public final class SampleRecords {
   private SampleRecords() {}
 
   public static PlanLimits proLimits() {
-    return new PlanLimits(500, 50L * 1024 * 1024, true, 120, 5, 30);
+    return new PlanLimits(500, 50L * 1024 * 1024, true, 120, 5, 30, 100);
   }
 
   public static List<SpecificRecord> all() {
@@ -39,7 +39,18 @@ public final class SampleRecords {
             .setState(JobState.COMPLETED).setSequence(3).setReason(null).setMessage("done").setRetryable(false)
             .setFromCache(true).setResultPrefix("tenants/acme/results/job_1/").setIdempotencyKey("idem-1")
             .setAttempt(1).setSubmittedAt(T).setUpdatedAt(T.plusSeconds(2)).setStartedAt(T.plusSeconds(1))
-            .setCompletedAt(T.plusSeconds(2)).build(),
+            .setCompletedAt(T.plusSeconds(2)).setPosition(3).setReservationReleased(true).build(),
+        JobCancellation.newBuilder().setJobId("job_1").setTenantId("acme").setKeyId("key_0123").setRequestId("req_2")
+            .setRequestedAt(T).build(),
+        QuotaUsage.newBuilder().setTenantId("acme").setMonth("2026-11").setAnalysesPerMonth(500).setUsed(12)
+            .setReserved(3).setQueued(1).setRunning(2).setUpdatedAt(T).build(),
+        WebhookSubscription.newBuilder().setWebhookId("wh_1").setTenantId("acme").setUrl("https://hooks.example.com/x")
+            .setEvents(List.of("job.completed")).setSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").setCreatedAt(T)
+            .build(),
+        WebhookDelivery.newBuilder().setDeliveryId("msg_1").setTenantId("acme").setWebhookId("wh_1")
+            .setEventType("job.completed").setPayload("{}").setStatus(DeliveryStatus.PENDING).setAttempts(2)
+            .setCreatedAt(T).setNextAttemptAt(T.plusSeconds(30)).setLastAttemptAt(T.plusSeconds(5))
+            .setLastStatusCode(500).setLastError("HTTP 500").build(),
         UsageEvent.newBuilder().setEventId("job_1:analysis_complete").setTenantId("acme")
             .setType(UsageType.ANALYSIS_COMPLETE).setQuantity(1).setRows(10).setBytes(0).setJobId("job_1")
             .setFileId("file_1").setPlan("pro").setOccurredAt(T).build(),

@@ -261,6 +261,10 @@ public final class DataStoryBotClient implements AutoCloseable {
       if (remaining.isNegative() || remaining.isZero()) {
         return CompletableFuture.failedFuture(deadlineExceeded(call.phase, 0));
       }
+      if (job.control().cancelled()) {
+        return CompletableFuture.failedFuture(new DataStoryBotException(DataStoryBotException.CANCELLED, false, 0,
+            null, "job " + job.jobId() + ": cancelled, " + call.phase + " not sent"));
+      }
       if (!breaker.tryAcquirePermission()) {
         return CompletableFuture.failedFuture(new DataStoryBotException(DataStoryBotException.CIRCUIT_OPEN, true, 0,
             null, "job " + job.jobId() + ": DataStoryBot circuit breaker is open, " + call.phase + " not sent"));
@@ -277,6 +281,9 @@ public final class DataStoryBotClient implements AutoCloseable {
         return CompletableFuture.failedFuture(e);
       }
       attempts.incrementAndGet();
+      if (call.phase == Phase.ANALYZE) {
+        job.control().analyzeSent(); // from here on the job may have cost an analysis
+      }
       long sentAt = breaker.getCurrentTimestamp();
       return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
           .handle((response, error) -> outcome(call, response, error, breaker.getCurrentTimestamp() - sentAt))

@@ -22,6 +22,8 @@ public class DataStoryBotException extends RuntimeException {
   public static final String CONTAINER_EXPIRED = "container_expired";
   /** The local CSV could not be read. */
   public static final String INPUT_UNREADABLE = "input_unreadable";
+  /** The caller cancelled the job ({@link JobControl#cancelled()}): no further call was sent. */
+  public static final String CANCELLED = "cancelled";
 
   private final String reason;
   private final boolean retryable;

@@ -161,7 +161,7 @@ public final class AdminRoutes {
     return tenant;
   }
 
-  /** A plan's standard limits (or {@code base}), with any of the six numbers overridden by {@code overrides}. */
+  /** A plan's standard limits (or {@code base}), with any of its numbers overridden by {@code overrides}. */
   public static PlanLimits limits(String plan, JsonNode overrides, PlanLimits base) {
     PlanLimits start = base != null ? base : Plans.standard(plan).orElse(null);
     if (start == null && (overrides == null || overrides.isNull())) {
@@ -176,7 +176,7 @@ public final class AdminRoutes {
         throw invalid("limits", "limits is an object");
       }
       Set<String> known = Set.of("analysesPerMonth", "maxFileBytes", "cacheEnabled", "requestsPerMinute",
-          "concurrentJobs", "retentionDays");
+          "concurrentJobs", "retentionDays", "maxQueuedJobs");
       for (Iterator<String> it = overrides.fieldNames(); it.hasNext(); ) {
         String f = it.next();
         if (!known.contains(f)) {
@@ -194,6 +194,7 @@ public final class AdminRoutes {
       if (overrides.has("requestsPerMinute")) b.setRequestsPerMinute(positiveInt(overrides, "requestsPerMinute"));
       if (overrides.has("concurrentJobs")) b.setConcurrentJobs(positiveInt(overrides, "concurrentJobs"));
       if (overrides.has("retentionDays")) b.setRetentionDays(positiveInt(overrides, "retentionDays"));
+      if (overrides.has("maxQueuedJobs")) b.setMaxQueuedJobs(positiveInt(overrides, "maxQueuedJobs"));
     }
     try {
       return b.build();
@@ -317,6 +318,7 @@ public final class AdminRoutes {
     limits.put("requestsPerMinute", l.getRequestsPerMinute());
     limits.put("concurrentJobs", l.getConcurrentJobs());
     limits.put("retentionDays", l.getRetentionDays());
+    limits.put("maxQueuedJobs", l.getMaxQueuedJobs());
     v.put("limits", limits);
     v.put("status", t.getStatus().name().toLowerCase(Locale.ROOT));
     v.put("createdAt", t.getCreatedAt().toString());

@@ -13,9 +13,9 @@ public final class Plans {
   public static final long MB = 1024L * 1024L;
 
   private static final Map<String, PlanLimits> STANDARD = Map.of(
-      "starter", new PlanLimits(50, 10 * MB, false, 60, 2, 30),
-      "pro", new PlanLimits(500, 50 * MB, true, 300, 5, 90),
-      "enterprise", new PlanLimits(10_000, 50 * MB, true, 1200, 20, 365));
+      "starter", new PlanLimits(50, 10 * MB, false, 60, 2, 30, 100),
+      "pro", new PlanLimits(500, 50 * MB, true, 300, 5, 90, 500),
+      "enterprise", new PlanLimits(10_000, 50 * MB, true, 1200, 20, 365, 2000));
 
   private Plans() {}
 

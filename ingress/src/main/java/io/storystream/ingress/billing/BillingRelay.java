@@ -28,8 +28,16 @@ public final class BillingRelay {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
       .followRedirects(HttpClient.Redirect.NORMAL).version(HttpClient.Version.HTTP_1_1).build();
 
+  private final QuotaBook quotas;
+
   public BillingRelay(String billingUrl) {
+    this(billingUrl, null);
+  }
+
+  /** @param quotas admission's quota figures, which replace billing's {@code quota} object (null: billing's own) */
+  public BillingRelay(String billingUrl, QuotaBook quotas) {
     this.billingUrl = billingUrl.endsWith("/") ? billingUrl.substring(0, billingUrl.length() - 1) : billingUrl;
+    this.quotas = quotas;
   }
 
   public List<Route> routes() {
@@ -43,7 +51,9 @@ public final class BillingRelay {
               if (month != null && !MONTH.matcher(month).matches()) {
                 throw badMonth();
               }
-              relay(ctx, "/tenants/" + Attrs.principal(ctx).tenantId() + "/usage" + (month == null ? "" : "?month=" + month));
+              Principal p = Attrs.principal(ctx);
+              relay(ctx, "/tenants/" + p.tenantId() + "/usage" + (month == null ? "" : "?month=" + month),
+                  body -> withAdmissionQuota(p, month, body));
             }),
         Route.get("/v1/statements/{month}").tenant(Scope.USAGE_READ).audit("statement.read", "month")
             .doc("getStatement", "The tenant's statement of a month (yyyy-MM)")
@@ -55,11 +65,33 @@ public final class BillingRelay {
                 throw badMonth();
               }
               Principal p = Attrs.principal(ctx);
-              relay(ctx, "/tenants/" + p.tenantId() + "/statements/" + month);
+              relay(ctx, "/tenants/" + p.tenantId() + "/statements/" + month, body -> body);
             }));
   }
 
-  private void relay(Context ctx, String path) throws InterruptedException {
+  /**
+   * The usage document with its {@code quota} object taken from admission's figures: the meters are billing's, but
+   * what is used, reserved and left of the monthly quota is what admission decides the next submit with.
+   */
+  private byte[] withAdmissionQuota(Principal principal, String month, byte[] body) {
+    if (quotas == null) {
+      return body;
+    }
+    try {
+      var json = (com.fasterxml.jackson.databind.node.ObjectNode) io.storystream.ingress.http.Json.mapper().readTree(body);
+      String answered = json.path("month").asText(null);
+      String of = answered != null ? answered : month != null ? month
+          : java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+      int limit = principal.limits() == null ? 0 : principal.limits().getAnalysesPerMonth();
+      json.set("quota", io.storystream.ingress.http.Json.mapper().valueToTree(quotas.quota(principal.tenantId(), of, limit)));
+      return io.storystream.ingress.http.Json.mapper().writeValueAsBytes(json);
+    } catch (IOException | ClassCastException e) {
+      return body; // not the document we expected: relay it as it came
+    }
+  }
+
+  private void relay(Context ctx, String path, java.util.function.UnaryOperator<byte[]> amend)
+      throws InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(URI.create(billingUrl + path)).timeout(Duration.ofSeconds(10))
         .header("Accept", "application/json").header("X-Request-Id", Attrs.requestId(ctx)).GET().build();
     HttpResponse<byte[]> response;
@@ -82,7 +114,7 @@ public final class BillingRelay {
     if (status != 200) {
       throw new ProblemException(502, "billing-error", "Billing error", "the billing service refused the request");
     }
-    ctx.status(200).contentType("application/json").result(response.body());
+    ctx.status(200).contentType("application/json").result(amend.apply(response.body()));
   }
 
   private static ProblemException badMonth() {

@@ -20,6 +20,7 @@ import io.storystream.ingress.http.Route;
 import io.storystream.ingress.kafka.EventPublisher;
 import io.storystream.schemas.AnalysisRequest;
 import io.storystream.schemas.AnalysisStatus;
+import io.storystream.schemas.JobCancellation;
 import io.storystream.schemas.JobState;
 import io.storystream.schemas.UsageEvent;
 import io.storystream.schemas.UsageType;
@@ -91,7 +92,10 @@ public final class AnalysisRoutes {
             .handle(this::submit),
         Route.get("/v1/analyses").tenant(Scope.ANALYSES_READ).audit("job.list", null)
             .doc("listAnalyses", "The tenant's jobs, newest first, paged")
-            .query("status", "string", "only jobs in this state (queued, admitted, running, completed, failed, rejected)")
+            .query("state", "string", "only jobs in this state (queued, admitted, running, completed, failed, "
+                + "rejected, cancelled)")
+            .query("status", "string", "the same filter under its older name")
+            .query("since", "string", "only jobs submitted at or after this instant (ISO-8601, e.g. 2026-11-30T00:00:00Z)")
             .query("limit", "integer", "page size, 1–100 (default 20)")
             .query("pageToken", "string", "nextPageToken of the previous page")
             .reply(200, "a page of jobs").reply(400, "bad query parameter").reply(503, "job store moving")
@@ -101,6 +105,13 @@ public final class AnalysisRoutes {
             .query("wait", "string", "long-poll up to this long (e.g. 30s, 1500ms; at most 60s)")
             .reply(200, "the job").reply(400, "bad wait").reply(404, "no such job").reply(503, "job store moving")
             .handle(this::get),
+        Route.post("/v1/analyses/{jobId}/cancel").tenant(Scope.ANALYSES_WRITE).audit("job.cancel", "jobId")
+            .doc("cancelAnalysis", "Cancel a job: a queued one never starts, a running one makes no further "
+                + "DataStoryBot call and stores no result; a cancelled job is not billed and its quota unit returns "
+                + "unless DataStoryBot's analyze was already called")
+            .reply(200, "the job, cancelled").reply(202, "cancel requested; the job had not stopped within 10 s")
+            .reply(404, "no such job").reply(409, "the job already ended").reply(503, "could not be requested")
+            .handle(this::cancel),
         Route.get("/v1/analyses/{jobId}/result").tenant(Scope.ANALYSES_READ).audit("result.read", "jobId")
             .doc("getAnalysisResult", "Stories, narrative and links to charts and dataset of a completed job")
             .reply(200, "the result").reply(404, "no such job").reply(409, "the job has not completed")
@@ -249,47 +260,179 @@ public final class AnalysisRoutes {
     String tenantId = principal.tenantId();
     String jobId = ctx.pathParam("jobId");
     Duration wait = parseWait(ctx.queryParam("wait"));
-    router.route(ctx, tenantId, wait.plusSeconds(5), (local, mayWait) -> {
-      Optional<JobView> held;
-      try {
-        held = Ids.looksLike("job", jobId) ? jobs.localGet(tenantId, jobId) : Optional.empty();
-      } catch (org.apache.kafka.streams.errors.InvalidStateStoreException noReplicaHere) {
-        if (mayWait) {
-          throw noReplicaHere;
-        }
-        held = Optional.empty(); // the owner did not know it either; a job queued here a moment ago may still
-      }
-      JobView view = held.orElseGet(() -> recent.getIfPresent(TenantKeys.of(tenantId, jobId)));
-      if (view == null) {
-        throw notFound();
-      }
-      if (router.forwarded(local) && view.requestHash() != null) {
-        local.header(JobRouter.REQUEST_HASH_HEADER, view.requestHash());
-      }
-      if (wait.isZero() || view.terminal() || !mayWait) {
-        Json.write(local, 200, publicView(view));
+    // the owner may first wait for its store to catch up (see below) before the long poll starts
+    router.route(ctx, tenantId, wait.plus(JobStatusView.CATCH_UP_LIMIT).plusSeconds(5), (local, mayWait) -> {
+      JobView view = known(tenantId, jobId, mayWait);
+      if (view != null) {
+        answer(local, tenantId, jobId, view, wait, mayWait);
         return;
       }
-      local.future(() -> jobs.awaitChange(tenantId, jobId, view, wait)
-          .thenAccept(changed -> {
-            if (changed == null) {
-              io.storystream.common.http.Problems.write(local, notFound().problem()); // erased while waiting
-            } else {
-              Json.write(local, 200, publicView(changed));
-            }
-          }));
+      if (!mayWait || !Ids.looksLike("job", jobId)) {
+        throw notFound();
+      }
+      // Not in the store and not submitted here: it may have been accepted a moment ago by another instance and
+      // not be read yet. Wait until the store holds every request written before this question; only then is
+      // "not there" the truth. A job answered 202 is never denied.
+      local.future(() -> jobs.awaitCaughtUp(tenantId).thenCompose(caughtUp -> {
+        JobView found = known(tenantId, jobId, true);
+        if (found == null) {
+          if (!caughtUp) {
+            local.header("Retry-After", "1");
+            io.storystream.common.http.Problems.write(local, Problem.of(503, "jobs-catching-up",
+                "Job store catching up", "the job store is catching up with recent submits; retry in a second"));
+          } else {
+            io.storystream.common.http.Problems.write(local, notFound().problem());
+          }
+          return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+        return answerLater(local, tenantId, jobId, found, wait);
+      }));
     });
+  }
+
+  /** The job as this instance knows it: its store (active or standby replica), else what it answered a submit with. */
+  private JobView known(String tenantId, String jobId, boolean mayWait) {
+    Optional<JobView> held;
+    try {
+      held = Ids.looksLike("job", jobId) ? jobs.localGet(tenantId, jobId) : Optional.empty();
+    } catch (org.apache.kafka.streams.errors.InvalidStateStoreException noReplicaHere) {
+      if (mayWait) {
+        throw noReplicaHere;
+      }
+      held = Optional.empty(); // the owner did not know it either; a job queued here a moment ago may still
+    }
+    return held.orElseGet(() -> recent.getIfPresent(TenantKeys.of(tenantId, jobId)));
+  }
+
+  private void answer(Context local, String tenantId, String jobId, JobView view, Duration wait, boolean mayWait) {
+    if (router.forwarded(local) && view.requestHash() != null) {
+      local.header(JobRouter.REQUEST_HASH_HEADER, view.requestHash());
+    }
+    if (wait.isZero() || view.terminal() || !mayWait) {
+      Json.write(local, 200, publicView(view));
+      return;
+    }
+    local.future(() -> answerLater(local, tenantId, jobId, view, wait));
+  }
+
+  /** Long poll: answers as soon as the job's state (or queue position) differs from {@code view}, or after {@code wait}. */
+  private java.util.concurrent.CompletableFuture<Void> answerLater(Context local, String tenantId, String jobId,
+      JobView view, Duration wait) {
+    if (router.forwarded(local) && view.requestHash() != null) {
+      local.header(JobRouter.REQUEST_HASH_HEADER, view.requestHash());
+    }
+    if (wait.isZero() || view.terminal()) {
+      Json.write(local, 200, publicView(view));
+      return java.util.concurrent.CompletableFuture.completedFuture(null);
+    }
+    return jobs.awaitChange(tenantId, jobId, view, wait).thenAccept(changed -> {
+      if (changed == null) {
+        io.storystream.common.http.Problems.write(local, notFound().problem()); // erased while waiting
+      } else {
+        Json.write(local, 200, publicView(changed));
+      }
+    });
+  }
+
+  // ---- cancel ---------------------------------------------------------------------------------------------------
+
+  /** How long a cancel waits for the job to stop before it answers 202 (cancel requested) instead of 200. */
+  static final Duration CANCEL_WAIT = Duration.ofSeconds(10);
+
+  /**
+   * Cancel is decided where the job is: admission takes a queued job out of the queue, the worker stops a running
+   * one before its next DataStoryBot call. The owner of the tenant's jobs publishes the request and answers with the
+   * job's ending: 200 cancelled, or 409 when it ended otherwise first.
+   */
+  private void cancel(Context ctx) throws Exception {
+    Principal principal = Attrs.principal(ctx);
+    String tenantId = principal.tenantId();
+    String jobId = ctx.pathParam("jobId");
+    router.route(ctx, tenantId, CANCEL_WAIT.plus(JobStatusView.CATCH_UP_LIMIT).plusSeconds(5), (local, mayWait) -> {
+      JobView view = known(tenantId, jobId, mayWait);
+      if (view != null) {
+        requestCancel(local, principal, view, mayWait);
+        return;
+      }
+      if (!mayWait || !Ids.looksLike("job", jobId)) {
+        throw notFound();
+      }
+      local.future(() -> jobs.awaitCaughtUp(tenantId).thenCompose(caughtUp -> {
+        JobView found = known(tenantId, jobId, true);
+        if (found == null) {
+          io.storystream.common.http.Problems.write(local, caughtUp ? notFound().problem()
+              : Problem.of(503, "jobs-catching-up", "Job store catching up", "retry in a second"));
+          return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
+        requestCancel(local, principal, found, false);
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
+      }));
+    });
+  }
+
+  private void requestCancel(Context local, Principal principal, JobView view, boolean mayWait) {
+    if (view.terminal()) {
+      throw ended(view);
+    }
+    JobCancellation cancel = JobCancellation.newBuilder().setJobId(view.jobId()).setTenantId(principal.tenantId())
+        .setKeyId(principal.keyId()).setRequestId(Attrs.requestId(local)).setRequestedAt(clock.instant()).build();
+    try {
+      EventPublisher.await(publisher.send(Topics.ANALYSIS_CANCELLATIONS, principal.tenantId(), cancel));
+    } catch (EventPublisher.PublishFailedException e) {
+      throw new ProblemException(503, "unavailable", "Service unavailable", "the cancel could not be requested; retry");
+    }
+    log.info("cancel of job {} requested by tenant {} (key {})", view.jobId(), principal.tenantId(), principal.keyId());
+    if (!mayWait) {
+      Json.write(local, 202, cancelRequested(view));
+      return;
+    }
+    long deadline = System.nanoTime() + CANCEL_WAIT.toNanos();
+    local.future(() -> awaitEnd(principal.tenantId(), view, deadline).thenAccept(now -> {
+      if (now == null) {
+        io.storystream.common.http.Problems.write(local, notFound().problem()); // erased meanwhile
+      } else if ("CANCELLED".equals(now.state())) {
+        Json.write(local, 200, publicView(now));
+      } else if (now.terminal()) {
+        io.storystream.common.http.Problems.write(local, ended(now).problem());
+      } else {
+        Json.write(local, 202, cancelRequested(now));
+      }
+    }));
+  }
+
+  /** The job once it ended, or as it is at the deadline. */
+  private java.util.concurrent.CompletableFuture<JobView> awaitEnd(String tenantId, JobView seen, long deadline) {
+    long left = deadline - System.nanoTime();
+    if (seen == null || seen.terminal() || left <= 0) {
+      return java.util.concurrent.CompletableFuture.completedFuture(seen);
+    }
+    return jobs.awaitChange(tenantId, seen.jobId(), seen, Duration.ofNanos(left))
+        .thenCompose(now -> now == seen ? java.util.concurrent.CompletableFuture.completedFuture(now)
+            : awaitEnd(tenantId, now, deadline));
+  }
+
+  private static Map<String, Object> cancelRequested(JobView view) {
+    Map<String, Object> body = publicView(view);
+    body.put("cancelRequested", true);
+    return body;
+  }
+
+  private static ProblemException ended(JobView view) {
+    String state = view.state().toLowerCase(Locale.ROOT);
+    return new ProblemException(Problem.of(409, "job-ended", "Job already ended", "the job is " + state
+        + "; only a queued or running job can be cancelled").with("state", state));
   }
 
   private void list(Context ctx) throws Exception {
     Principal principal = Attrs.principal(ctx);
     String tenantId = principal.tenantId();
-    String status = ctx.queryParam("status");
+    String status = ctx.queryParam("state") != null ? ctx.queryParam("state") : ctx.queryParam("status");
     String state = status == null ? null : status.toUpperCase(Locale.ROOT);
     if (state != null && !JobView.STATE_ORDER.contains(state)) {
       throw new ProblemException(400, "invalid-query", "Invalid query parameter",
-          "status is one of queued, admitted, running, completed, failed, rejected");
+          "state is one of queued, admitted, running, completed, failed, rejected, cancelled");
     }
+    long since = parseSince(ctx.queryParam("since"));
     int limit = parseLimit(ctx.queryParam("limit"));
     Cursor after = Cursor.parse(ctx.queryParam("pageToken"));
     router.route(ctx, tenantId, Duration.ofSeconds(10), (local, mayWait) -> {
@@ -297,6 +440,7 @@ public final class AnalysisRoutes {
           .thenComparing(JobView::jobId).reversed();
       List<JobView> page = jobs.localList(tenantId).stream()
           .filter(v -> state == null || state.equals(v.state()))
+          .filter(v -> since == Long.MIN_VALUE || (v.submittedAt() != null && v.submittedAt() >= since))
           .sorted(newestFirst)
           .filter(v -> after == null || after.before(v))
           .limit(limit + 1L).toList();
@@ -331,6 +475,18 @@ public final class AnalysisRoutes {
     boolean before(JobView v) {
       long at = v.submittedAt() == null ? 0 : v.submittedAt();
       return at < submittedAt || (at == submittedAt && v.jobId().compareTo(jobId) < 0);
+    }
+  }
+
+  static long parseSince(String raw) {
+    if (raw == null || raw.isBlank()) {
+      return Long.MIN_VALUE;
+    }
+    try {
+      return java.time.OffsetDateTime.parse(raw.trim()).toInstant().toEpochMilli();
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new ProblemException(400, "invalid-query", "Invalid query parameter",
+          "since is an ISO-8601 instant with an offset, e.g. 2026-11-30T00:00:00Z");
     }
   }
 
@@ -454,6 +610,9 @@ public final class AnalysisRoutes {
     if (v.retryable() != null) {
       m.put("retryable", v.retryable());
     }
+    if ("QUEUED".equals(v.state()) && v.position() != null) {
+      m.put("position", v.position());
+    }
     m.put("fromCache", v.fromCache());
     m.put("promptFlags", v.promptFlags() == null ? List.of() : v.promptFlags());
     m.put("submittedAt", iso(v.submittedAt()));
@@ -466,6 +625,9 @@ public final class AnalysisRoutes {
     }
     Map<String, String> links = new LinkedHashMap<>();
     links.put("self", "/v1/analyses/" + v.jobId());
+    if (!v.terminal()) {
+      links.put("cancel", "/v1/analyses/" + v.jobId() + "/cancel");
+    }
     if ("COMPLETED".equals(v.state())) {
       links.put("result", "/v1/analyses/" + v.jobId() + "/result");
       links.put("dataset", "/v1/analyses/" + v.jobId() + "/dataset");

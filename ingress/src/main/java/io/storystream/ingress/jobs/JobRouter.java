@@ -113,7 +113,7 @@ public final class JobRouter {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery))
         .timeout(timeout)
         .header(Gate.FORWARDED_HEADER, gate.forwardSignature(ctx.method().name(), pathAndQuery))
-        .GET();
+        .method(ctx.method().name(), HttpRequest.BodyPublishers.noBody()); // GETs, and body-less POSTs (cancel)
     for (String name : List.of("Authorization", "X-Api-Key", "X-Request-Id")) {
       String value = name.equals("X-Request-Id") ? ctx.attribute("requestId") : ctx.header(name);
       if (value != null) {
@@ -183,7 +183,8 @@ public final class JobRouter {
       return Optional.of(new JobView(json.path("jobId").asText(), null, json.path("fileId").asText(),
           json.path("state").asText().toUpperCase(java.util.Locale.ROOT), 0, null, null, null,
           json.path("fromCache").asBoolean(), null, response.headers().firstValue(REQUEST_HASH_HEADER).orElse(null),
-          null, flags, millis(json, "submittedAt"), millis(json, "updatedAt"), null, null));
+          null, flags, millis(json, "submittedAt"), millis(json, "updatedAt"), null, null,
+          json.hasNonNull("position") ? json.get("position").asInt() : null));
     } catch (IOException e) {
       log.warn("instance {}:{} did not answer a job lookup: {}", host.host(), host.port(), e.toString());
       return Optional.empty();

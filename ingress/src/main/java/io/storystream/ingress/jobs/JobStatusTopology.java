@@ -35,6 +35,9 @@ public final class JobStatusTopology {
   /** Called on the stream thread after a job's view changed (or was removed: view null). */
   public interface JobChangeListener {
     void changed(String storeKey, JobView view);
+
+    /** Called after the request at {@code offset} of {@code analysis-requests} partition {@code partition} was applied. */
+    default void requestApplied(int partition, long offset) {}
   }
 
   public static Topology build(TopicSerdes serdes, JobChangeListener listener) {
@@ -53,6 +56,7 @@ public final class JobStatusTopology {
 
   private static final class RequestIntoView implements Processor<String, AnalysisRequest, Void, Void> {
     private final JobChangeListener listener;
+    private ProcessorContext<Void, Void> context;
     private KeyValueStore<String, JobView> jobs;
 
     RequestIntoView(JobChangeListener listener) {
@@ -61,11 +65,21 @@ public final class JobStatusTopology {
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
+      this.context = context;
       jobs = context.getStateStore(JOBS_STORE);
     }
 
     @Override
     public void process(Record<String, AnalysisRequest> record) {
+      try {
+        apply(record);
+      } finally {
+        // the view of every request up to here is in the store: polls waiting for this offset may read it now
+        context.recordMetadata().ifPresent(m -> listener.requestApplied(m.partition(), m.offset()));
+      }
+    }
+
+    private void apply(Record<String, AnalysisRequest> record) {
       AnalysisRequest request = record.value();
       if (request == null || !request.getTenantId().equals(TenantKeys.tenantOf(record.key()))) {
         return; // a request whose key and body disagree on the tenant is not trusted with a view

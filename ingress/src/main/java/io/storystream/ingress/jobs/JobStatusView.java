@@ -15,6 +15,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import io.storystream.schemas.topics.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
@@ -39,9 +43,21 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
   private static final Logger log = LoggerFactory.getLogger(JobStatusView.class);
   public static final String APPLICATION_ID = "storystream-ingress-jobs";
 
+  /** How long a question about a job not in the store yet waits for the store to catch up with the requests topic. */
+  static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(15);
+
   private final KafkaStreams streams;
   private final HostInfo self;
   private final Map<String, Set<Waiter>> waiters = new ConcurrentHashMap<>();
+  /** Per partition of analysis-requests: the offset after the last request applied to the store. */
+  private final Map<Integer, Long> appliedUpTo = new ConcurrentHashMap<>();
+  private final Admin admin;
+  private final java.util.concurrent.ScheduledExecutorService catchUpChecks =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "jobs-catch-up");
+        t.setDaemon(true);
+        return t;
+      });
 
   private record Waiter(JobView seen, CompletableFuture<JobView> future) {}
 
@@ -54,6 +70,7 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
     props.put(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), 50);
     this.streams = new KafkaStreams(JobStatusTopology.build(serdes, this), props);
+    this.admin = Admin.create(kafka.admin());
   }
 
   public JobStatusView start() {
@@ -144,6 +161,63 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
   }
 
   @Override
+  public void requestApplied(int partition, long offset) {
+    appliedUpTo.merge(partition, offset + 1, Math::max);
+  }
+
+  /**
+   * Completes with true once this instance's store holds the view of every request on the tenant's partition of
+   * {@code analysis-requests} that was written before this call — every job answered 202 before the question was
+   * asked — or with false after {@link #CATCH_UP_LIMIT}. A job not found after it does not exist; one not found
+   * before it may simply not have been read yet, which must never be answered 404.
+   */
+  public CompletableFuture<Boolean> awaitCaughtUp(String tenantId) {
+    Location location = locate(tenantId);
+    if (location.partition() < 0) {
+      return CompletableFuture.completedFuture(false);
+    }
+    int partition = location.partition();
+    TopicPartition requests = new TopicPartition(Topics.ANALYSIS_REQUESTS.name(), partition);
+    CompletableFuture<Boolean> caughtUp = new CompletableFuture<>();
+    admin.listOffsets(Map.of(requests, OffsetSpec.latest())).partitionResult(requests).toCompletionStage()
+        .whenComplete((end, error) -> {
+          if (error != null) {
+            caughtUp.complete(false);
+            return;
+          }
+          long target = end.offset();
+          long deadline = System.nanoTime() + CATCH_UP_LIMIT.toNanos();
+          Runnable check = new Runnable() {
+            @Override
+            public void run() {
+              if (appliedUpTo.getOrDefault(partition, 0L) >= target || committedUpTo(requests) >= target) {
+                caughtUp.complete(true);
+              } else if (System.nanoTime() > deadline) {
+                caughtUp.complete(false);
+              } else {
+                catchUpChecks.schedule(this, 10, TimeUnit.MILLISECONDS);
+              }
+            }
+          };
+          check.run();
+        });
+    return caughtUp;
+  }
+
+  /** The offset Streams committed for the partition on this instance (skipping unreadable records), or -1. */
+  private long committedUpTo(TopicPartition partition) {
+    try {
+      return streams.metadataForLocalThreads().stream()
+          .flatMap(thread -> thread.activeTasks().stream())
+          .map(task -> task.committedOffsets().get(partition))
+          .filter(java.util.Objects::nonNull)
+          .max(Long::compare).orElse(-1L);
+    } catch (RuntimeException notRunning) {
+      return -1L;
+    }
+  }
+
+  @Override
   public void changed(String storeKey, JobView view) {
     Set<Waiter> set = waiters.get(storeKey);
     if (set != null) {
@@ -155,17 +229,19 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     }
   }
 
-  /** A change a long poll reports: another state, or the job gone (request fields and renumbering do not count). */
+  /** A change a long poll reports: another state or queue position, or the job gone (request fields do not count). */
   static boolean moved(JobView seen, JobView now) {
     if (now == null || seen == null) {
       return now != seen;
     }
-    return !now.state().equals(seen.state());
+    return !now.state().equals(seen.state()) || !java.util.Objects.equals(now.position(), seen.position());
   }
 
   @Override
   public void close() {
     waiters.values().forEach(s -> s.forEach(w -> w.future().cancel(false)));
+    catchUpChecks.shutdownNow();
+    admin.close(Duration.ofSeconds(5));
     if (!streams.close(Duration.ofSeconds(10))) {
       log.warn("the job-status view did not stop within 10 s");
     }

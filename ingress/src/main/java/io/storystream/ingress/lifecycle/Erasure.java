@@ -85,6 +85,15 @@ public final class Erasure {
     List<String> jobs = tombstone(Topics.ANALYSIS_STATUS.name(), tenantId,
         key -> parts.publisher().send(Topics.ANALYSIS_STATUS, key, null).thenApply(m -> null));
     List<String> cacheEntries = tombstone(TenantLifecycle.CACHE_INDEX_TOPIC, tenantId, this::rawTombstone);
+    // webhooks (with their secrets), their deliveries (job views) and the quota figures go too
+    List<String> webhooks = tombstone(Topics.WEBHOOKS.name(), tenantId,
+        key -> parts.publisher().send(Topics.WEBHOOKS, key, null).thenApply(m -> null));
+    List<String> deliveries = tombstone(Topics.WEBHOOK_DELIVERIES.name(), tenantId,
+        key -> parts.publisher().send(Topics.WEBHOOK_DELIVERIES, key, null).thenApply(m -> null));
+    List<String> quotaMonths = tombstone(Topics.QUOTA_USAGE.name(), tenantId,
+        key -> parts.publisher().send(Topics.QUOTA_USAGE, key, null).thenApply(m -> null));
+    log.info("tenant {}: {} webhooks, {} webhook deliveries, {} quota months tombstoned", tenantId, webhooks.size(),
+        deliveries.size(), quotaMonths.size());
 
     List<String> objects = parts.blobs().deletePrefix(prefixOf(tenantId));
     ErasureReceipt receipt = new ErasureReceipt(tenantId, tenant.getDeletedAt(), List.copyOf(keys), files, jobs,

@@ -95,6 +95,52 @@ class JobStatusTopologyTest {
   }
 
   @Test
+  void aQueuedJobsPositionOnlyShrinksAndItsCancelEndsIt() {
+    requests.pipeInput("acme", request("acme", "job_a", "h1"));
+    statuses.pipeInput("acme:job_a", queued("acme", "job_a", 3));
+    statuses.pipeInput("acme:job_a", queued("acme", "job_a", 2));
+    statuses.pipeInput("acme:job_a", queued("acme", "job_a", 3)); // a late, older announcement
+    assertThat(jobs.get("acme:job_a").position()).isEqualTo(2);
+    statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.CANCELLED, 4));
+    JobView view = jobs.get("acme:job_a");
+    assertThat(view.state()).isEqualTo("CANCELLED");
+    assertThat(view.terminal()).isTrue();
+    assertThat(view.position()).isNull();
+    assertThat(view.requestHash()).isEqualTo("h1");
+    assertThat(changes).containsExactly("acme:job_a=QUEUED", "acme:job_a=QUEUED", "acme:job_a=QUEUED",
+        "acme:job_a=CANCELLED");
+  }
+
+  @Test
+  void eachAppliedRequestIsReportedWithItsOffsetSoAPollCanWaitForIt() {
+    List<Long> applied = new ArrayList<>();
+    driver.close();
+    TopicSerdes serdes = new TopicSerdes(new InMemorySchemaRegistryClient());
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "jobs-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    driver = new TopologyTestDriver(JobStatusTopology.build(serdes, new JobStatusTopology.JobChangeListener() {
+      @Override
+      public void changed(String storeKey, JobView view) {}
+
+      @Override
+      public void requestApplied(int partition, long offset) {
+        applied.add(offset);
+      }
+    }), props);
+    requests = driver.createInputTopic(Topics.ANALYSIS_REQUESTS.name(), serdes.key().serializer(),
+        serdes.value(Topics.ANALYSIS_REQUESTS).serializer());
+    requests.pipeInput("acme", request("acme", "job_a", "h1"));
+    requests.pipeInput("acme", request("globex", "job_b", "h2")); // refused (key and body disagree), still reported
+    requests.pipeInput("acme", request("acme", "job_c", "h3"));
+    assertThat(applied).containsExactly(0L, 1L, 2L);
+  }
+
+  private static AnalysisStatus queued(String tenant, String job, int position) {
+    return AnalysisStatus.newBuilder(status(tenant, job, JobState.QUEUED, 2)).setPosition(position).build();
+  }
+
+  @Test
   void aSameSequenceTransitionFurtherAlongWins() {
     // one writer may number QUEUED 0 and ADMITTED 1, another QUEUED 1: state order breaks the tie
     statuses.pipeInput("acme:job_a", status("acme", "job_a", JobState.QUEUED, 1));

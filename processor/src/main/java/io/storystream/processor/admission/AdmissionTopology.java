@@ -6,8 +6,10 @@ import io.storystream.schemas.AnalysisRequest;
 import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.FileRegistered;
+import io.storystream.schemas.JobCancellation;
 import io.storystream.schemas.JobState;
 import io.storystream.schemas.PlanLimits;
+import io.storystream.schemas.QuotaUsage;
 import io.storystream.schemas.Tenant;
 import io.storystream.schemas.TenantStatus;
 import io.storystream.schemas.UsageEvent;
@@ -50,20 +52,23 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 /**
  * Admission: turns each {@code analysis-requests} record into exactly one decision — rejected, completed from the
- * cache, or admitted and handed to the worker — under exactly-once, so the check and the consumption of a quota are
- * one transaction with the decision. Every input is keyed (or partitioned) by tenant, so one task owns all of a
- * tenant's requests, files, cache entries, counters and job endings: quotas are exact under any concurrency,
- * without locks.
+ * cache, admitted and handed to the worker, or queued behind the tenant's concurrency cap — under exactly-once, so
+ * the check and the reservation of a quota unit are one transaction with the decision. Every input is keyed (or
+ * partitioned) by tenant, so one task owns all of a tenant's requests, files, cache entries, counters, queue, job
+ * endings and cancels: quotas are exact under any concurrency, without locks.
  *
  * <p>The data's path, top to bottom:
  * <ol>
- *   <li>tables of tenants (plan and status), files and cache entries, each on its tenant's partition;</li>
- *   <li>job endings from {@code analysis-status} free their concurrency slot; a tenant turning DELETED (erasure)
- *       takes every entry admission keeps about it out of its stores;</li>
+ *   <li>tables of tenants (plan and status), files and cache entries, each on its tenant's partition; a tenant
+ *       turning DELETED (erasure) takes every entry admission keeps about it out of its stores;</li>
  *   <li>each request: drop a redelivered job id; reject a reused idempotency key, an inactive tenant, a file the
- *       tenant does not own; complete from a live cache entry; reject over the per-minute rate, the monthly quota or
- *       the concurrency cap; otherwise admit;</li>
- *   <li>decisions fan out to {@code analysis-status}, {@code analysis-work} and {@code usage-events}.</li>
+ *       tenant does not own; complete from a live cache entry; reject over the per-minute rate or the monthly quota;
+ *       otherwise reserve a unit and admit the job, or queue it when the tenant's slots are taken (a full backlog
+ *       rejects);</li>
+ *   <li>job endings free their slot, keep or give back their unit, and start the tenant's next queued job;</li>
+ *   <li>cancels take a queued job out of the queue and give its unit back;</li>
+ *   <li>decisions fan out to {@code analysis-status}, {@code analysis-work}, {@code usage-events} and
+ *       {@code quota-usage} (the figures {@code /v1/usage} reports).</li>
  * </ol>
  * Records that cannot be read or processed go to {@code dead-letter} through {@link DeadLetters}.
  */
@@ -83,6 +88,16 @@ public final class AdmissionTopology {
   static final String ANALYSES_PER_MONTH = "analyses-per-month";
   static final String JOBS_IN_FLIGHT = "jobs-in-flight";
   static final String AWAITING_REFERENCES = "awaiting-references";
+  static final String QUEUED_JOBS = "queued-jobs";
+  static final String RESERVATIONS = "reservations";
+  static final String RESERVED_PER_MONTH = "reserved-per-month";
+  static final String EARLY_CANCELLATIONS = "early-cancellations";
+
+  /** The sequence of a job's ending (the worker's COMPLETED/FAILED/CANCELLED, admission's CANCELLED of a queued job). */
+  public static final int ENDED_SEQUENCE = 4;
+
+  /** How many waiting jobs are told their new position each time one leaves the queue (see {@code renumber}). */
+  static final int POSITIONS_KEPT_EXACT = 200;
 
   /**
    * A job admitted this long ago without an ending is taken as lost and stops holding a slot, so a lost status
@@ -105,7 +120,8 @@ public final class AdmissionTopology {
     OPTIMIZATIONS.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
   }
 
-  private static final Set<JobState> TERMINAL_STATES = Set.of(JobState.COMPLETED, JobState.FAILED, JobState.REJECTED);
+  private static final Set<JobState> TERMINAL_STATES = Set.of(JobState.COMPLETED, JobState.FAILED, JobState.REJECTED,
+      JobState.CANCELLED);
 
   private final TopicSerdes serdes;
   private final Clock clock;
@@ -157,28 +173,49 @@ public final class AdmissionTopology {
     builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
         Stores.persistentTimestampedKeyValueStore(AWAITING_REFERENCES), Serdes.String(),
         serdes.value(Topics.ANALYSIS_REQUESTS)));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(QUEUED_JOBS), Serdes.String(), serdes.value(Topics.ANALYSIS_REQUESTS)));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(RESERVATIONS), Serdes.String(), Serdes.String()).withCachingEnabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(RESERVED_PER_MONTH), Serdes.String(), Serdes.Long()).withCachingEnabled());
+    builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+        Stores.persistentTimestampedKeyValueStore(EARLY_CANCELLATIONS), Serdes.String(), Serdes.String()));
 
-    // 2. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its tenant's slot back. The worker
-    //    writes endings to a topic of their own: reading analysis-status, which carries admission's own decisions,
-    //    made each commit wait for the fetch of the statuses it had just written.
-    builder.stream(ProcessorTopics.JOB_ENDINGS.name(), serdes.consumed(ProcessorTopics.JOB_ENDINGS))
-        .process(ReleaseSlotOnJobEnd::new, Named.as("release-slot-on-job-end"), JOBS_IN_FLIGHT);
-    // 2b. Erasure: a tenant turning DELETED takes everything admission remembers about it (ForgetErasedTenant),
-    //     from each of its own stores keyed tenantId or tenantId:…
+    // 2. Erasure: a tenant turning DELETED takes everything admission remembers about it (ForgetErasedTenant),
+    //    from each of its own stores keyed tenantId or tenantId:…
     String[] erasable = {JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH, JOBS_IN_FLIGHT,
-        AWAITING_REFERENCES};
+        AWAITING_REFERENCES, QUEUED_JOBS, RESERVATIONS, RESERVED_PER_MONTH, EARLY_CANCELLATIONS};
     tenants.toStream(Named.as("tenant-changes"))
         .process(() -> new ForgetErasedTenant(erasable), Named.as("forget-erased-tenant"), erasable);
 
-    // 3. Each request becomes one decision.
+    String[] decisionStores = {TENANTS, FILES, CACHE_INDEX, JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE,
+        ANALYSES_PER_MONTH, JOBS_IN_FLIGHT, AWAITING_REFERENCES, QUEUED_JOBS, RESERVATIONS, RESERVED_PER_MONTH,
+        EARLY_CANCELLATIONS};
+
+    // 3. Each request becomes one decision: rejected, completed from the cache, admitted, or queued behind the
+    //    tenant's concurrency cap (its quota unit reserved either way).
     KStream<String, SpecificRecord> decisions = builder
         .stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS))
-        .process(Admission::new, Named.as("admit-or-reject"),
-            TENANTS, FILES, CACHE_INDEX, JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH,
-            JOBS_IN_FLIGHT, AWAITING_REFERENCES);
+        .process(Admission::new, Named.as("admit-queue-or-reject"), decisionStores);
 
-    // 4. Decisions fan out to their topics (keys set by Admission: tenantId:jobId for status, tenantId otherwise).
-    decisions.split(Named.as("decision-"))
+    // 4. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its slot back, settles its reservation
+    //    (kept, or given back when DataStoryBot's analyze was never called) and starts the next queued job. The
+    //    worker writes endings to a topic of their own: reading analysis-status, which carries admission's own
+    //    decisions, made each commit wait for the fetch of the statuses it had just written.
+    KStream<String, SpecificRecord> endings = builder
+        .stream(ProcessorTopics.JOB_ENDINGS.name(), serdes.consumed(ProcessorTopics.JOB_ENDINGS))
+        .process(JobEnded::new, Named.as("settle-ended-job"), decisionStores);
+
+    // 5. A tenant's cancel: a queued job leaves the queue and gets its unit back; a running one is the worker's.
+    KStream<String, SpecificRecord> cancellations = builder
+        .stream(Topics.ANALYSIS_CANCELLATIONS.name(), serdes.consumed(Topics.ANALYSIS_CANCELLATIONS))
+        .process(Cancellation::new, Named.as("cancel-queued-job"), decisionStores);
+
+    // 6. Everything decided fans out to its topic (keys set above: tenantId:jobId for status, tenantId:yyyy-MM for
+    //    the quota, tenantId otherwise).
+    decisions.merge(endings, Named.as("with-endings")).merge(cancellations, Named.as("with-cancellations"))
+        .split(Named.as("decision-"))
         .branch((key, value) -> value instanceof AnalysisStatus, Branched.withConsumer(status -> status
             .mapValues(value -> (AnalysisStatus) value, Named.as("job-status"))
             .to(Topics.ANALYSIS_STATUS.name(), serdes.produced(Topics.ANALYSIS_STATUS)), "status"))
@@ -188,48 +225,42 @@ public final class AdmissionTopology {
         .branch((key, value) -> value instanceof UsageEvent, Branched.withConsumer(usage -> usage
             .mapValues(value -> (UsageEvent) value, Named.as("cache-hit-usage"))
             .to(Topics.USAGE_EVENTS.name(), serdes.produced(Topics.USAGE_EVENTS)), "usage"))
+        .branch((key, value) -> value instanceof QuotaUsage, Branched.withConsumer(quota -> quota
+            .mapValues(value -> (QuotaUsage) value, Named.as("quota-figures"))
+            .to(Topics.QUOTA_USAGE.name(), serdes.produced(Topics.QUOTA_USAGE)), "quota"))
         .noDefaultBranch();
 
     return builder.build(OPTIMIZATIONS);
   }
 
-  /** Frees a concurrency slot when a job admission counted reaches a terminal state; later repeats find none. */
-  private static final class ReleaseSlotOnJobEnd implements Processor<String, AnalysisStatus, Void, Void> {
-    private KeyValueStore<String, Long> jobsInFlight;
-
-    @Override
-    public void init(ProcessorContext<Void, Void> context) {
-      jobsInFlight = context.getStateStore(JOBS_IN_FLIGHT);
-    }
-
-    @Override
-    public void process(Record<String, AnalysisStatus> record) {
-      // most endings are of jobs admission never counted (its own rejections and cache hits): look before deleting,
-      // so they cost a read, not a changelog write
-      if (record.value() != null && TERMINAL_STATES.contains(record.value().getState())
-          && jobsInFlight.get(record.key()) != null) {
-        jobsInFlight.delete(record.key());
-      }
-    }
-  }
-
   /**
-   * The decision for one request, its checks in the order a reader would ask them. Only the first check throws
-   * (a request whose key and body disagree goes to the dead-letter topic having changed nothing); after it, each
-   * branch updates exactly the stores its decision consumes.
+   * What every step of admission shares: the stores, and the bookkeeping of a tenant's quota, concurrency slots and
+   * queue. One task owns a tenant's partition, so these read-modify-write sequences never race.
+   *
+   * <p>The quota: {@code analyses-per-month} counts the units of a month that are used or reserved, which is what
+   * a request is checked against; {@code reservations} names the month of each job holding a reservation (queued
+   * or admitted, not ended) and {@code reserved-per-month} counts them. An ending keeps the unit (used) or gives
+   * it back (the job never reached DataStoryBot's analyze); either way the reservation ends.
    */
-  private final class Admission implements Processor<String, AnalysisRequest, String, SpecificRecord> {
-    private ProcessorContext<String, SpecificRecord> context;
-    private TimestampedKeyValueStore<String, Tenant> tenants;
-    private TimestampedKeyValueStore<String, FileRegistered> files;
-    private TimestampedKeyValueStore<String, CacheIndexEntry> cacheIndex;
-    private TimestampedKeyValueStore<String, String> jobIds;
-    private TimestampedKeyValueStore<String, String> idempotencyKeys;
-    private KeyValueStore<String, MinuteWindow> requestsLastMinute;
-    private KeyValueStore<String, Long> analysesPerMonth;
-    private KeyValueStore<String, Long> jobsInFlight;
-    private TimestampedKeyValueStore<String, AnalysisRequest> awaitingReferences;
-    private long requestTimestamp;
+  private abstract class Step<V> implements Processor<String, V, String, SpecificRecord> {
+    ProcessorContext<String, SpecificRecord> context;
+    TimestampedKeyValueStore<String, Tenant> tenants;
+    TimestampedKeyValueStore<String, FileRegistered> files;
+    TimestampedKeyValueStore<String, CacheIndexEntry> cacheIndex;
+    TimestampedKeyValueStore<String, String> jobIds;
+    TimestampedKeyValueStore<String, String> idempotencyKeys;
+    KeyValueStore<String, MinuteWindow> requestsLastMinute;
+    KeyValueStore<String, Long> analysesPerMonth;
+    KeyValueStore<String, Long> jobsInFlight;
+    TimestampedKeyValueStore<String, AnalysisRequest> awaitingReferences;
+    KeyValueStore<String, AnalysisRequest> queuedJobs;
+    KeyValueStore<String, String> reservations;
+    KeyValueStore<String, Long> reservedPerMonth;
+    TimestampedKeyValueStore<String, String> earlyCancellations;
+    /** The timestamp every record forwarded by the current step carries. */
+    long outputTimestamp;
+    /** Tenant months whose quota figures the current step changed: published once, when the step is done. */
+    private final Set<TenantMonth> changedMonths = new java.util.LinkedHashSet<>();
 
     @Override
     public void init(ProcessorContext<String, SpecificRecord> context) {
@@ -243,6 +274,335 @@ public final class AdmissionTopology {
       analysesPerMonth = context.getStateStore(ANALYSES_PER_MONTH);
       jobsInFlight = context.getStateStore(JOBS_IN_FLIGHT);
       awaitingReferences = context.getStateStore(AWAITING_REFERENCES);
+      queuedJobs = context.getStateStore(QUEUED_JOBS);
+      reservations = context.getStateStore(RESERVATIONS);
+      reservedPerMonth = context.getStateStore(RESERVED_PER_MONTH);
+      earlyCancellations = context.getStateStore(EARLY_CANCELLATIONS);
+    }
+
+    // ---- quota --------------------------------------------------------------------------------------------------
+
+    String monthKey(String tenantId, String month) {
+      return TenantKeys.of(tenantId, month);
+    }
+
+    long counted(KeyValueStore<String, Long> store, String key) {
+      Long value = store.get(key);
+      return value == null ? 0 : value;
+    }
+
+    void add(KeyValueStore<String, Long> store, String key, long delta) {
+      long next = counted(store, key) + delta;
+      if (next <= 0) {
+        store.delete(key);
+      } else {
+        store.put(key, next);
+      }
+    }
+
+    /** Takes one unit of the month's quota for the job, held until the job ends or leaves the queue. */
+    void reserve(String tenantId, String jobKey, String month) {
+      add(analysesPerMonth, monthKey(tenantId, month), 1);
+      add(reservedPerMonth, monthKey(tenantId, month), 1);
+      reservations.put(jobKey, month);
+      changedMonths.add(new TenantMonth(tenantId, month));
+    }
+
+    /**
+     * Ends the job's reservation: its unit stays used ({@code giveBack} false) or returns to the month's quota.
+     * A job holding no reservation (ended already, never reserved) changes nothing, so repeated endings are harmless.
+     */
+    void settle(String tenantId, String jobKey, boolean giveBack) {
+      String month = reservations.get(jobKey);
+      if (month == null) {
+        return;
+      }
+      reservations.delete(jobKey);
+      add(reservedPerMonth, monthKey(tenantId, month), -1);
+      if (giveBack) {
+        add(analysesPerMonth, monthKey(tenantId, month), -1);
+      }
+      changedMonths.add(new TenantMonth(tenantId, month));
+    }
+
+    /** Publishes the figures of every month the step changed, after the step (so queue moves are counted too). */
+    void publishQuota() {
+      for (TenantMonth changed : changedMonths) {
+        emitQuota(changed.tenantId(), changed.month());
+      }
+      changedMonths.clear();
+    }
+
+    /** The month's figures exactly as the next decision will use them, for {@code /v1/usage}. */
+    private void emitQuota(String tenantId, String month) {
+      Tenant tenant = valueOf(tenants.get(tenantId));
+      int limit = tenant == null ? 0 : tenant.getLimits().getAnalysesPerMonth();
+      long usedOrReserved = counted(analysesPerMonth, monthKey(tenantId, month));
+      long reserved = counted(reservedPerMonth, monthKey(tenantId, month));
+      int queued = 0;
+      try (KeyValueIterator<String, AnalysisRequest> it = queue(tenantId)) {
+        while (it.hasNext()) {
+          if (month.equals(month(it.next().value.getSubmittedAt()))) {
+            queued++;
+          }
+        }
+      }
+      emit(monthKey(tenantId, month), QuotaUsage.newBuilder()
+          .setTenantId(tenantId).setMonth(month).setAnalysesPerMonth(limit)
+          .setUsed(usedOrReserved - reserved).setReserved(reserved)
+          .setQueued(queued).setRunning((int) Math.max(0, reserved - queued))
+          .setUpdatedAt(clock.instant()).build());
+    }
+
+    // ---- slots and queue ----------------------------------------------------------------------------------------
+
+    /** Counts the tenant's admitted jobs that have not ended, stopping at the limit (below zero: none). */
+    boolean concurrencyReached(String tenantId, int limit) {
+      if (limit < 0) {
+        return false;
+      }
+      long count = 0;
+      try (KeyValueIterator<String, Long> it =
+               jobsInFlight.prefixScan(TenantKeys.of(tenantId, ""), new StringSerializer())) {
+        while (count < limit && it.hasNext()) {
+          it.next();
+          count++;
+        }
+      }
+      return count >= limit;
+    }
+
+    /** The tenant's queue, oldest first: keys {@code tenantId:<submittedAt, 13 digits>:<jobId>}. */
+    KeyValueIterator<String, AnalysisRequest> queue(String tenantId) {
+      return queuedJobs.prefixScan(TenantKeys.of(tenantId, ""), new StringSerializer());
+    }
+
+    String queueKey(AnalysisRequest request) {
+      return TenantKeys.of(request.getTenantId(),
+          String.format("%013d", request.getSubmittedAt().toEpochMilli()) + ":" + request.getJobId());
+    }
+
+    /** Queue length, counting no further than {@code stopAt} (below zero: the whole queue). */
+    long queueLength(String tenantId, long stopAt) {
+      long count = 0;
+      try (KeyValueIterator<String, AnalysisRequest> it = queue(tenantId)) {
+        while ((stopAt < 0 || count < stopAt) && it.hasNext()) {
+          it.next();
+          count++;
+        }
+      }
+      return count;
+    }
+
+    /**
+     * Starts queued jobs of the tenant, oldest first, while it has free slots; a job whose tenant or file went away
+     * while it waited is rejected and its unit given back. Then tells the jobs still waiting their new positions.
+     */
+    void startQueued(String tenantId) {
+      Tenant tenant = valueOf(tenants.get(tenantId));
+      boolean moved = false;
+      while (true) {
+        KeyValue<String, AnalysisRequest> head;
+        try (KeyValueIterator<String, AnalysisRequest> it = queue(tenantId)) {
+          head = it.hasNext() ? it.next() : null;
+        }
+        if (head == null) {
+          break;
+        }
+        AnalysisRequest request = head.value;
+        String jobKey = TenantKeys.of(tenantId, request.getJobId());
+        FileRegistered file = valueOf(files.get(TenantKeys.of(tenantId, request.getFileId())));
+        if (tenant == null || tenant.getStatus() != TenantStatus.ACTIVE || file == null) {
+          queuedJobs.delete(head.key);
+          moved = true;
+          emitStatus(status(request, JobState.REJECTED, DECISION_SEQUENCE)
+              .setReason((tenant == null || tenant.getStatus() != TenantStatus.ACTIVE
+                  ? Rejection.TENANT_INACTIVE : Rejection.FILE_NOT_FOUND).reason)
+              .setRetryable(false).setMessage("while the job waited in the queue").build());
+          settle(tenantId, jobKey, true);
+          continue;
+        }
+        PlanLimits plan = tenant.getLimits();
+        if (concurrencyReached(tenantId, plan.getConcurrentJobs())) {
+          break;
+        }
+        queuedJobs.delete(head.key);
+        moved = true;
+        jobsInFlight.put(jobKey, outputTimestamp);
+        admit(request, file, plan, cacheKeyFor(plan, tenantId, file, request));
+      }
+      if (moved) {
+        renumber(tenantId);
+      }
+    }
+
+    /**
+     * Re-announces the positions of the first {@link #POSITIONS_KEPT_EXACT} waiting jobs after a job left the
+     * queue. Jobs further back keep the position they were last told (an upper bound: positions only shrink) until
+     * they move into that range, so one slot freeing costs a bounded number of records however long the backlog.
+     */
+    void renumber(String tenantId) {
+      int position = 0;
+      try (KeyValueIterator<String, AnalysisRequest> it = queue(tenantId)) {
+        while (it.hasNext() && position < POSITIONS_KEPT_EXACT) {
+          position++;
+          emitStatus(queuedStatus(it.next().value, position));
+        }
+      }
+    }
+
+    AnalysisStatus queuedStatus(AnalysisRequest request, int position) {
+      return status(request, JobState.QUEUED, DECISION_SEQUENCE).setPosition(position)
+          .setMessage("waiting for one of the plan's concurrent slots").build();
+    }
+
+    String cacheKeyFor(PlanLimits plan, String tenantId, FileRegistered file, AnalysisRequest request) {
+      return plan.getCacheEnabled()
+          ? CacheKeys.of(tenantId, file.getSha256(), request.getSteeringPrompt(), request.getRefinementPrompt())
+          : null;
+    }
+
+    void admit(AnalysisRequest request, FileRegistered file, PlanLimits plan, String cacheKey) {
+      String tenantId = request.getTenantId();
+      emitStatus(status(request, JobState.ADMITTED, DECISION_SEQUENCE).build());
+      emit(tenantId, AnalysisWork.newBuilder()
+          .setJobId(request.getJobId())
+          .setTenantId(tenantId)
+          .setFileId(request.getFileId())
+          .setObjectKey("tenants/" + tenantId + "/files/" + request.getFileId()) // from identity, not from a field
+          .setFileName(file.getName())
+          .setFileSha256(file.getSha256())
+          .setFileRows(file.getRows())
+          .setSteeringPrompt(request.getSteeringPrompt())
+          .setRefinementPrompt(request.getRefinementPrompt())
+          .setCacheKey(cacheKey)
+          .setConcurrentJobs(plan.getConcurrentJobs())
+          .setSubmittedAt(request.getSubmittedAt())
+          .setAdmittedAt(clock.instant())
+          .build());
+    }
+
+    AnalysisStatus cancelled(AnalysisRequest request, String message) {
+      Instant now = clock.instant();
+      return status(request, JobState.CANCELLED, ENDED_SEQUENCE).setReason("cancelled").setRetryable(false)
+          .setMessage(message).setCompletedAt(now).build();
+    }
+
+    AnalysisStatus.Builder status(AnalysisRequest request, JobState state, int sequence) {
+      return AnalysisStatus.newBuilder()
+          .setJobId(request.getJobId())
+          .setTenantId(request.getTenantId())
+          .setFileId(request.getFileId())
+          .setState(state)
+          .setSequence(sequence)
+          .setIdempotencyKey(request.getIdempotencyKey())
+          .setSubmittedAt(request.getSubmittedAt())
+          .setUpdatedAt(clock.instant());
+    }
+
+    void emitStatus(AnalysisStatus status) {
+      emit(TenantKeys.of(status.getTenantId(), status.getJobId()), status);
+    }
+
+    void emit(String key, SpecificRecord value) {
+      context.forward(new Record<>(key, value, outputTimestamp));
+    }
+  }
+
+  private record TenantMonth(String tenantId, String month) {}
+
+  static String month(Instant at) {
+    return YearMonth.from(at.atOffset(ZoneOffset.UTC)).toString();
+  }
+
+  /**
+   * An ending from the worker (keyed tenantId:jobId): frees the job's slot, settles its reservation and starts the
+   * tenant's next queued job. Most endings repeat nothing admission holds; they cost reads, not writes.
+   */
+  private final class JobEnded extends Step<AnalysisStatus> {
+    @Override
+    public void process(Record<String, AnalysisStatus> record) {
+      AnalysisStatus ending = record.value();
+      if (record.key() == null || ending == null || !TERMINAL_STATES.contains(ending.getState())) {
+        return;
+      }
+      String tenantId = ending.getTenantId();
+      if (!record.key().equals(TenantKeys.of(tenantId, ending.getJobId()))) {
+        return; // key and body disagree: never settle one tenant's job with another's record
+      }
+      outputTimestamp = record.timestamp();
+      boolean freed = jobsInFlight.get(record.key()) != null;
+      if (freed) {
+        jobsInFlight.delete(record.key());
+      }
+      settle(tenantId, record.key(), ending.getReservationReleased());
+      if (freed) {
+        startQueued(tenantId);
+      }
+      publishQuota();
+    }
+  }
+
+  /**
+   * A tenant's cancel (keyed by tenant): a job still in admission's hands — queued behind the cap, or waiting for its
+   * file to be seen — ends here as CANCELLED with its unit given back. An admitted job is the worker's to stop; a
+   * job admission has not seen yet is cancelled when its request arrives.
+   */
+  private final class Cancellation extends Step<JobCancellation> {
+    @Override
+    public void process(Record<String, JobCancellation> record) {
+      JobCancellation cancel = record.value();
+      if (cancel == null || record.key() == null || !record.key().equals(cancel.getTenantId())) {
+        return; // identity comes from the key; a body naming another tenant is not acted on
+      }
+      outputTimestamp = record.timestamp();
+      String tenantId = cancel.getTenantId();
+      String jobKey = TenantKeys.of(tenantId, cancel.getJobId());
+      KeyValue<String, AnalysisRequest> queued = findQueued(tenantId, cancel.getJobId());
+      if (queued != null) {
+        queuedJobs.delete(queued.key);
+        emitStatus(cancelled(queued.value, "cancelled while queued"));
+        settle(tenantId, jobKey, true);
+        renumber(tenantId);
+        publishQuota();
+        return;
+      }
+      ValueAndTimestamp<AnalysisRequest> awaiting = awaitingReferences.get(jobKey);
+      if (awaiting != null) {
+        awaitingReferences.delete(jobKey);
+        emitStatus(cancelled(awaiting.value(), "cancelled before it was admitted"));
+        return;
+      }
+      if (jobIds.get(jobKey) == null) {
+        // the cancel overtook its request (another topic): remember it, the request is cancelled on arrival
+        earlyCancellations.put(jobKey, ValueAndTimestamp.make(cancel.getJobId(),
+            cancel.getRequestedAt().toEpochMilli()));
+      }
+    }
+
+    private KeyValue<String, AnalysisRequest> findQueued(String tenantId, String jobId) {
+      try (KeyValueIterator<String, AnalysisRequest> it = queue(tenantId)) {
+        while (it.hasNext()) {
+          KeyValue<String, AnalysisRequest> entry = it.next();
+          if (entry.value.getJobId().equals(jobId)) {
+            return entry;
+          }
+        }
+      }
+      return null;
+    }
+  }
+
+  /**
+   * The decision for one request, its checks in the order a reader would ask them. Only the first check throws
+   * (a request whose key and body disagree goes to the dead-letter topic having changed nothing); after it, each
+   * branch updates exactly the stores its decision consumes.
+   */
+  private final class Admission extends Step<AnalysisRequest> {
+
+    @Override
+    public void init(ProcessorContext<String, SpecificRecord> context) {
+      super.init(context);
       context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::decideAwaitedRequests);
       context.schedule(Duration.ofMinutes(10), PunctuationType.WALL_CLOCK_TIME, this::forgetOldRequests);
     }
@@ -251,7 +611,7 @@ public final class AdmissionTopology {
     public void process(Record<String, AnalysisRequest> record) {
       String tenantId = record.key();
       AnalysisRequest request = record.value();
-      requestTimestamp = record.timestamp();
+      outputTimestamp = record.timestamp();
       if (tenantId == null || request == null || !tenantId.equals(request.getTenantId())) {
         // identity comes from the key; a body naming another tenant is a bug upstream, not a request to decide
         throw new IllegalArgumentException("request key does not match its tenant id");
@@ -262,7 +622,13 @@ public final class AdmissionTopology {
         return; // a redelivered request was decided already; deciding again would count it twice
       }
       jobIds.put(jobKey, ValueAndTimestamp.make(request.getJobId(), at.toEpochMilli()));
+      if (earlyCancellations.get(jobKey) != null) {
+        earlyCancellations.delete(jobKey);
+        emitStatus(cancelled(request, "cancelled before it was admitted"));
+        return;
+      }
       decide(request, true);
+      publishQuota();
     }
 
     private void decide(AnalysisRequest request, boolean mayAwaitReferences) {
@@ -292,9 +658,7 @@ public final class AdmissionTopology {
         return;
       }
       PlanLimits plan = tenant.getLimits();
-      String cacheKey = plan.getCacheEnabled()
-          ? CacheKeys.of(tenantId, file.getSha256(), request.getSteeringPrompt(), request.getRefinementPrompt())
-          : null;
+      String cacheKey = cacheKeyFor(plan, tenantId, file, request);
       CacheIndexEntry cached = cacheKey == null ? null : liveCacheEntry(tenantId, cacheKey, at);
       if (cached != null) {
         remember(idempotencyKey, request);
@@ -310,19 +674,32 @@ public final class AdmissionTopology {
         requestsLastMinute.put(tenantId, minuteWindow(tenantId).plusOne(at.toEpochMilli()));
       }
 
-      String monthKey = TenantKeys.of(tenantId, YearMonth.from(at.atOffset(ZoneOffset.UTC)).toString());
-      Long analysesThisMonth = analysesPerMonth.get(monthKey);
-      long used = analysesThisMonth == null ? 0 : analysesThisMonth;
-      if (exceeds(used, plan.getAnalysesPerMonth())) {
+      String month = month(at);
+      if (exceeds(counted(analysesPerMonth, monthKey(tenantId, month)), plan.getAnalysesPerMonth())) {
         reject(request, Rejection.QUOTA_EXCEEDED, null);
         return;
       }
-      if (concurrencyReached(tenantId, plan.getConcurrentJobs())) {
-        reject(request, Rejection.CONCURRENCY_EXCEEDED, null);
+      boolean full = concurrencyReached(tenantId, plan.getConcurrentJobs());
+      long waiting = full || plan.getConcurrentJobs() >= 0
+          ? queueLength(tenantId, plan.getMaxQueuedJobs() >= 0 ? plan.getMaxQueuedJobs() : -1) : 0;
+      if (full || waiting > 0) {
+        // over the cap the job waits its turn (its unit reserved now, so the quota stays exact); only a full
+        // backlog turns it away, and a client may send it again later
+        if (plan.getMaxQueuedJobs() >= 0 && waiting >= plan.getMaxQueuedJobs()) {
+          reject(request, Rejection.BACKLOG_FULL, "the plan's queue of " + plan.getMaxQueuedJobs() + " jobs is full");
+          return;
+        }
+        reserve(tenantId, jobKey, month);
+        remember(idempotencyKey, request);
+        queuedJobs.put(queueKey(request), request);
+        emitStatus(queuedStatus(request, (int) Math.min(Integer.MAX_VALUE, waiting + 1)));
+        if (!full) {
+          startQueued(tenantId); // slots free but older jobs waiting (the cap was raised): they go first
+        }
         return;
       }
 
-      analysesPerMonth.put(monthKey, used + 1);
+      reserve(tenantId, jobKey, month);
       jobsInFlight.put(jobKey, at.toEpochMilli());
       remember(idempotencyKey, request);
       admit(request, file, plan, cacheKey);
@@ -349,9 +726,10 @@ public final class AdmissionTopology {
       }
       for (KeyValue<String, ValueAndTimestamp<AnalysisRequest>> parked : ready) {
         awaitingReferences.delete(parked.key);
-        requestTimestamp = parked.value.value().getSubmittedAt().toEpochMilli();
+        outputTimestamp = parked.value.value().getSubmittedAt().toEpochMilli();
         decide(parked.value.value(), false);
       }
+      publishQuota();
     }
 
     /** A limit below zero means unlimited; otherwise {@code used} may not reach it. */
@@ -379,23 +757,7 @@ public final class AdmissionTopology {
       return window == null ? MinuteWindow.empty() : window;
     }
 
-    /** Counts the tenant's admitted jobs that have not ended, stopping at the limit (below zero: none). */
-    private boolean concurrencyReached(String tenantId, int limit) {
-      if (limit < 0) {
-        return false;
-      }
-      long count = 0;
-      try (KeyValueIterator<String, Long> it =
-               jobsInFlight.prefixScan(TenantKeys.of(tenantId, ""), new StringSerializer())) {
-        while (count < limit && it.hasNext()) {
-          it.next();
-          count++;
-        }
-      }
-      return count >= limit;
-    }
-
-    /** Idempotency keys are held by admitted and cache-served jobs only, so a rejected request may be retried. */
+    /** Idempotency keys are held by admitted, queued and cache-served jobs only, so a rejected request may be retried. */
     private void remember(String idempotencyKey, AnalysisRequest request) {
       if (idempotencyKey != null) {
         idempotencyKeys.put(idempotencyKey,
@@ -404,13 +766,14 @@ public final class AdmissionTopology {
     }
 
     private void reject(AnalysisRequest request, Rejection rejection, String message) {
-      emitStatus(status(request, JobState.REJECTED)
+      emitStatus(status(request, JobState.REJECTED, DECISION_SEQUENCE)
           .setReason(rejection.reason).setRetryable(rejection.retryable).setMessage(message).build());
     }
 
     private void completeFromCache(AnalysisRequest request, Tenant tenant, CacheIndexEntry cached) {
       Instant now = clock.instant();
-      emitStatus(status(request, JobState.COMPLETED).setFromCache(true).setResultPrefix(cached.getResultPrefix())
+      emitStatus(status(request, JobState.COMPLETED, DECISION_SEQUENCE).setFromCache(true)
+          .setResultPrefix(cached.getResultPrefix())
           .setMessage("served from the result of " + cached.getJobId()).setCompletedAt(now).build());
       emit(request.getTenantId(), UsageEvent.newBuilder()
           .setEventId(request.getJobId() + ":cache_hit") // derived from the job: a replay cannot bill it twice
@@ -425,63 +788,36 @@ public final class AdmissionTopology {
           .build());
     }
 
-    private void admit(AnalysisRequest request, FileRegistered file, PlanLimits plan, String cacheKey) {
-      String tenantId = request.getTenantId();
-      emitStatus(status(request, JobState.ADMITTED).build());
-      emit(tenantId, AnalysisWork.newBuilder()
-          .setJobId(request.getJobId())
-          .setTenantId(tenantId)
-          .setFileId(request.getFileId())
-          .setObjectKey("tenants/" + tenantId + "/files/" + request.getFileId()) // from identity, not from a field
-          .setFileName(file.getName())
-          .setFileSha256(file.getSha256())
-          .setFileRows(file.getRows())
-          .setSteeringPrompt(request.getSteeringPrompt())
-          .setRefinementPrompt(request.getRefinementPrompt())
-          .setCacheKey(cacheKey)
-          .setConcurrentJobs(plan.getConcurrentJobs())
-          .setSubmittedAt(request.getSubmittedAt())
-          .setAdmittedAt(clock.instant())
-          .build());
-    }
-
-    private AnalysisStatus.Builder status(AnalysisRequest request, JobState state) {
-      return AnalysisStatus.newBuilder()
-          .setJobId(request.getJobId())
-          .setTenantId(request.getTenantId())
-          .setFileId(request.getFileId())
-          .setState(state)
-          .setSequence(DECISION_SEQUENCE)
-          .setIdempotencyKey(request.getIdempotencyKey())
-          .setSubmittedAt(request.getSubmittedAt())
-          .setUpdatedAt(clock.instant());
-    }
-
-    private void emitStatus(AnalysisStatus status) {
-      emit(TenantKeys.of(status.getTenantId(), status.getJobId()), status);
-    }
-
-    private void emit(String key, SpecificRecord value) {
-      context.forward(new Record<>(key, value, requestTimestamp));
-    }
-
     /**
-     * Job ids and idempotency keys are remembered as long as the requests topic keeps a request to redeliver; slots
-     * of jobs that never ended are given back after {@link #LOST_JOB_AFTER}.
+     * Job ids, idempotency keys and early cancels are remembered as long as the requests topic keeps a request to
+     * redeliver; slots of jobs that never ended are given back after {@link #LOST_JOB_AFTER}, their unit kept (the
+     * conservative choice: an analysis may have run), and the tenant's next queued job starts.
      */
     private void forgetOldRequests(long now) {
       long cutoff = now - dedupRetention.toMillis();
       forgetBefore(jobIds, cutoff);
       forgetBefore(idempotencyKeys, cutoff);
+      forgetBefore(earlyCancellations, cutoff);
       long lostBefore = now - LOST_JOB_AFTER.toMillis();
+      List<String> lost = new ArrayList<>();
       try (KeyValueIterator<String, Long> it = jobsInFlight.all()) {
         while (it.hasNext()) {
           KeyValue<String, Long> job = it.next();
           if (job.value < lostBefore) {
-            jobsInFlight.delete(job.key);
+            lost.add(job.key);
           }
         }
       }
+      outputTimestamp = now;
+      Set<String> tenantsWithFreedSlots = new java.util.TreeSet<>();
+      for (String jobKey : lost) {
+        jobsInFlight.delete(jobKey);
+        String tenantId = TenantKeys.tenantOf(jobKey);
+        settle(tenantId, jobKey, false);
+        tenantsWithFreedSlots.add(tenantId);
+      }
+      tenantsWithFreedSlots.forEach(this::startQueued);
+      publishQuota();
     }
 
     private void forgetBefore(TimestampedKeyValueStore<String, String> store, long cutoff) {

@@ -10,7 +10,10 @@ enum Rejection {
   FILE_NOT_FOUND("file_not_found", false),
   RATE_LIMITED("rate_limited", true),
   QUOTA_EXCEEDED("quota_exceeded", false),
-  CONCURRENCY_EXCEEDED("concurrency_exceeded", true);
+  /** No longer decided at submit (jobs over the cap wait in the tenant's queue); kept for readers of old statuses. */
+  CONCURRENCY_EXCEEDED("concurrency_exceeded", true),
+  /** The tenant's queue behind the concurrency cap holds the plan's {@code maxQueuedJobs} already. */
+  BACKLOG_FULL("backlog_full", true);
 
   final String reason;
   final boolean retryable;

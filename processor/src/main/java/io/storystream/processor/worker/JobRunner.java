@@ -8,6 +8,7 @@ import io.storystream.datastorybot.client.AnalysisResult;
 import io.storystream.datastorybot.client.Chart;
 import io.storystream.datastorybot.client.DataStoryBotClient;
 import io.storystream.datastorybot.client.DataStoryBotException;
+import io.storystream.datastorybot.client.JobControl;
 import io.storystream.schemas.AnalysisWork;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,28 +57,68 @@ final class JobRunner implements JobExecutor {
 
   @Override
   public CompletableFuture<JobOutcome> run(AnalysisWork work) {
+    return run(work, JobControl.NONE);
+  }
+
+  /**
+   * Runs the job; a cancel is honoured before the download, before every DataStoryBot call (by the client) and
+   * before anything is stored, so a cancelled job writes no result. The outcome says whether analyze was sent.
+   */
+  @Override
+  public CompletableFuture<JobOutcome> run(AnalysisWork work, JobControl control) {
+    Tracked tracked = new Tracked(control);
     String prefix = ResultDocument.prefix(work.getTenantId(), work.getJobId());
     return CompletableFuture.supplyAsync(() -> storedResult(prefix), io)
         .thenCompose(stored -> stored.isPresent()
             ? CompletableFuture.completedFuture(completedFrom(stored.get(), prefix, true))
-            : analyze(work, prefix))
-        .exceptionally(error -> failure(work, unwrap(error)));
+            : analyze(work, prefix, tracked))
+        .exceptionally(error -> failure(work, unwrap(error), tracked));
   }
 
-  private CompletableFuture<JobOutcome> analyze(AnalysisWork work, String prefix) {
+  /** The caller's control, remembering whether analyze was sent. */
+  private static final class Tracked implements JobControl {
+    private final JobControl control;
+    private final AtomicBoolean analyzeSent = new AtomicBoolean();
+
+    Tracked(JobControl control) {
+      this.control = control;
+    }
+
+    @Override
+    public boolean cancelled() {
+      return control.cancelled();
+    }
+
+    @Override
+    public void analyzeSent() {
+      analyzeSent.set(true);
+      control.analyzeSent();
+    }
+
+    boolean analysisCalled() {
+      return analyzeSent.get();
+    }
+  }
+
+  private CompletableFuture<JobOutcome> analyze(AnalysisWork work, String prefix, Tracked control) {
     if (!work.getObjectKey().startsWith("tenants/" + work.getTenantId() + "/")) {
       // identity comes from the record's tenant; an object outside its prefix is somebody else's or nobody's
       return CompletableFuture.completedFuture(
-          JobOutcome.failed("file_not_found", false, "file is not stored under the tenant", clock.millis()));
+          JobOutcome.failed("file_not_found", false, "file is not stored under the tenant", clock.millis(), false));
+    }
+    if (control.cancelled()) {
+      return CompletableFuture.completedFuture(JobOutcome.cancelled(false, clock.millis()));
     }
     Path csv = tmpDir.resolve(work.getJobId() + ".csv");
     return CompletableFuture.supplyAsync(() -> download(work, csv), io)
         .thenCompose(found -> found
             ? client.analyze(new AnalysisJob(work.getJobId(), work.getFileName(), csv,
-                work.getSteeringPrompt(), work.getRefinementPrompt()))
-                .thenApplyAsync(result -> store(work, prefix, result), io)
+                work.getSteeringPrompt(), work.getRefinementPrompt(), control))
+                .thenApplyAsync(result -> control.cancelled()
+                    ? JobOutcome.cancelled(true, clock.millis()) // the analysis ran, but nothing is stored
+                    : store(work, prefix, result), io)
             : CompletableFuture.completedFuture(
-                JobOutcome.failed("file_not_found", false, "the uploaded file is gone", clock.millis())))
+                JobOutcome.failed("file_not_found", false, "the uploaded file is gone", clock.millis(), false)))
         .whenComplete((outcome, error) -> deleteQuietly(csv));
   }
 
@@ -141,14 +183,21 @@ final class JobRunner implements JobExecutor {
     return JobOutcome.completed(prefix, document.rowsAnalyzed(), clock.millis());
   }
 
-  private JobOutcome failure(AnalysisWork work, Throwable error) {
+  private JobOutcome failure(AnalysisWork work, Throwable error, Tracked control) {
+    boolean analysisCalled = control.analysisCalled();
     if (error instanceof DataStoryBotException dsb) {
-      log.info("job {} of tenant {} failed: {} (retryable {})", work.getJobId(), work.getTenantId(), dsb.reason(),
-          dsb.retryable());
-      return JobOutcome.failed(dsb.reason(), dsb.retryable(), "DataStoryBot: " + dsb.reason(), clock.millis());
+      if (DataStoryBotException.CANCELLED.equals(dsb.reason())) {
+        log.info("job {} of tenant {} cancelled (analyze sent: {})", work.getJobId(), work.getTenantId(),
+            analysisCalled);
+        return JobOutcome.cancelled(analysisCalled, clock.millis());
+      }
+      log.info("job {} of tenant {} failed: {} (retryable {}, analyze sent: {})", work.getJobId(), work.getTenantId(),
+          dsb.reason(), dsb.retryable(), analysisCalled);
+      return JobOutcome.failed(dsb.reason(), dsb.retryable(), "DataStoryBot: " + dsb.reason(), clock.millis(),
+          analysisCalled);
     }
     log.warn("job {} of tenant {} failed in the worker: {}", work.getJobId(), work.getTenantId(), error.toString());
-    return JobOutcome.failed("worker_error", true, error.getClass().getSimpleName(), clock.millis());
+    return JobOutcome.failed("worker_error", true, error.getClass().getSimpleName(), clock.millis(), analysisCalled);
   }
 
   private static Throwable unwrap(Throwable error) {

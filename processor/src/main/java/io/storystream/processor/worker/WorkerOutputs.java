@@ -77,14 +77,21 @@ final class WorkerOutputs {
     return record(Topics.ANALYSIS_STATUS, TenantKeys.of(work.getTenantId(), work.getJobId()), status);
   }
 
+  /**
+   * The facts of an ended job: its status and the same ending for admission (which frees the slot and keeps or
+   * gives back the quota unit: given back when analyze was never sent), the usage event, and the cache entry of a
+   * completed analysis. A cancelled job is not billed: no usage event, no cache entry.
+   */
   List<ProducerRecord<String, byte[]>> finished(AnalysisWork work, long startedAt, JobOutcome outcome) {
     List<ProducerRecord<String, byte[]>> records = new ArrayList<>(4);
     String tenant = work.getTenantId();
     Instant completedAt = Instant.ofEpochMilli(outcome.completedAt());
-    AnalysisStatus.Builder status = status(work, outcome.completed() ? JobState.COMPLETED : JobState.FAILED,
-        TERMINAL_SEQUENCE, completedAt)
+    JobState state = outcome.completed() ? JobState.COMPLETED
+        : outcome.cancelled() ? JobState.CANCELLED : JobState.FAILED;
+    AnalysisStatus.Builder status = status(work, state, TERMINAL_SEQUENCE, completedAt)
         .setStartedAt(Instant.ofEpochMilli(startedAt))
-        .setCompletedAt(completedAt);
+        .setCompletedAt(completedAt)
+        .setReservationReleased(!outcome.completed() && !outcome.analysisCalled());
     if (outcome.completed()) {
       status.setResultPrefix(outcome.resultPrefix());
     } else {
@@ -93,6 +100,9 @@ final class WorkerOutputs {
     AnalysisStatus ending = status.build();
     records.add(record(Topics.ANALYSIS_STATUS, TenantKeys.of(tenant, work.getJobId()), ending));
     records.add(record(ProcessorTopics.JOB_ENDINGS, TenantKeys.of(tenant, work.getJobId()), ending));
+    if (outcome.cancelled()) {
+      return records;
+    }
 
     UsageType type = outcome.completed() ? UsageType.ANALYSIS_COMPLETE : UsageType.ANALYSIS_FAILED;
     UsageEvent usage = UsageEvent.newBuilder()

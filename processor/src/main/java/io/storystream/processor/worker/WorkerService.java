@@ -3,6 +3,7 @@ package io.storystream.processor.worker;
 import io.storystream.processor.ProcessorTopics;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.datastorybot.client.DataStoryBotClient;
+import io.storystream.datastorybot.client.JobControl;
 import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryClient;
@@ -117,6 +118,7 @@ public final class WorkerService implements AutoCloseable {
   private JobExecutor runner;
   private WorkerOutputs outputs;
   private AvroDeserializer<AnalysisWork> workDeserializer;
+  private CancellationFeed cancellations;
   private Thread loop;
 
   // loop-thread state
@@ -184,6 +186,7 @@ public final class WorkerService implements AutoCloseable {
     outputs.registerSchemas(); // up front, so the loop never waits on the registry to write
     workDeserializer = new AvroDeserializer<>(registry, AnalysisWork.class);
     scheduler = new FairScheduler<>(config.maxInFlight());
+    cancellations = new CancellationFeed(config.kafka(), registry, clock, config.instanceId()).start();
     openClients();
     health = Health.RUNNING;
     loop = new Thread(this::runLoop, "worker-loop-" + config.instanceId());
@@ -439,9 +442,25 @@ public final class WorkerService implements AutoCloseable {
       Job started = job;
       long now = clock.millis();
       started.startedAt()[0] = now;
+      AnalysisWork work = started.work();
+      JobControl control = new JobControl() {
+        @Override
+        public boolean cancelled() {
+          return cancellations.cancelled(work.getTenantId(), work.getJobId());
+        }
+
+        @Override
+        public void analyzeSent() {}
+      };
+      if (control.cancelled()) {
+        // cancelled before it started: it ends here, without a DataStoryBot call, and its unit goes back
+        jobsRunning.incrementAndGet();
+        finishedJobs.add(new Finished(started, JobOutcome.cancelled(false, now), null));
+        continue;
+      }
       // a runner that throws instead of failing the job is a bug: the loop restarts and the job is read again
-      CompletableFuture<JobOutcome> outcome = runner.run(started.work());
-      outbox.add(new Outgoing(started.partition(), outputs.running(started.work(), now)));
+      CompletableFuture<JobOutcome> outcome = runner.run(work, control);
+      outbox.add(new Outgoing(started.partition(), outputs.running(work, now)));
       jobsRunning.incrementAndGet();
       outcome.whenComplete((done, error) -> {
         JobOutcome result = done != null ? done
@@ -653,6 +672,7 @@ public final class WorkerService implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     io.shutdownNow();
+    closeQuietly(cancellations);
     closeQuietly(client);
     closeQuietly(blobs);
     log.info("worker {} stopped", config.instanceId());

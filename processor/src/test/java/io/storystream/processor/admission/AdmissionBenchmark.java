@@ -90,7 +90,7 @@ class AdmissionBenchmark {
         String tenant = "tenant-" + t;
         producer.send(new ProducerRecord<>(Topics.TENANTS.name(), tenant, serdes.value(Topics.TENANTS).serializer()
             .serialize(Topics.TENANTS.name(), Tenant.newBuilder().setTenantId(tenant).setName(tenant).setPlan("pro")
-                .setLimits(new PlanLimits(requests / tenants * 2 / 5, 1L << 26, true, 600, -1, 30))
+                .setLimits(new PlanLimits(requests / tenants * 2 / 5, 1L << 26, true, 600, -1, 30, -1))
                 .setStatus(TenantStatus.ACTIVE).setCreatedAt(now).setUpdatedAt(now).build())));
         producer.send(new ProducerRecord<>(Topics.FILES.name(), TenantKeys.of(tenant, "file_1"),
             serdes.value(Topics.FILES).serializer().serialize(Topics.FILES.name(), FileRegistered.newBuilder()

@@ -214,7 +214,7 @@ class AdmissionOnBrokerTest {
   private void provision(String tenant, int quota) throws Exception {
     Instant now = Instant.now();
     send(Topics.TENANTS, tenant, Tenant.newBuilder().setTenantId(tenant).setName(tenant).setPlan("pro")
-        .setLimits(new PlanLimits(quota, 50L * 1024 * 1024, false, 100_000, 10_000, 30))
+        .setLimits(new PlanLimits(quota, 50L * 1024 * 1024, false, 100_000, 10_000, 30, 100))
         .setStatus(TenantStatus.ACTIVE).setCreatedAt(now).setUpdatedAt(now).build());
     send(Topics.FILES, TenantKeys.of(tenant, "file_1"), FileRegistered.newBuilder().setFileId("file_1")
         .setTenantId(tenant).setName("sales.csv").setObjectKey("tenants/" + tenant + "/files/file_1")

@@ -183,42 +183,40 @@ class AdmissionTopologyTest {
   }
 
   @Test
-  void rejectsOverTheConcurrencyCapUntilARunningJobEnds() {
+  void overTheConcurrencyCapAJobWaitsInTheQueueAndStartsWhenARunningJobEnds() {
     tenant("acme", plan(100, 100, 1, false));
     file("acme", "file_1");
 
     String first = submit("acme", "file_1", "a", null, null, NOW);
-    submit("acme", "file_1", "b", null, null, NOW.plusSeconds(1));
+    String second = submit("acme", "file_1", "b", null, null, NOW.plusSeconds(1));
     jobStatus("acme", first, JobState.RUNNING); // running is not an ending
-    submit("acme", "file_1", "c", null, null, NOW.plusSeconds(2));
+    String third = submit("acme", "file_1", "c", null, null, NOW.plusSeconds(2));
     jobStatus("acme", first, JobState.COMPLETED);
-    String fourth = submit("acme", "file_1", "d", null, null, NOW.plusSeconds(3));
-    jobStatus("acme", fourth, JobState.FAILED);
-    jobStatus("acme", fourth, JobState.FAILED); // a repeated ending frees nothing more
-    submit("acme", "file_1", "e", null, null, NOW.plusSeconds(4));
-    submit("acme", "file_1", "f", null, null, NOW.plusSeconds(5));
+    jobStatus("acme", first, JobState.COMPLETED); // a repeated ending frees nothing more
 
     List<AnalysisStatus> decided = decisions();
-    assertThat(decided).extracting(AnalysisStatus::getState).containsExactly(JobState.ADMITTED, JobState.REJECTED,
-        JobState.REJECTED, JobState.ADMITTED, JobState.ADMITTED, JobState.REJECTED);
-    assertThat(decided.get(1).getReason()).isEqualTo("concurrency_exceeded");
-    assertThat(decided.get(1).getRetryable()).isTrue();
-    assertThat(decided.get(2).getReason()).isEqualTo("concurrency_exceeded");
-    assertThat(decided.get(5).getReason()).isEqualTo("concurrency_exceeded");
+    assertThat(decided).extracting(AnalysisStatus::getJobId, AnalysisStatus::getState, AnalysisStatus::getPosition)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(first, JobState.ADMITTED, null),
+            org.assertj.core.groups.Tuple.tuple(second, JobState.QUEUED, 1),
+            org.assertj.core.groups.Tuple.tuple(third, JobState.QUEUED, 2),
+            org.assertj.core.groups.Tuple.tuple(second, JobState.ADMITTED, null),
+            org.assertj.core.groups.Tuple.tuple(third, JobState.QUEUED, 1));
+    assertThat(work.readValuesToList()).extracting(AnalysisWork::getJobId).containsExactly(first, second);
   }
 
   @Test
-  void aJobThatNeverEndsGivesItsSlotBackAfterAnHour() {
+  void aJobThatNeverEndsGivesItsSlotBackAfterAnHourAndTheQueueMovesOn() {
     tenant("acme", plan(100, 100, 1, false));
     file("acme", "file_1");
 
     submit("acme", "file_1", "a", null, null, NOW);
-    submit("acme", "file_1", "b", null, null, NOW.plusSeconds(60));
+    String second = submit("acme", "file_1", "b", null, null, NOW.plusSeconds(60));
     driver.advanceWallClockTime(AdmissionTopology.LOST_JOB_AFTER.plusMinutes(10));
-    submit("acme", "file_1", "c", null, null, NOW.plus(AdmissionTopology.LOST_JOB_AFTER).plusSeconds(600));
 
     assertThat(decisions()).extracting(AnalysisStatus::getState)
-        .containsExactly(JobState.ADMITTED, JobState.REJECTED, JobState.ADMITTED);
+        .containsExactly(JobState.ADMITTED, JobState.QUEUED, JobState.ADMITTED);
+    assertThat(work.readValuesToList()).extracting(AnalysisWork::getJobId).endsWith(second);
   }
 
   @Test
@@ -482,7 +480,7 @@ class AdmissionTopologyTest {
   // --- helpers -------------------------------------------------------------------------------------------------
 
   private static PlanLimits plan(int perMonth, int perMinute, int concurrent, boolean cache) {
-    return new PlanLimits(perMonth, 50L * 1024 * 1024, cache, perMinute, concurrent, 30);
+    return new PlanLimits(perMonth, 50L * 1024 * 1024, cache, perMinute, concurrent, 30, 100);
   }
 
   private void tenant(String id, PlanLimits limits) {

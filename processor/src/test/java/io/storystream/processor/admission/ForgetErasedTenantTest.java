@@ -218,7 +218,7 @@ class ForgetErasedTenantTest {
 
   private void tenant(String id, TenantStatus tenantStatus) {
     tenants.pipeInput(id, Tenant.newBuilder().setTenantId(id).setName(id).setPlan("pro")
-        .setLimits(new PlanLimits(10, 50L * 1024 * 1024, true, 10, 5, 30)).setStatus(tenantStatus)
+        .setLimits(new PlanLimits(10, 50L * 1024 * 1024, true, 10, 5, 30, 100)).setStatus(tenantStatus)
         .setCreatedAt(NOW).setUpdatedAt(NOW).setDeletedAt(tenantStatus == TenantStatus.DELETED ? NOW : null).build(),
         NOW.minusSeconds(tenantStatus == TenantStatus.ACTIVE ? 3600 : 1));
   }

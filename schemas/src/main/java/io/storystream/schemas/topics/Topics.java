@@ -11,10 +11,14 @@ import io.storystream.schemas.ApiKey;
 import io.storystream.schemas.AuditEvent;
 import io.storystream.schemas.DeadLetter;
 import io.storystream.schemas.FileRegistered;
+import io.storystream.schemas.JobCancellation;
 import io.storystream.schemas.PriceBook;
+import io.storystream.schemas.QuotaUsage;
 import io.storystream.schemas.Statement;
 import io.storystream.schemas.Tenant;
 import io.storystream.schemas.UsageEvent;
+import io.storystream.schemas.WebhookDelivery;
+import io.storystream.schemas.WebhookSubscription;
 import java.time.Duration;
 import java.util.List;
 
@@ -44,6 +48,13 @@ public final class Topics {
   public static final Topic<AnalysisStatus> ANALYSIS_STATUS = new Topic<>("analysis-status", AnalysisStatus.class,
       TENANT_PARTITIONS, COMPACT, null, "tenantId:jobId → latest job state");
 
+  public static final Topic<JobCancellation> ANALYSIS_CANCELLATIONS = new Topic<>("analysis-cancellations",
+      JobCancellation.class, TENANT_PARTITIONS, DELETE, Duration.ofDays(7),
+      "tenant id → a tenant's request to cancel one of its jobs (admission and the worker act on it)");
+
+  public static final Topic<QuotaUsage> QUOTA_USAGE = new Topic<>("quota-usage", QuotaUsage.class,
+      TENANT_PARTITIONS, COMPACT, null, "tenantId:yyyy-MM → the monthly quota as admission decides with it");
+
   public static final Topic<UsageEvent> USAGE_EVENTS = new Topic<>("usage-events", UsageEvent.class,
       TENANT_PARTITIONS, DELETE, null, "tenant id → immutable usage fact; kept forever for billing replays");
 
@@ -59,9 +70,17 @@ public final class Topics {
   public static final Topic<DeadLetter> DEAD_LETTER = new Topic<>("dead-letter", DeadLetter.class,
       TENANT_PARTITIONS, DELETE, Duration.ofDays(30), "source key → record that could not be processed, with the error");
 
+  public static final Topic<WebhookSubscription> WEBHOOKS = new Topic<>("webhooks", WebhookSubscription.class,
+      TENANT_PARTITIONS, COMPACT, null, "tenantId:webhookId → a tenant's endpoint and events; tombstone on delete");
+
+  public static final Topic<WebhookDelivery> WEBHOOK_DELIVERIES = new Topic<>("webhook-deliveries",
+      WebhookDelivery.class, TENANT_PARTITIONS, COMPACT, null,
+      "tenantId:deliveryId → one event for one endpoint and where its delivery stands");
+
   /** Every topic of the catalogue, in the order of the data's path. */
   public static List<Topic<?>> all() {
-    return List.of(TENANTS, API_KEYS, FILES, ANALYSIS_REQUESTS, ANALYSIS_WORK, ANALYSIS_STATUS, USAGE_EVENTS,
-        PRICE_BOOKS, BILLING_STATEMENTS, AUDIT, DEAD_LETTER);
+    return List.of(TENANTS, API_KEYS, FILES, ANALYSIS_REQUESTS, ANALYSIS_WORK, ANALYSIS_STATUS,
+        ANALYSIS_CANCELLATIONS, QUOTA_USAGE, USAGE_EVENTS, PRICE_BOOKS, BILLING_STATEMENTS, AUDIT, DEAD_LETTER,
+        WEBHOOKS, WEBHOOK_DELIVERIES);
   }
 }
