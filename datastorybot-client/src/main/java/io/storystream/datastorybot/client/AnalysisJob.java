@@ -5,9 +5,16 @@ import java.util.Objects;
 
 /**
  * One analysis to run: the CSV on local disk (streamed, never held in memory by the client), the name DataStoryBot
- * sees, and the optional prompts. {@code jobId} only labels logs and errors.
+ * sees, and the optional prompts. {@code jobId} only labels logs and errors; {@code tenantId} (may be null) names whose
+ * breaker the job's failures count against.
  */
-public record AnalysisJob(String jobId, String fileName, Path csvFile, String steeringPrompt, String refinementPrompt) {
+public record AnalysisJob(String jobId, String fileName, Path csvFile, String steeringPrompt, String refinementPrompt,
+    String tenantId) {
+  /** A job attributed to no tenant: its failures count against the shared "unattributed" breaker. */
+  public AnalysisJob(String jobId, String fileName, Path csvFile, String steeringPrompt, String refinementPrompt) {
+    this(jobId, fileName, csvFile, steeringPrompt, refinementPrompt, null);
+  }
+
   public AnalysisJob {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(csvFile, "csvFile");

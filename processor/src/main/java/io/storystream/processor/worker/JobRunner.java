@@ -73,7 +73,7 @@ final class JobRunner implements JobExecutor {
     return CompletableFuture.supplyAsync(() -> download(work, csv), io)
         .thenCompose(found -> found
             ? client.analyze(new AnalysisJob(work.getJobId(), work.getFileName(), csv,
-                work.getSteeringPrompt(), work.getRefinementPrompt()))
+                work.getSteeringPrompt(), work.getRefinementPrompt(), work.getTenantId()))
                 .thenApplyAsync(result -> store(work, prefix, result), io)
             : CompletableFuture.completedFuture(
                 JobOutcome.failed("file_not_found", false, "the uploaded file is gone", clock.millis())))
