@@ -84,7 +84,7 @@ public final class IngressService implements AutoCloseable {
 
       Directory directory = new Directory(serdes, codec, config.clock());
       FileCatalog files = new FileCatalog(serdes);
-      AuditLog auditLog = new AuditLog(serdes);
+      AuditLog auditLog = new AuditLog(serdes, kafka);
       TopicMirror directoryMirror = closeLater(new TopicMirror("directory", kafka,
           List.of(Topics.TENANTS.name(), Topics.API_KEYS.name()), directory).start());
       TopicMirror fileMirror = closeLater(new TopicMirror("files", kafka, List.of(Topics.FILES.name()), files).start());
@@ -98,7 +98,7 @@ public final class IngressService implements AutoCloseable {
       HostInfo self = new HostInfo(config.advertisedHost(), ingressPort);
       jobs = closeLater(new JobStatusView(kafka, serdes, config.platform().dataDir, self).start());
 
-      AuditTrail auditTrail = new AuditTrail(publisher, config.clock());
+      AuditTrail auditTrail = closeLater(new AuditTrail(publisher, config.clock()));
       parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock());
       Gate gate = new Gate(directory, new EdgeRateLimiter(), codec, config.operatorToken(), config.clock());
       HttpMetrics metrics = new HttpMetrics();

@@ -112,9 +112,15 @@ public final class ApiServer implements AutoCloseable {
     }
     boolean operator = Boolean.TRUE.equals(ctx.attribute(Attrs.OPERATOR));
     String keyId = principal != null ? principal.keyId() : ctx.attribute(Attrs.AUDIT_KEY);
-    var recorded = audit.record(new AuditTrail.Entry(tenant, operator ? null : keyId,
+    AuditTrail.Entry entry = new AuditTrail.Entry(tenant, operator ? null : keyId,
         operator ? AuditActor.OPERATOR : AuditActor.TENANT, route.auditAction(), resource,
-        AuditTrail.outcome(status), status, Attrs.requestId(ctx)));
+        AuditTrail.outcome(status), status, Attrs.requestId(ctx));
+    if (AuditTrail.aggregated(status)) {
+      // nothing was seen or changed: counted into one event per key and minute, so a flood costs no event per call
+      audit.refusal(entry);
+      return;
+    }
+    var recorded = audit.record(entry);
     try {
       // the answer leaves only once the audit event is durable: nothing is seen or changed unrecorded, and a
       // client's sequential calls are recorded in their order even when different instances serve them
