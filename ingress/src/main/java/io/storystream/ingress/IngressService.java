@@ -14,6 +14,7 @@ import io.storystream.ingress.files.FileRoutes;
 import io.storystream.ingress.http.ApiServer;
 import io.storystream.ingress.http.Gate;
 import io.storystream.ingress.http.HttpMetrics;
+import io.storystream.ingress.http.TransferSlots;
 import io.storystream.ingress.http.OpenApiDocument;
 import io.storystream.ingress.http.OpsRoutes;
 import io.storystream.ingress.http.Route;
@@ -142,7 +143,7 @@ public final class IngressService implements AutoCloseable {
       operatorApi = closeLater(new ApiServer("operator", config.bindHost(), config.adminPort(), operatorRoutes, gate,
           auditTrail, metrics).start());
       tenantApi = closeLater(new ApiServer("tenant", config.bindHost(), ingressPort, served, gate, auditTrail,
-          metrics).start());
+          metrics).transfers(TransferSlots.standard()).start());
       for (IngressExtension extension : extensions) {
         extension.started(parts);
         closeLater((AutoCloseable) extension::close);
