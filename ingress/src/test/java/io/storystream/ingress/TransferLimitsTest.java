@@ -134,6 +134,50 @@ class TransferLimitsTest {
   }
 
   @Test
+  void eachTenantHoldsABoundedNumberOfDownloadsAtOnce() throws Exception {
+    String key = stack.tenantWithKey("reader", "pro");
+    String fileId = stack.uploadCsv(key, "d.csv", "a,b\n1,2\n").json().path("id").asText();
+    IngressStack.Reply submitted = stack.postJson(key, "/v1/analyses", "{\"fileId\":\"" + fileId + "\"}");
+    assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
+    String jobId = submitted.json().path("jobId").asText();
+    String prefix = stack.fakeProcessorComplete("reader", jobId, fileId);
+    // a dataset far larger than the socket buffers, so a client that does not read keeps the response unfinished
+    // (random, so that response compression cannot shrink it)
+    byte[] big = new byte[32 * 1024 * 1024];
+    new java.util.Random(14).nextBytes(big);
+    stack.blobs.put(prefix + "dataset.csv", big, "text/csv");
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        stack.get(key, "/v1/analyses/" + jobId).json().path("state").asText().equals("completed"));
+    List<Socket> readers = new ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        Socket socket = new Socket("127.0.0.1", stack.ingress().ingressPort());
+        socket.setReceiveBufferSize(4096);
+        socket.getOutputStream().write(("GET /v1/analyses/" + jobId + "/dataset HTTP/1.1\r\nHost: x\r\n"
+            + "Authorization: Bearer " + key + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        readers.add(socket); // never read: the download stalls with its slot held
+      }
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        IngressStack.Reply fifth = stack.get(key, "/v1/analyses/" + jobId + "/dataset");
+        assertThat(fifth.status()).isEqualTo(429);
+        assertThat(fifth.problemType()).endsWith("/too-many-transfers");
+      });
+      // small reads of the same tenant are not transfers
+      assertThat(stack.get(key, "/v1/analyses/" + jobId).status()).isEqualTo(200);
+    } finally {
+      for (Socket socket : readers) {
+        socket.close();
+      }
+    }
+    // the stalled downloads end (the peer is gone) and give their slots back
+    await().atMost(Duration.ofSeconds(90)).until(() -> {
+      IngressStack.Reply again = stack.get(key, "/v1/analyses/" + jobId + "/dataset");
+      return again.status() == 200 && again.body().length == big.length;
+    });
+  }
+
+  @Test
   void aTricklingUploadIsCutOffAndGivesItsSlotBack() throws Exception {
     String key = stack.tenantWithKey("trickler", "pro");
     long started = System.nanoTime();
