@@ -3,7 +3,7 @@
 # same run, and prints one table (also written to benchmarks/target/bench-logs/table.md).
 #   ./bench.sh            quick mode (the default; under 3 minutes on 2 cores once built; no worker-alone stage)
 #   ./bench.sh --full     full sizes (1M usage events, 10M replay, 100k admissions, 3,000 jobs at 2 s latency)
-#   ./bench.sh --quick admission,billing,worker,system   only the named stages
+#   ./bench.sh --quick admission,billing,inspection,worker,system   only the named stages
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/prerequisites.sh
@@ -23,4 +23,5 @@ mvn -B -q $offline -DskipTests package dependency:build-classpath \
 cp_of() { echo "$1/target/test-classes:$1/target/classes:$(cat "$1/target/bench.cp")"; }
 exec java -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas -Xmx512m \
   -Dbench.processor.cp="$(cp_of processor)" -Dbench.billing.cp="$(cp_of billing-aggregator)" \
+  -Dbench.ingress.cp="$(cp_of ingress)" \
   -cp "$(cp_of benchmarks)" io.storystream.benchmarks.BenchmarkSuite "$mode" ${2:-}

@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
  * the modules' test sources, then {@link SystemBenchmark}), reads their figures from what they print, and prints one
  * table: figure, the baseline measured in the same run, and the ratio. Logs go to {@code benchmarks/target/bench-logs}.
  *
- * <p>System properties (set by bench.sh): {@code bench.processor.cp} and {@code bench.billing.cp}, the test class
- * paths of the processor and the billing aggregator.
+ * <p>System properties (set by bench.sh): {@code bench.processor.cp}, {@code bench.billing.cp} and
+ * {@code bench.ingress.cp}, the test class paths of the processor, the billing aggregator and the ingress.
  */
 public final class BenchmarkSuite {
   private record Row(String stage, String figure, double value, String baseline, double baselineValue, String ratio) {}
@@ -37,7 +37,8 @@ public final class BenchmarkSuite {
     // Quick mode leaves out the worker-alone stage: the system stage measures the same latencies and the in-flight
     // behaviour through the front door, and quick mode has to fit in 3 minutes on 2 cores.
     List<String> only = args.length > 1 ? List.of(args[1].split(","))
-        : full ? List.of("admission", "billing", "worker", "system") : List.of("admission", "billing", "system");
+        : full ? List.of("admission", "billing", "inspection", "worker", "system")
+        : List.of("admission", "billing", "inspection", "system");
     Path logs = Path.of("benchmarks", "target", "bench-logs");
     Files.createDirectories(logs);
     BenchmarkSuite suite = new BenchmarkSuite(full, logs);
@@ -49,6 +50,9 @@ public final class BenchmarkSuite {
     }
     if (only.contains("billing")) {
       suite.billing();
+    }
+    if (only.contains("inspection")) {
+      suite.inspection();
     }
     if (only.contains("worker")) {
       suite.worker();
@@ -89,6 +93,23 @@ public final class BenchmarkSuite {
     if (l != null) {
       add("4 latency", "usage event → statement update p50 (ms)", num(l.group(2)), "statement interval (ms)", 1000);
       add("4 latency", "usage event → statement update p99 (ms)", num(l.group(3)), "statement interval (ms)", 1000);
+    }
+  }
+
+  /** Upload path with and without the CSV check, 50 MB of each hostile shape (ingress's CsvInspectionBenchmark). */
+  private void inspection() throws Exception {
+    List<String> out = run("inspection", System.getProperty("bench.ingress.cp"),
+        "io.storystream.ingress.files.CsvInspectionBenchmark", List.of("50"));
+    Pattern p = Pattern.compile("RESULT inspection (.+): (\\d+) MB, peak heap ([\\d.]+) MB in ([\\d.]+) s \\((.+)\\) vs "
+        + "without inspection ([\\d.]+) MB in ([\\d.]+) s");
+    for (String line : out) {
+      Matcher m = p.matcher(line);
+      if (m.find()) {
+        add("1 ingress inspection", "peak heap above idle (MB), " + m.group(2) + " MB " + m.group(1) + ", " + m.group(5),
+            num(m.group(3)), "same upload without inspection (MB)", num(m.group(6)));
+        add("1 ingress inspection", "time to " + (m.group(5).startsWith("refused") ? "refuse" : "accept") + " (s), "
+            + m.group(2) + " MB " + m.group(1), num(m.group(4)), "same upload without inspection (s)", num(m.group(7)));
+      }
     }
   }
 

@@ -20,6 +20,7 @@ import io.storystream.ingress.files.FileRoutes;
 import io.storystream.ingress.http.ApiServer;
 import io.storystream.ingress.http.Gate;
 import io.storystream.ingress.http.HttpMetrics;
+import io.storystream.ingress.http.TransferSlots;
 import io.storystream.ingress.http.OpenApiDocument;
 import io.storystream.ingress.http.OpsRoutes;
 import io.storystream.ingress.http.Route;
@@ -92,7 +93,7 @@ public final class IngressService implements AutoCloseable {
 
       Directory directory = new Directory(serdes, codec, config.clock());
       FileCatalog files = new FileCatalog(serdes);
-      AuditLog auditLog = new AuditLog(serdes);
+      AuditLog auditLog = new AuditLog(serdes, kafka);
       TopicMirror directoryMirror = closeLater(new TopicMirror("directory", kafka,
           List.of(Topics.TENANTS.name(), Topics.API_KEYS.name()), directory).start());
       TopicMirror fileMirror = closeLater(new TopicMirror("files", kafka, List.of(Topics.FILES.name()), files).start());
@@ -112,7 +113,7 @@ public final class IngressService implements AutoCloseable {
       HostInfo self = new HostInfo(config.advertisedHost(), ingressPort);
       jobs = closeLater(new JobStatusView(kafka, serdes, config.platform().dataDir, self).start());
 
-      AuditTrail auditTrail = new AuditTrail(publisher, config.clock());
+      AuditTrail auditTrail = closeLater(new AuditTrail(publisher, config.clock()));
       parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock());
       EmbedSettings embedSettings = EmbedSettings.fromEnvironment();
       EmbedTokens embedTokens = new EmbedTokens(directory, codec, embedSettings, config.clock());
@@ -165,7 +166,7 @@ public final class IngressService implements AutoCloseable {
       operatorApi = closeLater(new ApiServer("operator", config.bindHost(), config.adminPort(), operatorRoutes, gate,
           auditTrail, metrics).start());
       tenantApi = closeLater(new ApiServer("tenant", config.bindHost(), ingressPort, served, gate, auditTrail,
-          metrics).start());
+          metrics).transfers(TransferSlots.standard()).start());
       for (IngressExtension extension : extensions) {
         extension.started(parts);
         closeLater((AutoCloseable) extension::close);

@@ -174,6 +174,11 @@ public final class EmbeddedDefault implements AutoCloseable {
     return datastorybot;
   }
 
+  /** The DataStoryBot stand-in, when this system runs one (null with a real DataStoryBot). */
+  public StandInServer standIn() {
+    return standIn;
+  }
+
   public boolean usesStandIn() {
     return standIn != null;
   }

@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
  * Runs DataStoryBot jobs (upload → analyze → refine → download charts and dataset) on the JDK HttpClient's async
  * API. Each HTTP exchange has its own timeout, each job an overall deadline. Transient failures back off with full
  * jitter (honouring Retry-After), a 500 is retried once, permanent failures fail the job with the upstream reason,
- * an expired container restarts the job from upload, and one circuit breaker guards the whole service so an outage
- * fails jobs fast with {@code circuit_open} instead of burning retries.
+ * an expired container restarts the job from upload. Failures are attributed per tenant ({@link TenantBreakers}): a
+ * tenant whose files make DataStoryBot fail opens its own breaker ({@code tenant_circuit_open}), and the service-wide
+ * breaker opens only for an outage that hits every tenant, failing jobs fast with {@code circuit_open} instead of
+ * burning retries.
  *
  * <p>The returned futures complete exceptionally with {@link DataStoryBotException} (wrapped in a
  * {@link CompletionException} by {@code join()}). Thread-safe; one instance per process is enough.
@@ -48,6 +50,7 @@ public final class DataStoryBotClient implements AutoCloseable {
   private final DataStoryBotConfig config;
   private final ExecutorService executor;
   private final HttpClient http;
+  private final TenantBreakers breakers;
   private final CircuitBreaker breaker;
   private final Set<CompletableFuture<AnalysisResult>> inFlight = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
@@ -63,7 +66,7 @@ public final class DataStoryBotClient implements AutoCloseable {
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(config.connectTimeout())
         .executor(executor).build();
     DataStoryBotConfig.BreakerSettings b = config.breaker();
-    this.breaker = CircuitBreaker.of("datastorybot", CircuitBreakerConfig.custom()
+    this.breakers = new TenantBreakers(CircuitBreakerConfig.custom()
         .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
         .slidingWindowSize(b.slidingWindowSize())
         .minimumNumberOfCalls(b.minimumCalls())
@@ -72,6 +75,7 @@ public final class DataStoryBotClient implements AutoCloseable {
         .permittedNumberOfCallsInHalfOpenState(b.halfOpenCalls())
         .clock(config.clock())
         .build());
+    this.breaker = breakers.global();
   }
 
   /** Runs one job. Never throws: every failure completes the future with a {@link DataStoryBotException}. */
@@ -97,15 +101,17 @@ public final class DataStoryBotClient implements AutoCloseable {
     return result;
   }
 
+  /** The service-wide breaker: open only for an outage that hits every tenant. */
   public BreakerState breakerState() {
-    return switch (breaker.getState()) {
-      case OPEN, FORCED_OPEN -> BreakerState.OPEN;
-      case HALF_OPEN -> BreakerState.HALF_OPEN;
-      default -> BreakerState.CLOSED;
-    };
+    return BreakerState.of(breaker.getState());
   }
 
-  /** The resilience4j breaker itself, for metrics binding and event listeners. */
+  /** One tenant's breaker: open while DataStoryBot keeps failing on that tenant's jobs. */
+  public BreakerState breakerState(String tenantId) {
+    return breakers.stateOf(tenantId);
+  }
+
+  /** The service-wide resilience4j breaker itself, for metrics binding and event listeners. */
   public CircuitBreaker circuitBreaker() {
     return breaker;
   }
@@ -265,9 +271,12 @@ public final class DataStoryBotClient implements AutoCloseable {
         return CompletableFuture.failedFuture(new DataStoryBotException(DataStoryBotException.CANCELLED, false, 0,
             null, "job " + job.jobId() + ": cancelled, " + call.phase + " not sent"));
       }
-      if (!breaker.tryAcquirePermission()) {
-        return CompletableFuture.failedFuture(new DataStoryBotException(DataStoryBotException.CIRCUIT_OPEN, true, 0,
-            null, "job " + job.jobId() + ": DataStoryBot circuit breaker is open, " + call.phase + " not sent"));
+      String refused = breakers.acquire(job.tenantId());
+      if (refused != null) {
+        boolean tenantOnly = refused.equals(DataStoryBotException.TENANT_CIRCUIT_OPEN);
+        return CompletableFuture.failedFuture(new DataStoryBotException(refused, true, 0, null, "job " + job.jobId()
+            + ": " + (tenantOnly ? "the tenant's" : "the") + " DataStoryBot circuit breaker is open, " + call.phase
+            + " not sent"));
       }
       HttpRequest request;
       try {
@@ -277,7 +286,7 @@ public final class DataStoryBotClient implements AutoCloseable {
         config.apiKey().current().ifPresent(key -> builder.header("Authorization", "Bearer " + key));
         request = builder.build();
       } catch (RuntimeException e) {
-        breaker.releasePermission();
+        breakers.release(job.tenantId());
         return CompletableFuture.failedFuture(e);
       }
       attempts.incrementAndGet();
@@ -295,7 +304,7 @@ public final class DataStoryBotClient implements AutoCloseable {
       TimeUnit unit = breaker.getTimestampUnit();
       if (error != null) {
         Throwable cause = unwrap(error);
-        breaker.onError(elapsed, unit, cause);
+        breakers.failure(job.tenantId(), elapsed, unit, cause);
         if (cause instanceof FileNotFoundException || cause instanceof java.nio.file.NoSuchFileException) {
           return CompletableFuture.failedFuture(new DataStoryBotException(DataStoryBotException.INPUT_UNREADABLE,
               false, 0, null, "job " + job.jobId() + ": the CSV file cannot be read"));
@@ -311,7 +320,7 @@ public final class DataStoryBotClient implements AutoCloseable {
         try {
           parsed = call.parser.apply(response.body());
         } catch (Contract.InvalidResponse e) {
-          breaker.onError(elapsed, unit, e);
+          breakers.failure(job.tenantId(), elapsed, unit, e);
           log.info("job {}: {} answered {} with an invalid body: {}", job.jobId(), call.phase, status, e.getMessage());
           if (call.retriesOnce++ < config.retry().attemptsOn500() - 1) {
             return retryAfterShortWait(call, status);
@@ -322,9 +331,9 @@ public final class DataStoryBotClient implements AutoCloseable {
         }
       }
       if (decision.isServiceFailure()) {
-        breaker.onError(elapsed, unit, new IOException("HTTP " + status));
+        breakers.failure(job.tenantId(), elapsed, unit, new IOException("HTTP " + status));
       } else {
-        breaker.onSuccess(elapsed, unit);
+        breakers.success(job.tenantId(), elapsed, unit);
       }
       String upstreamError = decision == RetryDecision.SUCCESS ? null : Contract.errorCode(response.body());
       if (decision != RetryDecision.SUCCESS) {

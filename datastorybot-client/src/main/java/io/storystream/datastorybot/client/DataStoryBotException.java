@@ -14,6 +14,11 @@ public class DataStoryBotException extends RuntimeException {
   public static final String DEADLINE_EXCEEDED = "deadline_exceeded";
   /** The breaker is open: the service is considered down, nothing was sent. */
   public static final String CIRCUIT_OPEN = "circuit_open";
+  /**
+   * The job's tenant's own breaker is open: DataStoryBot kept failing on this tenant's jobs (while it served others),
+   * so its next jobs are not sent for a while. Other tenants are not affected.
+   */
+  public static final String TENANT_CIRCUIT_OPEN = "tenant_circuit_open";
   /** DataStoryBot answered with something the contract does not describe (malformed JSON, missing fields). */
   public static final String UPSTREAM_INVALID_RESPONSE = "upstream_invalid_response";
   /** Analyze found no story angles; a different steering prompt may help, retrying the same will not. */

@@ -250,22 +250,30 @@ class FailurePathsTest {
   }
 
   @Test
-  void breakerOpensOnAnOutageFailsFastAndClosesAfterTheOpenPeriod() {
+  void breakerOpensOnAnOutageOfEveryTenantFailsFastAndClosesAfterTheOpenPeriod() {
     DataStoryBotConfig config = config().withBreaker(new DataStoryBotConfig.BreakerSettings(4, 4, 50f,
         Duration.ofSeconds(30), 2));
     standIn.faults().always(Faults.ANY, Fault.UNAVAILABLE);
     try (DataStoryBotClient client = new DataStoryBotClient(config)) {
+      // the first tenant's failures open its own breaker only: one tenant failing is not yet an outage
       CompletionException first = catchThrowableOfType(CompletionException.class,
-          () -> client.analyze(new AnalysisJob("job_a", "sales.csv", csv, null, null)).join());
-      assertThat(((DataStoryBotException) first.getCause()).reason()).isEqualTo(DataStoryBotException.CIRCUIT_OPEN);
+          () -> client.analyze(new AnalysisJob("job_a", "sales.csv", csv, null, null, "tenant-a")).join());
+      assertThat(((DataStoryBotException) first.getCause()).reason())
+          .isEqualTo(DataStoryBotException.TENANT_CIRCUIT_OPEN);
+      assertThat(client.breakerState("tenant-a")).isEqualTo(BreakerState.OPEN);
+      assertThat(client.breakerState()).isEqualTo(BreakerState.CLOSED);
+      // a second tenant failing too, with no success anywhere: the service is out
+      CompletionException firstOfB = catchThrowableOfType(CompletionException.class,
+          () -> client.analyze(new AnalysisJob("job_a2", "sales.csv", csv, null, null, "tenant-b")).join());
+      assertThat(((DataStoryBotException) firstOfB.getCause()).reason()).isEqualTo(DataStoryBotException.CIRCUIT_OPEN);
       assertThat(client.breakerState()).isEqualTo(BreakerState.OPEN);
       long callsWhenOpened = standIn.stats().totalRequests();
-      assertThat(callsWhenOpened).isEqualTo(4);
+      assertThat(callsWhenOpened).isEqualTo(8);
 
-      // while open: jobs fail fast, nothing reaches DataStoryBot
+      // while open: jobs of any tenant fail fast, nothing reaches DataStoryBot
       time.advance(Duration.ofSeconds(20));
       CompletionException second = catchThrowableOfType(CompletionException.class,
-          () -> client.analyze(new AnalysisJob("job_b", "sales.csv", csv, null, null)).join());
+          () -> client.analyze(new AnalysisJob("job_b", "sales.csv", csv, null, null, "tenant-c")).join());
       DataStoryBotException open = (DataStoryBotException) second.getCause();
       assertThat(open.reason()).isEqualTo(DataStoryBotException.CIRCUIT_OPEN);
       assertThat(open.retryable()).isTrue();
@@ -274,9 +282,38 @@ class FailurePathsTest {
       // the service recovers; after the open period trial calls go through and close the breaker
       standIn.faults().clear();
       time.advance(Duration.ofSeconds(10));
-      AnalysisResult result = client.analyze(new AnalysisJob("job_c", "sales.csv", csv, null, null)).join();
+      AnalysisResult result = client.analyze(new AnalysisJob("job_c", "sales.csv", csv, null, null, "tenant-c")).join();
       assertThat(result.stories()).hasSize(3);
       assertThat(client.breakerState()).isEqualTo(BreakerState.CLOSED);
+    }
+  }
+
+  @Test
+  void oneTenantsFailingFilesOpenOnlyItsOwnBreaker() {
+    DataStoryBotConfig config = config().withBreaker(new DataStoryBotConfig.BreakerSettings(4, 4, 50f,
+        Duration.ofSeconds(30), 2));
+    standIn.faults().failFilesNamed("poison");
+    try (DataStoryBotClient client = new DataStoryBotClient(config)) {
+      for (int i = 0; i < 5; i++) {
+        String job = "job_noisy_" + i;
+        CompletionException noisy = catchThrowableOfType(CompletionException.class,
+            () -> client.analyze(new AnalysisJob(job, "poison.csv", csv, null, null, "noisy")).join());
+        assertThat(((DataStoryBotException) noisy.getCause()).reason())
+            .isIn(DataStoryBotException.UPSTREAM_UNAVAILABLE, DataStoryBotException.TENANT_CIRCUIT_OPEN);
+        // the other tenant's jobs run between the noisy ones and never meet a breaker
+        AnalysisResult quiet = client.analyze(new AnalysisJob("job_quiet_" + i, "sales.csv", csv, null, null, "quiet"))
+            .join();
+        assertThat(quiet.stories()).hasSize(3);
+      }
+      assertThat(client.breakerState("noisy")).isEqualTo(BreakerState.OPEN);
+      assertThat(client.breakerState("quiet")).isEqualTo(BreakerState.CLOSED);
+      assertThat(client.breakerState()).isEqualTo(BreakerState.CLOSED);
+      long uploadsBefore = calls(Endpoint.UPLOAD);
+      CompletionException refused = catchThrowableOfType(CompletionException.class,
+          () -> client.analyze(new AnalysisJob("job_noisy_last", "poison.csv", csv, null, null, "noisy")).join());
+      assertThat(((DataStoryBotException) refused.getCause()).reason())
+          .isEqualTo(DataStoryBotException.TENANT_CIRCUIT_OPEN);
+      assertThat(calls(Endpoint.UPLOAD)).as("nothing sent for the noisy tenant").isEqualTo(uploadsBefore);
     }
   }
 

@@ -21,6 +21,7 @@ public final class Faults {
   private final Random random = new Random(42);
   private volatile Duration latency = Duration.ZERO;
   private volatile Duration retryAfter = Duration.ofSeconds(2);
+  private volatile String failingFileMarker;
 
   /** Inject {@code fault} on the next {@code times} matching requests ({@code endpoint} null = any endpoint). */
   public synchronized Faults inject(Endpoint endpoint, Fault fault, int times) {
@@ -40,8 +41,24 @@ public final class Faults {
     return this;
   }
 
+  /**
+   * Answer 500 to every upload whose file name contains {@code marker} (null: none), whatever other rules say: a
+   * file that makes DataStoryBot fail, as opposed to DataStoryBot failing for everyone.
+   */
+  public Faults failFilesNamed(String marker) {
+    failingFileMarker = marker;
+    return this;
+  }
+
+  /** Whether an upload of this file name is to fail ({@link #failFilesNamed}). */
+  public boolean failsFile(String fileName) {
+    String marker = failingFileMarker;
+    return marker != null && fileName != null && fileName.contains(marker);
+  }
+
   /** Remove every rule (latency and Retry-After stay). */
   public synchronized Faults clear() {
+    failingFileMarker = null;
     rules.clear();
     return this;
   }

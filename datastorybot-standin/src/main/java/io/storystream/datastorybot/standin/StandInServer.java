@@ -267,6 +267,9 @@ public final class StandInServer implements AutoCloseable {
       bytes = in.readAllBytes();
     }
     String fileName = file.filename() == null || file.filename().isBlank() ? "upload.csv" : file.filename();
+    if (faults.failsFile(fileName)) {
+      throw new ApiError(500, "internal_error", "unexpected error");
+    }
     CsvTable table;
     try {
       table = CsvTable.parse(bytes);

@@ -99,6 +99,7 @@ public final class AuditRoutes {
     v.put("httpStatus", e.getHttpStatus());
     v.put("requestId", e.getRequestId());
     v.put("occurredAt", e.getOccurredAt().toString());
+    v.put("count", e.getCount() == null ? 1 : e.getCount());
     return v;
   }
 }

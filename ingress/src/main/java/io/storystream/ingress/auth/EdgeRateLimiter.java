@@ -37,6 +37,19 @@ public final class EdgeRateLimiter {
     return new Decision(false, perMinute, 0, reset, Math.max(1, ceilSeconds(probe.getNanosToWaitForRefill())));
   }
 
+  /**
+   * Seconds until {@code id}'s bucket has a token again (0: it has one now, or there is no bucket), without taking
+   * one: for a limit charged only afterwards, such as refusals.
+   */
+  public long secondsUntilAvailable(String id) {
+    Sized sized = buckets.getIfPresent(id);
+    if (sized == null) {
+      return 0;
+    }
+    var estimate = sized.bucket().estimateAbilityToConsume(1);
+    return estimate.canBeConsumed() ? 0 : Math.max(1, ceilSeconds(estimate.getNanosToWaitForRefill()));
+  }
+
   private static Bucket newBucket(int perMinute) {
     return Bucket.builder()
         .addLimit(Bandwidth.builder().capacity(perMinute).refillGreedy(perMinute, Duration.ofMinutes(1)).build())

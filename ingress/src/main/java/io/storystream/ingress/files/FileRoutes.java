@@ -42,6 +42,12 @@ public final class FileRoutes {
       "application/vnd.ms-excel", "application/octet-stream");
   private static final int MAX_NAME = 255;
   private static final long DISCARD_LIMIT = 64L * 1024 * 1024;
+  /** Parts of one multipart body (the file and a few form fields); more is not an upload but an attack. */
+  static final int MAX_PARTS = 8;
+  /** Bytes of one part other than the file (form fields are read and dropped). */
+  static final int MAX_FIELD_BYTES = 64 * 1024;
+  /** Bytes of a multipart body beyond the file itself (boundaries, part headers, small fields). */
+  static final long MULTIPART_OVERHEAD = 64 * 1024;
 
   private final FileCatalog catalog;
   private final BlobStore blobs;
@@ -61,7 +67,9 @@ public final class FileRoutes {
             .doc("uploadFile", "Upload a CSV file (multipart field 'file', or a text/csv body with ?name=)")
             .consumes("multipart/form-data", "text/csv").query("name", "string", "file name for a text/csv body")
             .reply(201, "the registered file").reply(413, "larger than the plan allows")
-            .reply(415, "not a CSV upload").reply(422, "not a valid CSV file").reply(503, "storage unavailable")
+            .reply(408, "the body arrived slower than the minimum data rate").reply(415, "not a CSV upload")
+            .reply(422, "not a valid CSV file").reply(429, "rate limit, or the tenant's concurrent uploads")
+            .reply(503, "storage unavailable")
             .handle(this::upload),
         Route.get("/v1/files").tenant(Scope.FILES_WRITE, Scope.ANALYSES_WRITE).audit("file.list", null)
             .doc("listFiles", "The tenant's files, newest first").reply(200, "the files")
@@ -77,6 +85,13 @@ public final class FileRoutes {
   private void upload(Context ctx) throws Exception {
     try {
       receive(ctx);
+    } catch (org.eclipse.jetty.http.HttpException.RuntimeException e) {
+      // Jetty refused the body while it was read: below the minimum data rate (408), or malformed framing
+      ctx.header("Connection", "close");
+      if (e.getCode() == 408) {
+        throw tooSlow();
+      }
+      throw new ProblemException(400, "upload-interrupted", "Upload interrupted", "the upload body could not be read");
     } catch (ProblemException e) {
       if (e.problem().status() == 413) {
         discardRest(ctx);
@@ -117,16 +132,25 @@ public final class FileRoutes {
     String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
     long declared = ctx.req().getContentLengthLong();
     if (contentType.startsWith("multipart/form-data")) {
-      if (declared > maxBytes + 64 * 1024) {
+      if (declared > maxBytes + MULTIPART_OVERHEAD) {
         throw tooLarge(maxBytes);
       }
+      // every part is bounded: the whole body (a chunked one too), the number of parts, each field; part headers
+      // are bounded by commons-fileupload itself (10 KiB); the file part by MeteredInput
       JakartaServletFileUpload<?, ?> upload = new JakartaServletFileUpload<>();
+      upload.setSizeMax(maxBytes + MULTIPART_OVERHEAD);
       FileItemInputIterator parts;
+      int seen = 0;
       try {
         parts = upload.getItemIterator(ctx.req());
         while (parts.hasNext()) {
           FileItemInput part = parts.next();
+          if (++seen > MAX_PARTS) {
+            throw new ProblemException(413, "too-many-parts", "Too many parts",
+                "a multipart upload has at most " + MAX_PARTS + " parts");
+          }
           if (part.isFormField() || part.getName() == null) {
+            dropField(part);
             continue;
           }
           if (!"file".equals(part.getFieldName())) {
@@ -140,8 +164,12 @@ public final class FileRoutes {
           return;
         }
       } catch (FileUploadException e) {
-        if (e.getCause() instanceof MeteredInput.TooLarge) {
+        if (e.getCause() instanceof MeteredInput.TooLarge || sizeLimit(e)) {
           throw tooLarge(maxBytes);
+        }
+        if (e.getCause() instanceof MeteredInput.TooSlow) {
+          ctx.header("Connection", "close");
+          throw tooSlow();
         }
         throw new ProblemException(400, "malformed-multipart", "Malformed multipart body",
             "the multipart body could not be read");
@@ -194,7 +222,13 @@ public final class FileRoutes {
       Json.write(ctx, 201, view(file));
     } catch (MeteredInput.TooLarge e) {
       throw tooLarge(maxBytes);
+    } catch (MeteredInput.TooSlow e) {
+      ctx.header("Connection", "close");
+      throw tooSlow();
     } catch (IOException e) {
+      if (sizeLimit(e)) {
+        throw tooLarge(maxBytes); // the multipart body as a whole passed its bound
+      }
       throw new ProblemException(400, "upload-interrupted", "Upload interrupted", "the upload body could not be read");
     } catch (EventPublisher.PublishFailedException e) {
       // the file event may have landed while the usage event did not: withdraw it so nothing is half-registered
@@ -205,6 +239,32 @@ public final class FileRoutes {
         object.abort();
       }
     }
+  }
+
+  /** Reads a form field to its end, refusing one larger than {@link #MAX_FIELD_BYTES}; its content is dropped. */
+  private static void dropField(FileItemInput part) throws IOException {
+    try (InputStream in = part.getInputStream()) {
+      byte[] buffer = new byte[8192];
+      long total = 0;
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        total += n;
+        if (total > MAX_FIELD_BYTES) {
+          throw new ProblemException(413, "part-too-large", "Part too large",
+              "a multipart field other than the file has at most " + MAX_FIELD_BYTES + " bytes");
+        }
+      }
+    }
+  }
+
+  /** Whether commons-fileupload refused the body for its size (somewhere in the cause chain). */
+  private static boolean sizeLimit(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof org.apache.commons.fileupload2.core.FileUploadSizeException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void list(Context ctx) {
@@ -242,6 +302,11 @@ public final class FileRoutes {
 
   static ProblemException notFound() {
     return new ProblemException(404, "not-found", "Not found", "no such file");
+  }
+
+  private static ProblemException tooSlow() {
+    return new ProblemException(408, "request-too-slow", "Request too slow", "the upload arrived slower than "
+        + MeteredInput.MIN_BYTES_PER_SECOND + " bytes per second; it was not stored");
   }
 
   private static ProblemException tooLarge(long maxBytes) {

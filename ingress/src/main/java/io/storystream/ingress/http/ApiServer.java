@@ -7,6 +7,8 @@ import io.storystream.common.http.Problems;
 import io.storystream.ingress.audit.AuditTrail;
 import io.storystream.ingress.auth.Principal;
 import io.storystream.schemas.AuditActor;
+import jakarta.servlet.ServletRequestEvent;
+import jakarta.servlet.ServletRequestListener;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -20,6 +22,9 @@ import org.slf4j.LoggerFactory;
 public final class ApiServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
   private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  /** No byte in or out for this long while a request is read or answered: the stream is closed. */
+  static final long IDLE_TIMEOUT_MS = 30_000;
+  private static final String SLOT_ATTRIBUTE = "storystream.transferSlot";
 
   private final String name;
   private final String host;
@@ -28,6 +33,7 @@ public final class ApiServer implements AutoCloseable {
   private final Gate gate;
   private final AuditTrail audit;
   private final HttpMetrics metrics;
+  private TransferSlots transfers;
   private Javalin app;
 
   public ApiServer(String name, String host, int port, List<Route> routes, Gate gate, AuditTrail audit,
@@ -41,12 +47,31 @@ public final class ApiServer implements AutoCloseable {
     this.metrics = metrics;
   }
 
+  /** Bounds uploads and downloads per tenant and per process (call before {@link #start()}). */
+  public ApiServer transfers(TransferSlots slots) {
+    this.transfers = slots;
+    return this;
+  }
+
   public ApiServer start() {
     app = Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       cfg.startup.showOldJavalinVersionWarning = false;
       cfg.http.asyncTimeout = 120_000;
       cfg.http.maxRequestSize = 1024 * 1024;
+      // a request or response that stalls is cut off: a stalled upload or reader cannot hold a thread and an S3
+      // connection for long (TransferSlots bounds how many each tenant holds at once; uploads must also keep a
+      // minimum rate, checked by MeteredInput). Jetty's own minimum data rates are not used: they count from the
+      // request's first byte, so any small body read a few milliseconds later falls "below" them.
+      cfg.jetty.modifyHttpConfiguration(http -> http.setIdleTimeout(IDLE_TIMEOUT_MS));
+      cfg.jetty.modifyServletContextHandler(handler -> handler.addEventListener(new ServletRequestListener() {
+        @Override
+        public void requestDestroyed(ServletRequestEvent event) {
+          if (event.getServletRequest().getAttribute(SLOT_ATTRIBUTE) instanceof TransferSlots.Slot slot) {
+            slot.close(); // the response, streamed or not, is complete (or abandoned)
+          }
+        }
+      }));
       Problems.install(cfg);
       cfg.routes.before(this::begin);
       for (Route route : routes) {
@@ -92,7 +117,21 @@ public final class ApiServer implements AutoCloseable {
       case OPERATOR -> gate.operator(ctx);
       case PUBLIC -> { }
     }
-    route.handler().handle(ctx);
+    Principal principal = ctx.attribute(Attrs.PRINCIPAL);
+    TransferSlots.Slot slot = transfers == null || principal == null ? null : transfers.acquire(route, principal.tenantId());
+    if (slot == null) {
+      route.handler().handle(ctx);
+      return;
+    }
+    // a streamed result is written after the handler returns: the slot is given back when the request is over
+    // (SLOT_ATTRIBUTE, released by the request listener), or at once if the handler fails
+    ctx.req().setAttribute(SLOT_ATTRIBUTE, slot);
+    try {
+      route.handler().handle(ctx);
+    } catch (Exception | Error e) {
+      slot.close();
+      throw e;
+    }
   }
 
   private void end(Context ctx) {
@@ -112,9 +151,15 @@ public final class ApiServer implements AutoCloseable {
     }
     boolean operator = Boolean.TRUE.equals(ctx.attribute(Attrs.OPERATOR));
     String keyId = principal != null ? principal.keyId() : ctx.attribute(Attrs.AUDIT_KEY);
-    var recorded = audit.record(new AuditTrail.Entry(tenant, operator ? null : keyId,
+    AuditTrail.Entry entry = new AuditTrail.Entry(tenant, operator ? null : keyId,
         operator ? AuditActor.OPERATOR : AuditActor.TENANT, route.auditAction(), resource,
-        AuditTrail.outcome(status), status, Attrs.requestId(ctx)));
+        AuditTrail.outcome(status), status, Attrs.requestId(ctx));
+    if (AuditTrail.aggregated(status)) {
+      // nothing was seen or changed: counted into one event per key and minute, so a flood costs no event per call
+      audit.refusal(entry);
+      return;
+    }
+    var recorded = audit.record(entry);
     try {
       // the answer leaves only once the audit event is durable: nothing is seen or changed unrecorded, and a
       // client's sequential calls are recorded in their order even when different instances serve them

@@ -17,12 +17,17 @@ import java.util.Set;
 
 /**
  * The checks in front of every route: tenant key (Bearer or X-Api-Key) → edge rate limit → scope, or the operator
- * token. Requests that another ingress instance forwarded here carry a signature made with the shared pepper; they
+ * token. Refused keys are rate limited too: every refusal (missing, malformed, unknown, revoked, expired key) is
+ * charged to the presented key id ({@link #REFUSALS_PER_MINUTE_PER_KEY}) and to the client address
+ * ({@link #REFUSALS_PER_MINUTE_PER_ADDRESS}); once either is spent, further refused calls are answered 429 and not
+ * audited, so a flood of bad keys costs no audit events; calls with a valid key are never charged or held back. Requests that another ingress instance forwarded here carry a signature made with the shared pepper; they
  * were rate limited where they entered, so they are not charged a second time.
  */
 public final class Gate {
   public static final String FORWARDED_HEADER = "Storystream-Forwarded";
   private static final long FORWARD_MAX_AGE_MS = 60_000;
+  static final int REFUSALS_PER_MINUTE_PER_KEY = 30;
+  static final int REFUSALS_PER_MINUTE_PER_ADDRESS = 300;
 
   private final Directory directory;
   private final EdgeRateLimiter limiter;
@@ -30,6 +35,7 @@ public final class Gate {
   private final byte[] operatorToken;
   private final Clock clock;
   private final EmbedTokens embed;
+  private final EdgeRateLimiter refusals = new EdgeRateLimiter();
 
   public Gate(Directory directory, EdgeRateLimiter limiter, ApiKeyCodec codec, String operatorToken, Clock clock) {
     this(directory, limiter, codec, operatorToken, clock, null);
@@ -48,13 +54,17 @@ public final class Gate {
 
   public Principal tenant(Context ctx, Set<Scope> anyOf) {
     String presented = presentedKey(ctx);
-    if (presented == null) {
+    Directory.Verdict verdict = presented == null ? null
+        : embed != null && EmbedTokens.looksLikeToken(presented) ? embed.verdict(ctx, presented)
+        : directory.authenticate(presented);
+    if (verdict == null || !verdict.accepted()) {
+      refuseFloods(ctx, presented);
+    }
+    if (verdict == null) {
       ctx.header("WWW-Authenticate", "Bearer");
       throw new ProblemException(401, "missing-api-key", "Missing API key",
           "send the key as 'Authorization: Bearer ssk_…' or 'X-Api-Key: ssk_…'");
     }
-    Directory.Verdict verdict = embed != null && EmbedTokens.looksLikeToken(presented)
-        ? embed.verdict(ctx, presented) : directory.authenticate(presented);
     if (!verdict.accepted()) {
       if (verdict.tenantId() != null) {
         ctx.attribute(Attrs.AUDIT_TENANT, verdict.tenantId());
@@ -89,6 +99,29 @@ public final class Gate {
           .with("requiredScopes", anyOf.stream().map(Scope::wire).sorted().toList()));
     }
     return principal;
+  }
+
+  /**
+   * A call about to be refused (no key, or a key that is not accepted): answered 429 instead while its key or its
+   * address has been refused too often this minute (nothing audited then), else charged one refusal. Only refused
+   * calls are charged or checked, so valid keys calling from the same address are never affected.
+   */
+  private void refuseFloods(Context ctx, String presented) {
+    String keyBucket = presented == null ? null
+        : ApiKeyCodec.parse(presented).map(p -> "key:" + p.keyId()).orElse(null);
+    String addressBucket = "addr:" + ctx.ip();
+    long wait = Math.max(keyBucket == null ? 0 : refusals.secondsUntilAvailable(keyBucket),
+        refusals.secondsUntilAvailable(addressBucket));
+    if (wait > 0) {
+      ctx.header("Retry-After", Long.toString(wait));
+      throw new ProblemException(Problem.of(429, "rate-limited", "Too many requests",
+          "too many refused calls with this key or from this address; retry after " + wait + " s")
+          .with("retryAfterSeconds", wait));
+    }
+    if (keyBucket != null) {
+      refusals.tryConsume(keyBucket, REFUSALS_PER_MINUTE_PER_KEY);
+    }
+    refusals.tryConsume(addressBucket, REFUSALS_PER_MINUTE_PER_ADDRESS);
   }
 
   public void operator(Context ctx) {

@@ -5,7 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.storystream.common.http.ProblemException;
 import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -42,5 +49,145 @@ class CsvInspectorTest {
         .isInstanceOfSatisfying(ProblemException.class, e -> assertThat(e.problem().type()).endsWith("/not-csv"));
     assertThatThrownBy(() -> inspect(new byte[] {'a', '\n', (byte) 0xc3, (byte) 0x28, '\n'}))
         .isInstanceOfSatisfying(ProblemException.class, e -> assertThat(e.problem().type()).endsWith("/not-utf8"));
+  }
+
+  @Test
+  void quotedNamesEscapedQuotesAndCrlfAreRead() throws Exception {
+    CsvInspector.Shape shape = inspect("\"a \"\"x\"\"\" ,b\r\n1,\"2\r\n3\"\r\n\r\n4,5".getBytes(StandardCharsets.UTF_8));
+    assertThat(shape.columnNames()).containsExactly("a \"x\"", "b");
+    assertThat(shape.rows()).isEqualTo(2);
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "'a,b\n\"1\"x,2\n'|malformed-csv|line 2",
+      "'a,b\n1,2\n3\n'|ragged-rows|line 3",
+      "'a,b\n\"1\n2\",3\n4,5,6\n'|ragged-rows|line 4",
+      "'a,b,c,d,e\n1,2,3,4,5\n'|too-many-columns|more than 4 columns",
+      "'abcdefghi\n1\n'|invalid-header|longer than 8 characters",
+      "'a\n0123456789abcdefg\n'|field-too-long|line 2",
+      "'a\n\"0123456789abcdefg\"\n'|field-too-long|line 2",
+      "'a,b,c,d\n0123456789,0123456789,0123456789\n'|line-too-long|line 2"})
+  void eachLimitIsCheckedAtTheCharacterThatCrossesIt(String csv, String type, String detail) {
+    CsvInspector.Limits small = new CsvInspector.Limits(4, 8, 16, 30);
+    assertThatThrownBy(() -> CsvInspector.inspect(new ByteArrayInputStream(csv.getBytes(StandardCharsets.UTF_8)), small))
+        .isInstanceOfSatisfying(ProblemException.class, e -> {
+          assertThat(e.problem().type()).endsWith("/" + type);
+          assertThat(e.problem().detail()).contains(detail);
+        });
+  }
+
+  /**
+   * Each hostile shape of 48 MB is refused after reading a bounded prefix of it: the check never needs the whole
+   * line, so memory does not depend on the file's size (the stream below is generated, nothing holds the file).
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "''|,|''|too-many-columns",
+      "'a,b\n'|c|''|field-too-long",
+      "'a,b\n1'|,|''|ragged-rows",
+      "'a\n\"'|x|''|field-too-long",
+      "'a\n'|x|''|field-too-long"})
+  void aHugeFileOfOneShapeIsRefusedAfterABoundedPrefix(String head, char fill, String tail, String type) {
+    long size = 48L * 1024 * 1024;
+    CountingStream in = new CountingStream(head, fill, size);
+    assertThatThrownBy(() -> CsvInspector.inspect(in))
+        .isInstanceOfSatisfying(ProblemException.class, e -> assertThat(e.problem().type()).endsWith("/" + type));
+    // the field limit (64 Ki characters) plus the reader's buffers; far from the 48 MB sent
+    assertThat(in.read).isLessThan(256 * 1024);
+  }
+
+  @Test
+  void aWideButLegalRowIsRefusedAtTheRecordLimit() {
+    // 1,000 columns of 2,000 characters each: every field and the column count are legal, the record is not
+    StringBuilder head = new StringBuilder();
+    for (int i = 0; i < 1000; i++) {
+      head.append(i == 0 ? "" : ",").append('c').append(i);
+    }
+    String row = ("x".repeat(2000) + ",").repeat(999) + "x".repeat(2000) + "\n";
+    assertThatThrownBy(() -> inspect((head + "\n" + row).getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOfSatisfying(ProblemException.class, e -> assertThat(e.problem().type()).endsWith("/line-too-long"));
+  }
+
+  /** The hand-written scan reads what commons-csv (RFC 4180, empty lines ignored) reads: same shape or a refusal. */
+  @Test
+  void agreesWithCommonsCsvOnRandomSmallFiles() throws Exception {
+    Random random = new Random(20261202);
+    char[] alphabet = {'a', 'b', 'c', 'd', 'e', ',', ',', '"', '\n', '\r', ' '};
+    int accepted = 0;
+    for (int round = 0; round < 20_000; round++) {
+      StringBuilder text = new StringBuilder();
+      int length = random.nextInt(24);
+      for (int i = 0; i < length; i++) {
+        text.append(alphabet[random.nextInt(alphabet.length)]);
+      }
+      String csv = text.toString();
+      String expected = commonsShape(csv);
+      String actual;
+      try {
+        CsvInspector.Shape shape = inspect(csv.getBytes(StandardCharsets.UTF_8));
+        actual = shape.rows() + "x" + shape.columns() + " " + shape.columnNames();
+        accepted++;
+      } catch (ProblemException e) {
+        actual = "refused";
+      }
+      assertThat(actual).as("shape of %s", csv.replace("\n", "\\n").replace("\r", "\\r")).isEqualTo(expected);
+    }
+    assertThat(accepted).as("files both accept, so shapes are compared too").isGreaterThan(500);
+  }
+
+  /** What the previous, record-building inspector (commons-csv) made of a file. */
+  private static String commonsShape(String csv) {
+    try (var parser = CSVFormat.RFC4180.builder().setIgnoreEmptyLines(true).get().parse(new StringReader(csv))) {
+      List<CSVRecord> records = parser.getRecords();
+      if (records.isEmpty()) {
+        return "refused";
+      }
+      List<String> header = new ArrayList<>(records.get(0).toList());
+      if (header.stream().anyMatch(String::isBlank) || header.stream().map(String::strip).distinct().count() != header.size()) {
+        return "refused";
+      }
+      for (CSVRecord r : records.subList(1, records.size())) {
+        if (r.size() != header.size()) {
+          return "refused";
+        }
+      }
+      return records.size() == 1 ? "refused" : (records.size() - 1) + "x" + header.size() + " " + header;
+    } catch (Exception e) {
+      return "refused";
+    }
+  }
+
+  /** head, then fill characters up to size, generated as read; counts what the inspector pulled. */
+  private static final class CountingStream extends InputStream {
+    private final byte[] head;
+    private final byte fill;
+    private final long size;
+    long read;
+
+    CountingStream(String head, char fill, long size) {
+      this.head = head.getBytes(StandardCharsets.UTF_8);
+      this.fill = (byte) fill;
+      this.size = size;
+    }
+
+    @Override
+    public int read() {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      if (read >= size) {
+        return -1;
+      }
+      int n = (int) Math.min(len, size - read);
+      for (int i = 0; i < n; i++) {
+        b[off + i] = read + i < head.length ? head[(int) (read + i)] : fill;
+      }
+      read += n;
+      return n;
+    }
   }
 }

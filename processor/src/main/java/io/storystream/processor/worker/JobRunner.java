@@ -113,7 +113,7 @@ final class JobRunner implements JobExecutor {
     return CompletableFuture.supplyAsync(() -> download(work, csv), io)
         .thenCompose(found -> found
             ? client.analyze(new AnalysisJob(work.getJobId(), work.getFileName(), csv,
-                work.getSteeringPrompt(), work.getRefinementPrompt(), control))
+                work.getSteeringPrompt(), work.getRefinementPrompt(), work.getTenantId(), control))
                 .thenApplyAsync(result -> control.cancelled()
                     ? JobOutcome.cancelled(true, clock.millis()) // the analysis ran, but nothing is stored
                     : store(work, prefix, result), io)

@@ -70,7 +70,9 @@ import org.slf4j.LoggerFactory;
  * the same {@code transactional.id}, so it fences the old one. {@link #health()} is {@code RESTARTING} from the
  * failure until a turn goes well again, and {@link #restarts()} counts the restarts. Failures a restart cannot fix
  * (authorization, authentication, configuration) stop the loop for good: health {@code FAILED}, and
- * {@link #terminated()} completes so the command can exit with an error.
+ * {@link #terminated()} completes so the command can exit with an error. A failure while the loop was handling one
+ * work record is charged to that record ({@link PoisonRecords}); after three, the record is dead-lettered with its
+ * error and its job reported FAILED ({@code worker_error}) when it is read again, instead of restarting forever.
  */
 public final class WorkerService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerService.class);
@@ -105,6 +107,8 @@ public final class WorkerService implements AutoCloseable {
   private volatile Health health = Health.STOPPED;
   private final CompletableFuture<Health> terminated = new CompletableFuture<>();
   private final CountDownLatch closing = new CountDownLatch(1);
+  /** Records that made the loop throw; kept across restarts so a poison record is dead-lettered, not run forever. */
+  private final PoisonRecords poisonRecords = new PoisonRecords(PoisonRecords.DEFAULT_MAX_ATTEMPTS);
   private Pause pause = delay -> closing.await(delay.toMillis(), TimeUnit.MILLISECONDS);
 
   // replaced on every restart; the consumer is read by job threads to wake the loop up
@@ -261,6 +265,11 @@ public final class WorkerService implements AutoCloseable {
             return;
           }
           health = Health.RESTARTING;
+          int charged = poisonRecords.loopFailed(failure);
+          if (charged > 0) {
+            log.warn("worker {}: the loop failed while handling one work record, attempt {} of {} before it is "
+                + "dead-lettered", config.instanceId(), charged, poisonRecords.maxAttempts());
+          }
           long restart = restarts.incrementAndGet();
           Duration delay = backoff.next();
           // class and place only: a message could quote a job's data
@@ -405,6 +414,7 @@ public final class WorkerService implements AutoCloseable {
     }
     long now = clock.millis();
     AnalysisWork work;
+    poisonRecords.handling(partition, record.offset());
     try {
       work = decode(record);
       if (work == null || !work.getTenantId().equals(record.key())) {
@@ -415,10 +425,41 @@ public final class WorkerService implements AutoCloseable {
           record.partition(), record.offset(), e.getClass().getSimpleName());
       Job poison = new Job(partition, record.offset(), owner, null, new long[] {now}, generation);
       held.add(new Finished(poison, null, List.of(outputs.deadLetter(record, "deserialization_failed", e, now))));
+      poisonRecords.done();
+      return;
+    }
+    Throwable poisonError = poisonRecords.exhausted(partition, record.offset());
+    if (poisonError != null) {
+      deadLetterPoison(record, partition, owner, work, poisonError, now);
+      poisonRecords.done();
       return;
     }
     scheduler.offer(work.getTenantId(), work.getConcurrentJobs(),
         new Job(partition, record.offset(), owner, work, new long[1], generation));
+    poisonRecords.done();
+  }
+
+  /**
+   * A record that failed the loop {@link PoisonRecords#maxAttempts()} times: dead-lettered with its error, its job
+   * reported FAILED ({@code worker_error}, not retryable) so its tenant and the admission see it end, and the worker
+   * goes on. If even the failure report cannot be built, the dead letter goes alone.
+   */
+  private void deadLetterPoison(ConsumerRecord<String, byte[]> record, TopicPartition partition,
+      PartitionProgress owner, AnalysisWork work, Throwable error, long now) {
+    log.warn("analysis-work {}-{}@{} (job {}) failed the worker loop {} times ({}), sent to the dead-letter topic",
+        record.topic(), record.partition(), record.offset(), work.getJobId(), poisonRecords.maxAttempts(),
+        error.getClass().getSimpleName());
+    List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+    records.add(outputs.deadLetter(record, "processing_failed", error, now));
+    try {
+      records.addAll(outputs.finished(work, now, JobOutcome.failed("worker_error", false,
+          "the worker could not process this job", now)));
+    } catch (RuntimeException e) {
+      log.warn("job {}: no failure status could be built ({})", work.getJobId(), e.getClass().getSimpleName());
+    }
+    poisonRecords.forget(partition, record.offset());
+    held.add(new Finished(new Job(partition, record.offset(), owner, work, new long[] {now}, generation), null,
+        records));
   }
 
   /** Decodes a work record; a registry that is briefly unreachable is retried rather than taken for poison. */
@@ -458,9 +499,12 @@ public final class WorkerService implements AutoCloseable {
         finishedJobs.add(new Finished(started, JobOutcome.cancelled(false, now), null));
         continue;
       }
-      // a runner that throws instead of failing the job is a bug: the loop restarts and the job is read again
+      // a runner that throws instead of failing the job is a bug: the loop restarts and the job is read again, up to
+      // PoisonRecords' bound, then it is dead-lettered
+      poisonRecords.handling(started.partition(), started.offset());
       CompletableFuture<JobOutcome> outcome = runner.run(work, control);
       outbox.add(new Outgoing(started.partition(), outputs.running(work, now)));
+      poisonRecords.done();
       jobsRunning.incrementAndGet();
       outcome.whenComplete((done, error) -> {
         JobOutcome result = done != null ? done
@@ -491,8 +535,10 @@ public final class WorkerService implements AutoCloseable {
       if (!job.owner().canFinish(job.offset())) {
         continue; // finished ahead of a long gap: reported once earlier jobs finish and the offset moves on
       }
+      poisonRecords.handling(job.partition(), job.offset());
       List<ProducerRecord<String, byte[]>> records = f.records() != null ? f.records()
           : outputs.finished(job.work(), job.startedAt()[0], f.outcome());
+      poisonRecords.done();
       records.forEach(r -> outbox.add(new Outgoing(job.partition(), r)));
       job.owner().finished(job.offset());
       offsetsToCommit.add(job.partition());

@@ -143,6 +143,69 @@ class WorkerRestartTest {
     assertThat(usage.values()).as("no usage event twice").containsOnly(1L);
   }
 
+  /** Throws on the loop thread for one job, every time it is started; completes the others. */
+  static final class PoisonJob implements JobExecutor {
+    final AtomicInteger poisonStarts = new AtomicInteger();
+    private final String poisonJobId;
+
+    PoisonJob(String poisonJobId) {
+      this.poisonJobId = poisonJobId;
+    }
+
+    @Override
+    public CompletableFuture<JobOutcome> run(AnalysisWork work) {
+      if (work.getJobId().equals(poisonJobId)) {
+        poisonStarts.incrementAndGet();
+        throw new IllegalStateException("injected: this job always breaks the loop");
+      }
+      return CompletableFuture.completedFuture(JobOutcome.completed(
+          ResultDocument.prefix(work.getTenantId(), work.getJobId()), work.getFileRows(), System.currentTimeMillis()));
+    }
+  }
+
+  @Test
+  void aRecordThatFailsTheLoopEveryTimeIsDeadLetteredAfterABoundedNumberOfAttempts() throws Exception {
+    List<AnalysisWork> jobs = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      jobs.add(stack.work("poison-a", "tenants/poison-a/files/file_1", 2));
+    }
+    AnalysisWork poison = jobs.get(2);
+    jobs.forEach(stack::submit);
+    stack.flush();
+    Set<String> ids = jobs.stream().map(AnalysisWork::getJobId).collect(Collectors.toSet());
+    WorkerStack.Tail<AnalysisStatus> statuses = stack.tail(Topics.ANALYSIS_STATUS);
+    PoisonJob runner = new PoisonJob(poison.getJobId());
+    WorkerConfig config = stack.workerConfig(4, "poison").withGroupId("poison");
+    WorkerService worker = new WorkerService(config, stack.registry, Clock.systemUTC(), runner)
+        .pauseBeforeRestart(delay -> { }).start();
+    try {
+      await().atMost(Duration.ofSeconds(120)).until(() -> statuses.values().stream()
+          .filter(s -> ids.contains(s.getJobId()) && (s.getState() == JobState.COMPLETED || s.getState() == JobState.FAILED))
+          .map(AnalysisStatus::getJobId).distinct().count() == jobs.size());
+      await().atMost(Duration.ofSeconds(30)).until(worker::healthy);
+      assertThat(runner.poisonStarts.get()).as("started a bounded number of times, then never again")
+          .isEqualTo(PoisonRecords.DEFAULT_MAX_ATTEMPTS);
+      assertThat(worker.restarts()).isEqualTo(PoisonRecords.DEFAULT_MAX_ATTEMPTS);
+    } finally {
+      worker.close();
+    }
+    Map<String, JobState> ends = committed(Topics.ANALYSIS_STATUS).stream()
+        .filter(s -> ids.contains(s.getJobId()) && s.getState() != JobState.RUNNING)
+        .collect(Collectors.toMap(AnalysisStatus::getJobId, AnalysisStatus::getState, (a, b) -> b));
+    assertThat(ends.remove(poison.getJobId())).isEqualTo(JobState.FAILED);
+    assertThat(ends.values()).as("the other jobs of the tenant completed").hasSize(5).containsOnly(JobState.COMPLETED);
+    AnalysisStatus failed = committed(Topics.ANALYSIS_STATUS).stream()
+        .filter(s -> s.getJobId().equals(poison.getJobId()) && s.getState() == JobState.FAILED).findFirst().orElseThrow();
+    assertThat(failed.getReason()).isEqualTo("worker_error");
+    assertThat(failed.getRetryable()).isFalse();
+    var letters = committed(Topics.DEAD_LETTER).stream()
+        .filter(d -> "processing_failed".equals(d.getReason()) && d.getSourceTopic().equals(Topics.ANALYSIS_WORK.name()))
+        .toList();
+    assertThat(letters).hasSize(1);
+    assertThat(letters.get(0).getErrorClass()).isEqualTo(IllegalStateException.class.getName());
+    assertThat(letters.get(0).getErrorMessage()).contains("always breaks the loop");
+  }
+
   @Test
   void aFailureARestartCannotFixStopsTheWorkerVisibly() throws Exception {
     stack.submit(stack.work("denied", "tenants/denied/files/file_1", 1));
