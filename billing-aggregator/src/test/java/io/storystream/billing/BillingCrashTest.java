@@ -88,6 +88,7 @@ class BillingCrashTest {
         "--partitions", "3",
         "--data-dir", dir.resolve("billing-data").toString(),
         "--billing-port", "0",
+        "--management-port", "0",
         "--billing-statement-interval", "200ms");
     Files.createDirectories(dir);
     return new ProcessBuilder(command).redirectErrorStream(true)

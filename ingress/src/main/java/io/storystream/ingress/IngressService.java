@@ -1,6 +1,8 @@
 package io.storystream.ingress;
 
 import io.storystream.common.blob.BlobStore;
+import io.storystream.common.config.TokenStrength;
+import io.storystream.common.ops.Management;
 import io.storystream.ingress.admin.AdminRoutes;
 import io.storystream.ingress.audit.AuditLog;
 import io.storystream.ingress.audit.AuditRoutes;
@@ -58,6 +60,8 @@ public final class IngressService implements AutoCloseable {
   private ApiServer tenantApi;
   private ApiServer operatorApi;
   private JobStatusView jobs;
+  private Management management = new Management();
+  private String billingToken;
 
   /** An ingress with the standard extensions: the tenant lifecycle (provisioning, erasure, retention sweep). */
   public IngressService(IngressConfig config) {
@@ -69,8 +73,29 @@ public final class IngressService implements AutoCloseable {
     this.extensions = List.copyOf(extensions);
   }
 
+  /**
+   * Records metrics and registers readiness checks ({@code ingress.*}) in this process's management registry
+   * (call before {@link #start()}; by default the service has a registry of its own that nothing serves).
+   */
+  public IngressService withManagement(Management processManagement) {
+    this.management = processManagement;
+    return this;
+  }
+
+  /**
+   * The token presented to the billing read API (call before {@link #start()}); by default the one in
+   * {@code <data-dir>/billing-token}, created on first use, which a billing aggregator sharing the data folder reads.
+   */
+  public IngressService withBillingToken(String token) {
+    this.billingToken = token;
+    return this;
+  }
+
   public IngressService start() throws Exception {
     long t0 = System.nanoTime();
+    TokenStrength.requireStrong(config.operatorToken(), "the operator token (STORYSTREAM_OPERATOR_TOKEN)");
+    String relayToken = billingToken != null ? billingToken
+        : IngressSecrets.billingToken(null, config.platform().dataDir.toAbsolutePath());
     try {
       var kafka = config.platform().kafka();
       try (Admin admin = Admin.create(kafka.admin())) {
@@ -100,18 +125,21 @@ public final class IngressService implements AutoCloseable {
 
       AuditTrail auditTrail = new AuditTrail(publisher, config.clock());
       parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock());
-      Gate gate = new Gate(directory, new EdgeRateLimiter(), codec, config.operatorToken(), config.clock());
-      HttpMetrics metrics = new HttpMetrics();
+      Gate gate = new Gate(directory, directoryMirror::ready, new EdgeRateLimiter(), codec, config.operatorToken(),
+          config.advertisedHost() + ":" + ingressPort, config.clock());
+      HttpMetrics metrics = new HttpMetrics(management);
+      BillingRelay billingRelay = new BillingRelay(config.billingUrl(), relayToken);
       AuditRoutes audit = new AuditRoutes(auditLog, directory);
 
       List<Route> operatorRoutes = new ArrayList<>(new AdminRoutes(directory, publisher, codec, auditLog,
           config.clock()).routes());
       operatorRoutes.add(audit.operatorRoute());
+      operatorRoutes.addAll(billingRelay.operatorRoutes());
       List<Route> tenantRoutes = new ArrayList<>();
       tenantRoutes.addAll(new FileRoutes(files, blobs, publisher, config.clock()).routes());
       tenantRoutes.addAll(new AnalysisRoutes(files, jobs, new JobRouter(jobs, gate), blobs, publisher, codec,
           config.clock()).routes());
-      tenantRoutes.addAll(new BillingRelay(config.billingUrl()).routes());
+      tenantRoutes.addAll(billingRelay.routes());
       tenantRoutes.add(audit.tenantRoute());
       for (IngressExtension extension : extensions) {
         tenantRoutes.addAll(extension.tenantRoutes(parts));
@@ -129,7 +157,8 @@ public final class IngressService implements AutoCloseable {
       readiness.put("audit", auditMirror::ready);
       readiness.put("jobs", jobs::ready);
       List<Route> served = new ArrayList<>(tenantRoutes);
-      List<Route> ops = OpsRoutes.routes(readiness, metrics, () -> OpenApiDocument.build(served, operatorRoutes,
+      readiness.forEach((name, check) -> management.readiness("ingress." + name, check));
+      List<Route> ops = OpsRoutes.routes(readiness, () -> OpenApiDocument.build(served, operatorRoutes,
           "http://" + config.advertisedHost() + ":" + tenantApi.port(),
           "http://" + config.advertisedHost() + ":" + operatorApi.port()));
       served.addAll(ops);
@@ -193,6 +222,11 @@ public final class IngressService implements AutoCloseable {
 
   public int adminPort() {
     return operatorApi.port();
+  }
+
+  /** The registry this instance records into (the management port serves it). */
+  public Management management() {
+    return management;
   }
 
   public IngressParts parts() {
