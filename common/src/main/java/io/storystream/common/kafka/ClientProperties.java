@@ -16,12 +16,14 @@ import java.util.TreeMap;
  * those of a properties file ({@code --kafka-properties-file}, env {@code STORYSTREAM_KAFKA_PROPERTIES_FILE}), then
  * every environment variable {@code STORYSTREAM_KAFKA_<NAME>}, named like Kafka's property in upper case with dots as
  * underscores ({@code STORYSTREAM_KAFKA_SASL_JAAS_CONFIG} → {@code sasl.jaas.config}); a variable wins over the file.
- * The embedded default's own variables ({@code STORYSTREAM_KAFKA_PORT}, {@code …_CONTROLLER_PORT}) and the file's
+ * The embedded default's own variables ({@code STORYSTREAM_KAFKA_PORT}, {@code …_CONTROLLER_PORT}), the start-up check's
+ * timeout ({@code …_CONNECT_TIMEOUT}) and the file's
  * variable are not client properties.
  */
 public final class ClientProperties {
   public static final String ENV_PREFIX = "STORYSTREAM_KAFKA_";
-  private static final Set<String> NOT_CLIENT_PROPERTIES = Set.of("PORT", "CONTROLLER_PORT", "PROPERTIES_FILE");
+  private static final Set<String> NOT_CLIENT_PROPERTIES = Set.of("PORT", "CONTROLLER_PORT", "PROPERTIES_FILE",
+      "CONNECT_TIMEOUT");
 
   private ClientProperties() {}
 
