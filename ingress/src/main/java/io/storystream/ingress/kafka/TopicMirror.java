@@ -56,6 +56,7 @@ public final class TopicMirror implements AutoCloseable {
   /** Next offset to apply per partition: where a new consumer resumes after a failure. */
   private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
   private final CountDownLatch caughtUp = new CountDownLatch(1);
+  private final CountDownLatch stopping = new CountDownLatch(1);
   private final Set<TopicPartition> stuck = ConcurrentHashMap.newKeySet();
   private volatile Duration maxBehind = DEFAULT_MAX_BEHIND;
   private volatile boolean running = true;
@@ -203,9 +204,10 @@ public final class TopicMirror implements AutoCloseable {
     }
   }
 
+  /** Waits before a retry; close() ends the wait at once. */
   private void pause(long millis) {
     try {
-      Thread.sleep(millis);
+      stopping.await(millis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       running = false;
@@ -250,12 +252,12 @@ public final class TopicMirror implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    stopping.countDown();
     KafkaConsumer<String, byte[]> c = consumer;
     if (c != null) {
       c.wakeup();
     }
     if (thread != null) {
-      thread.interrupt();
       try {
         thread.join(5000);
       } catch (InterruptedException e) {
