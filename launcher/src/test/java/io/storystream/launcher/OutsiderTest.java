@@ -114,6 +114,17 @@ class OutsiderTest {
     assertThat(send(tenant("GET", "/v1/analyses/" + victimJob + "/dataset", victimKey)).statusCode()).isEqualTo(200);
     await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() ->
         send(tenant("GET", "/v1/statements/" + month, victimKey)).statusCode() == 200);
+    // the operator's views over every tenant, relayed by the operator API (before the table's failed attempts
+    // make this address wait)
+    HttpResponse<String> monthView = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get("operator")
+        + "/admin/months/" + month + "/statements")).header("Authorization", "Bearer " + system.operatorToken()));
+    assertThat(monthView.statusCode()).as(monthView.body()).isEqualTo(200);
+    assertThat(monthView.body()).contains("\"tenantId\":\"" + VICTIM + "\"");
+    HttpResponse<String> explain = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get("operator")
+        + "/admin/tenants/" + VICTIM + "/months/" + month + "/explain"))
+        .header("Authorization", "Bearer " + system.operatorToken()));
+    assertThat(explain.statusCode()).as(explain.body()).isEqualTo(200);
+    assertThat(json(explain).path("eventsCounted").asLong()).isPositive();
   }
 
   @AfterAll
