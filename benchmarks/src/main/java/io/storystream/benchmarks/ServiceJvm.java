@@ -1,5 +1,6 @@
 package io.storystream.benchmarks;
 
+import io.storystream.billing.BillingAccess;
 import io.storystream.billing.BillingAggregator;
 import io.storystream.billing.BillingConfig;
 import io.storystream.common.blob.S3Settings;
@@ -32,6 +33,9 @@ import java.util.Set;
  * the benchmark sets every port and setting itself, the same way for every service.
  */
 public final class ServiceJvm {
+  /** The ingress relay and the aggregator run in different data folders here, so they are given one token. */
+  private static final String BILLING_TOKEN = "ssb_" + "5e1f0c2b9a7d48e3b6c1f0a29d8e7c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d";
+
   private ServiceJvm() {}
 
   public static void main(String[] args) throws Exception {
@@ -46,7 +50,8 @@ public final class ServiceJvm {
     AutoCloseable running = switch (service) {
       case "standin" -> StandInServer.start(new StandInConfig("127.0.0.1", port, Set.of(), Duration.ZERO,
           StandInConfig.MAX_UPLOAD_BYTES, Duration.ofMinutes(20), Clock.systemUTC()));
-      case "billing" -> new BillingAggregator(BillingConfig.of(kafka, dataDir).withHttpPort(port)).start();
+      case "billing" -> new BillingAggregator(BillingConfig.of(kafka, dataDir).withHttpPort(port))
+          .withAccess(new BillingAccess(BILLING_TOKEN, null)).start();
       case "admission" -> new AdmissionService(kafka, dataDir).start();
       case "worker" -> reportPeakRunning(new WorkerService(WorkerConfig.of(kafka, s3,
           DataStoryBotConfig.defaults(URI.create(extra), ApiKeySource.none()), dataDir,
@@ -55,7 +60,7 @@ public final class ServiceJvm {
         String[] billingAndToken = extra.split(",", 3);
         yield new IngressService(new IngressConfig(PlatformOptions.of(kafka, s3, dataDir), "127.0.0.1", port,
             Integer.parseInt(billingAndToken[2]), "127.0.0.1", billingAndToken[1], "bench-pepper-0123456789abcdef".getBytes(StandardCharsets.UTF_8),
-            billingAndToken[0], Clock.systemUTC())).start();
+            billingAndToken[0], Clock.systemUTC())).withBillingToken(BILLING_TOKEN).start();
       }
       default -> throw new IllegalArgumentException("unknown service " + service);
     };

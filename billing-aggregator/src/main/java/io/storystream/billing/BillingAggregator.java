@@ -1,5 +1,6 @@
 package io.storystream.billing;
 
+import io.storystream.common.ops.Management;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryClient;
 import io.storystream.schemas.topics.TopicCatalogue;
@@ -23,6 +24,8 @@ public final class BillingAggregator implements AutoCloseable {
   private final SchemaRegistryClient registry;
   private KafkaStreams streams;
   private BillingHttpApi http;
+  private BillingAccess access;
+  private Management management;
 
   public BillingAggregator(BillingConfig config) {
     this(config, new HttpSchemaRegistryClient(config.kafka().registryUrl()));
@@ -33,18 +36,41 @@ public final class BillingAggregator implements AutoCloseable {
     this.registry = registry;
   }
 
-  public synchronized BillingAggregator start() throws InterruptedException {
+  /**
+   * Who may read the API (call before {@link #start()}); by default the tokens kept in the data folder
+   * ({@link BillingAccess#givenOrStored}).
+   */
+  public BillingAggregator withAccess(BillingAccess callers) {
+    this.access = callers;
+    return this;
+  }
+
+  /** Registers the readiness check {@code billing.streams} in this process's management registry. */
+  public BillingAggregator withManagement(Management processManagement) {
+    this.management = processManagement;
+    return this;
+  }
+
+  public synchronized BillingAggregator start() throws InterruptedException, java.io.IOException {
     long t0 = System.nanoTime();
+    BillingAccess callers = access != null ? access
+        : BillingAccess.givenOrStored(null, null, config.dataDir().toAbsolutePath());
     try (Admin admin = Admin.create(config.kafka().admin())) {
       TopicCatalogue.standard(config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
     }
     TopicSerdes serdes = new TopicSerdes(registry);
-    http = new BillingHttpApi(config.httpHost(), config.httpPort(), config.clock());
+    http = new BillingHttpApi(config.httpHost(), config.httpPort(), config.clock()).access(callers);
     http.start();
     streams = BillingStreams.start(BillingTopology.build(serdes, config.topologySettings()),
         BillingStreams.properties(config.kafka(), config.applicationId(), config.dataDir(),
             config.httpHost() + ":" + http.port()),
         config.clock(), Duration.ofSeconds(60));
+    if (management != null) {
+      management.readiness("billing.streams", () -> {
+        KafkaStreams s = streams;
+        return s != null && s.state() == KafkaStreams.State.RUNNING;
+      });
+    }
     http.serve(new BillingQueries(streams, config.grace(), new HostInfo(config.httpHost(), http.port())));
     log.info("billing aggregator {} running, read API on http://{}:{} ({} ms)", config.applicationId(),
         config.httpHost(), http.port(), (System.nanoTime() - t0) / 1_000_000);

@@ -1,6 +1,12 @@
 package io.storystream.billing;
 
 import io.storystream.common.config.PlatformOptions;
+import io.storystream.common.config.TokenStrength;
+import io.storystream.common.kafka.KafkaPreflight;
+import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.common.ops.Management;
+import io.storystream.common.ops.ManagementOptions;
+import io.storystream.common.ops.ManagementServer;
 import io.storystream.schemas.PriceBook;
 import io.storystream.schemas.Statement;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
@@ -65,6 +71,18 @@ public final class BillingCommand implements Runnable {
   static final class Run implements Callable<Integer> {
     @Mixin PlatformOptions platform;
 
+    @Mixin ManagementOptions managementOptions;
+
+    @Option(names = "--billing-token", defaultValue = "${env:STORYSTREAM_BILLING_TOKEN}",
+        description = "Token the ingress relay presents (env STORYSTREAM_BILLING_TOKEN; unset: "
+            + "<data-dir>/billing-token).")
+    String billingToken;
+
+    @Option(names = "--operator-token", defaultValue = "${env:STORYSTREAM_OPERATOR_TOKEN}",
+        description = "The operator token, also accepted by the read API (env STORYSTREAM_OPERATOR_TOKEN; unset: "
+            + "<data-dir>/operator-token when it exists).")
+    String operatorToken;
+
     @Option(names = "--billing-host", defaultValue = "${env:STORYSTREAM_BILLING_HOST:-127.0.0.1}",
         description = "Address of the read API (env STORYSTREAM_BILLING_HOST; default ${DEFAULT-VALUE}).")
     String host;
@@ -91,14 +109,41 @@ public final class BillingCommand implements Runnable {
             + "(tests pinning 'now', month-end rehearsals on a copy of the data). Never set in production.")
     Duration clockOffset;
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-      BillingConfig config = new BillingConfig(platform.kafka(), platform.dataDir, host, port, applicationId, grace,
+      KafkaSettings kafka;
+      try {
+        kafka = platform.checkedKafka();
+      } catch (KafkaPreflight.KafkaUnavailableException e) {
+        spec.commandLine().getErr().println("billing aggregator not started: " + e.getMessage());
+        spec.commandLine().getErr().flush();
+        return 2;
+      }
+      BillingConfig config = new BillingConfig(kafka, platform.dataDir, host, port, applicationId, grace,
           interval, java.time.Clock.offset(java.time.Clock.systemUTC(), clockOffset));
-      BillingAggregator aggregator = new BillingAggregator(config).start();
+      BillingAccess access = BillingAccess.givenOrStored(billingToken, operatorToken,
+          platform.dataDir.toAbsolutePath());
+      for (String token : new String[] {access.billingToken(), access.operatorToken()}) {
+        if (token != null) {
+          TokenStrength.requireStrong(token, token.equals(access.billingToken())
+              ? "the billing token (STORYSTREAM_BILLING_TOKEN)" : "the operator token (STORYSTREAM_OPERATOR_TOKEN)");
+        }
+      }
+      Management management = managementOptions.management();
+      ManagementServer managementServer = managementOptions.start(management, platform.dataDir);
+      BillingAggregator aggregator;
+      try {
+        aggregator = new BillingAggregator(config).withAccess(access).withManagement(management).start();
+      } catch (Exception e) {
+        managementServer.close();
+        throw e;
+      }
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         aggregator.close();
+        managementServer.close();
         stopped.countDown();
       }, "billing-shutdown"));
       System.out.println("billing aggregator running; read API on http://" + host + ":" + aggregator.port());

@@ -22,10 +22,12 @@ import java.util.Optional;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 
 /**
- * The billing read API (default port 8083), served from the aggregator's stores. It is internal: the ingress relays
- * a tenant's {@code GET /v1/usage} and {@code GET /v1/statements/{yyyy-MM}} here with the tenant id it
- * authenticated, and the operator reads the month view and the explain view. An unknown tenant and a tenant without
- * the resource look the same: 404.
+ * The billing read API (default port 8083), served from the aggregator's stores. It is internal and answers only
+ * authenticated callers ({@link BillingAccess}; anyone else gets 401): the ingress relays a tenant's
+ * {@code GET /v1/usage} and {@code GET /v1/statements/{yyyy-MM}} here with the billing token and the tenant id it
+ * authenticated, and the operator API relays the month view and the explain view
+ * ({@code GET /admin/months/{yyyy-MM}/statements}, …). An unknown tenant and a tenant without the resource look the
+ * same: 404.
  *
  * <ul>
  *   <li>{@code GET /tenants/{tenantId}/usage[?month=yyyy-MM]}: the month's usage (default: the current UTC month)
@@ -42,6 +44,7 @@ public final class BillingHttpApi implements AutoCloseable {
   private final String host;
   private final int requestedPort;
   private final Clock clock;
+  private volatile BillingAccess access = BillingAccess.none();
   private volatile BillingQueries queries;
   private Javalin app;
 
@@ -59,6 +62,7 @@ public final class BillingHttpApi implements AutoCloseable {
     app = Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       Problems.install(cfg);
+      cfg.routes.before(this::authenticate);
       cfg.routes.before("/tenants/{tenantId}/*", this::redirectToOwner);
       cfg.routes.exception(InvalidStateStoreException.class,
           (e, ctx) -> Problems.write(ctx, BillingQueries.notReady().problem()));
@@ -70,6 +74,25 @@ public final class BillingHttpApi implements AutoCloseable {
       cfg.routes.get("/months/{month}/statements", this::monthStatements);
     }).start(host, requestedPort);
     return this;
+  }
+
+  /** Who may call (call before {@link #start()} or at any time; the default refuses everyone). */
+  public BillingHttpApi access(BillingAccess callers) {
+    this.access = callers;
+    return this;
+  }
+
+  /** Every route but {@code /health} needs the billing or the operator token. */
+  private void authenticate(Context ctx) {
+    if (ctx.path().equals("/health")) {
+      return;
+    }
+    if (!access.accepts(ctx.header("Authorization"))) {
+      ctx.header("WWW-Authenticate", "Bearer");
+      throw new ProblemException(401, "unauthenticated", "Authentication required",
+          "the billing read API answers the ingress relay and the operator only: send "
+              + "'Authorization: Bearer <billing or operator token>'");
+    }
   }
 
   /** Starts answering from these stores (until then every call is a 503). */

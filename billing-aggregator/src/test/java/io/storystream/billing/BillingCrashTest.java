@@ -108,6 +108,7 @@ class BillingCrashTest {
         "--partitions", "3",
         "--data-dir", dir.resolve("billing-data").toString(),
         "--billing-port", "0",
+        "--management-port", "0",
         "--billing-statement-interval", "200ms",
         "--clock-offset", offset.toString());
     Files.createDirectories(dir);

@@ -12,9 +12,24 @@ import org.junit.jupiter.api.Test;
 class BillingHttpApiTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
+  private static final BillingAccess ACCESS = new BillingAccess(
+      "ssb_0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", null);
+
+  @Test
+  void refusesEveryCallerByDefault() throws Exception {
+    try (BillingHttpApi api = new BillingHttpApi("127.0.0.1", 0).start()) {
+      for (String path : new String[] {"/tenants/acme/usage", "/months/2026-11/statements", "/nowhere"}) {
+        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(
+            "http://127.0.0.1:" + api.port() + path)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).as(path).isEqualTo(401);
+        assertThat(refused.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+      }
+    }
+  }
+
   @Test
   void answersRetryableProblemsUntilTheStoresAreReady() throws Exception {
-    try (BillingHttpApi api = new BillingHttpApi("127.0.0.1", 0).start()) {
+    try (BillingHttpApi api = new BillingHttpApi("127.0.0.1", 0).access(ACCESS).start()) {
       HttpResponse<String> usage = get(api, "/tenants/acme/usage");
       assertThat(usage.statusCode()).isEqualTo(503);
       assertThat(usage.headers().firstValue("Content-Type")).hasValueSatisfying(
@@ -28,7 +43,8 @@ class BillingHttpApiTest {
   }
 
   private HttpResponse<String> get(BillingHttpApi api, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path)).build(),
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+            .header("Authorization", "Bearer " + ACCESS.billingToken()).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

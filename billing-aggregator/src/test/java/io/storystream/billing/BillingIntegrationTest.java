@@ -58,6 +58,8 @@ class BillingIntegrationTest {
   private SyntheticUsage usage;
   private BillingAggregator aggregator;
   private final Clock clock = TestNow.clock();
+  private static final String RELAY_TOKEN = "ssb_4f6a8c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d1f3a5c7e9b0d2f4a6c8e1b3d5f7a";
+  private static final String OPERATOR_TOKEN = "sso_b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a5c7e9b2d4";
   private final HttpClient http = HttpClient.newHttpClient();
   private final ObjectMapper json = new ObjectMapper();
 
@@ -88,7 +90,8 @@ class BillingIntegrationTest {
     usage = SyntheticUsage.generate(42, events(), now);
     usage.produce(kafka, serdes, 0, usage.log.size());
     aggregator = new BillingAggregator(BillingConfig.of(kafka, dir.resolve("billing")).withHttpPort(0)
-        .withStatementInterval(Duration.ofMillis(500)).withClock(clock)).start();
+        .withStatementInterval(Duration.ofMillis(500)).withClock(clock))
+        .withAccess(new BillingAccess(RELAY_TOKEN, OPERATOR_TOKEN)).start();
   }
 
   @AfterAll
@@ -241,8 +244,38 @@ class BillingIntegrationTest {
     return problems;
   }
 
+  @Test
+  @Order(5)
+  void theReadApiAnswersOnlyTheRelayAndTheOperator() throws Exception {
+    String base = "http://127.0.0.1:" + aggregator.port();
+    String month = usage.current.toString();
+    for (String path : List.of("/months/" + month + "/statements", "/tenants/acme/usage",
+        "/tenants/acme/statements", "/tenants/acme/statements/" + month,
+        "/tenants/acme/months/" + month + "/explain")) {
+      for (String authorization : java.util.Arrays.asList(null, "Bearer wrong", "Bearer " + RELAY_TOKEN + "x",
+          "Basic " + RELAY_TOKEN)) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).GET();
+        if (authorization != null) {
+          request.header("Authorization", authorization);
+        }
+        HttpResponse<String> refused = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).as("%s with %s", path, authorization).isEqualTo(401);
+        assertThat(refused.body()).as(path).contains("problems/unauthenticated").doesNotContain("totalMicros")
+            .doesNotContain("analyses");
+      }
+    }
+    JsonNode monthView = getAs(base + "/months/" + month + "/statements", OPERATOR_TOKEN, 200);
+    assertThat(monthView.path("statements").size()).isPositive();
+    assertThat(getAs(base + "/tenants/acme/usage", RELAY_TOKEN, 200).path("tenantId").asText()).isEqualTo("acme");
+  }
+
   private JsonNode get(String url, int status) throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+    return getAs(url, RELAY_TOKEN, status);
+  }
+
+  private JsonNode getAs(String url, String token, int status) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
+            .header("Authorization", "Bearer " + token).GET().build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(url + " → " + response.body()).isEqualTo(status);
     if (status >= 400) {

@@ -1,6 +1,10 @@
 package io.storystream.ingress;
 
 import io.storystream.common.config.PlatformOptions;
+import io.storystream.common.kafka.KafkaPreflight;
+import io.storystream.common.ops.Management;
+import io.storystream.common.ops.ManagementOptions;
+import io.storystream.common.ops.ManagementServer;
 import java.nio.file.Path;
 import io.storystream.ingress.lifecycle.IntervalConverter;
 import io.storystream.ingress.lifecycle.TenantLifecycle;
@@ -24,6 +28,9 @@ public final class IngressCommand implements Callable<Integer> {
 
   @Mixin
   PlatformOptions platform;
+
+  @Mixin
+  ManagementOptions management;
 
   @Option(names = "--bind-host", defaultValue = "${env:STORYSTREAM_BIND_HOST:-127.0.0.1}",
       description = "Address both APIs listen on (env STORYSTREAM_BIND_HOST; default ${DEFAULT-VALUE}).")
@@ -57,6 +64,11 @@ public final class IngressCommand implements Callable<Integer> {
       description = "Billing aggregator read API (env STORYSTREAM_BILLING_URL; default ${DEFAULT-VALUE}).")
   String billingUrl;
 
+  @Option(names = "--billing-token", defaultValue = "${env:STORYSTREAM_BILLING_TOKEN}",
+      description = "Token presented to the billing read API, the same as the aggregator's "
+          + "(env STORYSTREAM_BILLING_TOKEN; unset: <data-dir>/billing-token).")
+  String billingToken;
+
   @Option(names = "--retention-sweep-interval",
       defaultValue = "${env:STORYSTREAM_RETENTION_SWEEP_INTERVAL:-PT1H}", converter = IntervalConverter.class,
       description = "How often files and results older than their plan's retention are removed, e.g. PT1H, 15m; "
@@ -78,15 +90,32 @@ public final class IngressCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try {
+      platform.checkedKafka();
+    } catch (KafkaPreflight.KafkaUnavailableException e) {
+      System.err.println("ingress not started: " + e.getMessage());
+      return 2;
+    }
     IngressConfig config = config();
-    IngressService service = new IngressService(config, extensions(config)).start();
+    Management processManagement = management.management();
+    ManagementServer managementServer = management.start(processManagement, platform.dataDir);
+    IngressService service;
+    try {
+      service = new IngressService(config, extensions(config)).withManagement(processManagement)
+          .withBillingToken(billingToken).start();
+    } catch (Exception e) {
+      managementServer.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       service.close();
+      managementServer.close();
       stopped.countDown();
     }, "ingress-shutdown"));
     System.out.println("ingress: tenant API http://" + bindHost + ":" + service.ingressPort()
-        + ", operator API http://" + bindHost + ":" + service.adminPort());
+        + ", operator API http://" + bindHost + ":" + service.adminPort() + ", management http://"
+        + management.host + ":" + managementServer.port());
     stopped.await();
     return 0;
   }

@@ -4,8 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
+import io.storystream.common.config.Secrets;
 import java.util.HexFormat;
 
 /**
@@ -15,6 +14,7 @@ import java.util.HexFormat;
 public final class IngressSecrets {
   public static final String OPERATOR_TOKEN_FILE = "operator-token";
   public static final String PEPPER_FILE = "pepper";
+  public static final String BILLING_TOKEN_FILE = "billing-token";
 
   private IngressSecrets() {}
 
@@ -44,26 +44,12 @@ public final class IngressSecrets {
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static synchronized String readOrCreate(Path file, String prefix) throws IOException {
-    if (Files.exists(file)) {
-      return Files.readString(file).trim();
-    }
-    byte[] random = new byte[32];
-    new SecureRandom().nextBytes(random);
-    String value = prefix + HexFormat.of().formatHex(random);
-    Files.createDirectories(file.toAbsolutePath().getParent());
-    Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
-    Files.writeString(tmp, value + "\n");
-    try {
-      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-    } catch (UnsupportedOperationException notPosix) {
-      // best effort
-    }
-    try {
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException raced) {
-      Files.deleteIfExists(tmp);
-    }
-    return Files.readString(file).trim();
+  private static String readOrCreate(Path file, String prefix) throws IOException {
+    return Secrets.readOrCreate(file, prefix);
+  }
+
+  /** The token the ingress presents to the billing read API: given, or kept in {@code <data>/billing-token}. */
+  public static String billingToken(String given, Path dataDir) throws IOException {
+    return Secrets.givenOrStored(given, dataDir.resolve(BILLING_TOKEN_FILE), "ssb_");
   }
 }

@@ -1,6 +1,8 @@
 package io.storystream.ingress;
 
 import io.storystream.common.blob.BlobStore;
+import io.storystream.common.config.TokenStrength;
+import io.storystream.common.ops.Management;
 import io.storystream.common.webhooks.WebhookTargets;
 import io.storystream.ingress.admin.AdminRoutes;
 import io.storystream.ingress.audit.AuditLog;
@@ -20,10 +22,10 @@ import io.storystream.ingress.files.FileRoutes;
 import io.storystream.ingress.http.ApiServer;
 import io.storystream.ingress.http.Gate;
 import io.storystream.ingress.http.HttpMetrics;
-import io.storystream.ingress.http.TransferSlots;
 import io.storystream.ingress.http.OpenApiDocument;
 import io.storystream.ingress.http.OpsRoutes;
 import io.storystream.ingress.http.Route;
+import io.storystream.ingress.http.TransferSlots;
 import io.storystream.ingress.jobs.AnalysisRoutes;
 import io.storystream.ingress.jobs.JobRouter;
 import io.storystream.ingress.jobs.JobStatusView;
@@ -67,6 +69,8 @@ public final class IngressService implements AutoCloseable {
   private ApiServer tenantApi;
   private ApiServer operatorApi;
   private JobStatusView jobs;
+  private Management management = new Management();
+  private String billingToken;
 
   /** An ingress with the standard extensions: the tenant lifecycle (provisioning, erasure, retention sweep). */
   public IngressService(IngressConfig config) {
@@ -78,8 +82,29 @@ public final class IngressService implements AutoCloseable {
     this.extensions = List.copyOf(extensions);
   }
 
+  /**
+   * Records metrics and registers readiness checks ({@code ingress.*}) in this process's management registry
+   * (call before {@link #start()}; by default the service has a registry of its own that nothing serves).
+   */
+  public IngressService withManagement(Management processManagement) {
+    this.management = processManagement;
+    return this;
+  }
+
+  /**
+   * The token presented to the billing read API (call before {@link #start()}); by default the one in
+   * {@code <data-dir>/billing-token}, created on first use, which a billing aggregator sharing the data folder reads.
+   */
+  public IngressService withBillingToken(String token) {
+    this.billingToken = token;
+    return this;
+  }
+
   public IngressService start() throws Exception {
     long t0 = System.nanoTime();
+    TokenStrength.requireStrong(config.operatorToken(), "the operator token (STORYSTREAM_OPERATOR_TOKEN)");
+    String relayToken = billingToken != null ? billingToken
+        : IngressSecrets.billingToken(null, config.platform().dataDir.toAbsolutePath());
     try {
       var kafka = config.platform().kafka();
       try (Admin admin = Admin.create(kafka.admin())) {
@@ -117,18 +142,21 @@ public final class IngressService implements AutoCloseable {
       parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock());
       EmbedSettings embedSettings = EmbedSettings.fromEnvironment();
       EmbedTokens embedTokens = new EmbedTokens(directory, codec, embedSettings, config.clock());
-      Gate gate = new Gate(directory, new EdgeRateLimiter(), codec, config.operatorToken(), config.clock(), embedTokens);
-      HttpMetrics metrics = new HttpMetrics();
+      Gate gate = new Gate(directory, directoryMirror::ready, new EdgeRateLimiter(), codec, config.operatorToken(),
+          config.advertisedHost() + ":" + ingressPort, config.clock(), embedTokens);
+      HttpMetrics metrics = new HttpMetrics(management);
+      BillingRelay billingRelay = new BillingRelay(config.billingUrl(), relayToken, quotas);
       AuditRoutes audit = new AuditRoutes(auditLog, directory);
 
       List<Route> operatorRoutes = new ArrayList<>(new AdminRoutes(directory, publisher, codec, auditLog,
           config.clock()).routes());
       operatorRoutes.add(audit.operatorRoute());
+      operatorRoutes.addAll(billingRelay.operatorRoutes());
       List<Route> tenantRoutes = new ArrayList<>();
       tenantRoutes.addAll(new FileRoutes(files, blobs, publisher, config.clock()).routes());
       tenantRoutes.addAll(new AnalysisRoutes(files, jobs, new JobRouter(jobs, gate), blobs, publisher, codec,
           config.clock()).routes());
-      tenantRoutes.addAll(new BillingRelay(config.billingUrl(), quotas).routes());
+      tenantRoutes.addAll(billingRelay.routes());
       tenantRoutes.addAll(new WebhookRoutes(webhooks, publisher, WebhookTargets.fromEnvironment(), config.clock())
           .routes());
       tenantRoutes.add(audit.tenantRoute());
@@ -152,7 +180,8 @@ public final class IngressService implements AutoCloseable {
       readiness.put("webhooks", webhookMirror::ready);
       readiness.put("jobs", jobs::ready);
       List<Route> served = new ArrayList<>(tenantRoutes);
-      List<Route> ops = OpsRoutes.routes(readiness, metrics, () -> OpenApiDocument.build(served, operatorRoutes,
+      readiness.forEach((name, check) -> management.readiness("ingress." + name, check));
+      List<Route> ops = OpsRoutes.routes(readiness, () -> OpenApiDocument.build(served, operatorRoutes,
           "http://" + config.advertisedHost() + ":" + tenantApi.port(),
           "http://" + config.advertisedHost() + ":" + operatorApi.port()));
       served.addAll(ops);
@@ -217,6 +246,11 @@ public final class IngressService implements AutoCloseable {
 
   public int adminPort() {
     return operatorApi.port();
+  }
+
+  /** The registry this instance records into (the management port serves it). */
+  public Management management() {
+    return management;
   }
 
   public IngressParts parts() {

@@ -546,9 +546,8 @@ class IngressEndToEndTest {
   }
 
   private static double count(IngressService instance, String tenant, String route) {
-    String metrics = stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-        "http://127.0.0.1:" + instance.ingressPort() + "/metrics"))).text();
-    return metrics.lines().filter(l -> l.startsWith("storystream_http_requests_seconds_count{"))
+    String metrics = instance.management().scrape(); // what the process's management port serves
+    return metrics.lines().filter(l -> l.startsWith("storystream_tenant_requests_total{"))
         .filter(l -> l.contains("tenant=\"" + tenant + "\"") && l.contains(route))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
@@ -623,7 +622,10 @@ class IngressEndToEndTest {
     assertThat(ready.status()).as(ready.text()).isEqualTo(200);
     assertThat(ready.json().path("checks").path("jobs").asText()).isEqualTo("up");
     assertThat(stack.get(null, "/health/live").status()).isEqualTo(200);
-    assertThat(stack.get(null, "/metrics").text()).contains("storystream_http_requests_seconds_bucket");
+    // metrics name every tenant: they are on the management port only, never on the tenant port
+    assertThat(stack.get(null, "/metrics").status()).isEqualTo(404);
+    assertThat(ingress.management().scrape()).contains("storystream_http_requests_seconds_bucket",
+        "storystream_tenant_requests_total");
 
     JsonNode doc = stack.get(null, "/openapi.json").json();
     assertThat(doc.path("openapi").asText()).isEqualTo("3.1.0");

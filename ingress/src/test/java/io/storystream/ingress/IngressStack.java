@@ -39,7 +39,8 @@ import org.apache.kafka.common.TopicPartition;
  * instances; plus small HTTP helpers and a fake processor that writes what the real one would.
  */
 final class IngressStack implements AutoCloseable {
-  static final String OPERATOR_TOKEN = "sso_test-operator-token";
+  // strong enough for the start-up check (at least 128 bits): 64 hex characters
+  static final String OPERATOR_TOKEN = "sso_7c1e9a3f5b2d4c6e8a0b1d3f5e7a9c2b4d6f8e0a1c3e5b7d9f2a4c6e8b0d1f3a";
   static final byte[] PEPPER = "a-test-pepper-of-enough-length!!".getBytes(StandardCharsets.UTF_8);
 
   final EmbeddedKafka kafka;

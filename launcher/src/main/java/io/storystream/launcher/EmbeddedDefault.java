@@ -1,9 +1,14 @@
 package io.storystream.launcher;
 
+import io.storystream.billing.BillingAccess;
 import io.storystream.billing.BillingAggregator;
 import io.storystream.billing.BillingConfig;
 import io.storystream.billing.PriceBookPublisher;
 import io.storystream.common.config.PlatformOptions;
+import io.storystream.common.config.TokenStrength;
+import io.storystream.common.ops.Management;
+import io.storystream.common.ops.ManagementServer;
+import io.storystream.processor.ProcessorCommand;
 import io.storystream.common.kafka.KafkaSettings;
 import io.storystream.datastorybot.client.ApiKeySource;
 import io.storystream.datastorybot.client.DataStoryBotConfig;
@@ -50,7 +55,7 @@ public final class EmbeddedDefault implements AutoCloseable {
   public record Settings(Path dataDir, String host, int kafkaPort, int kafkaControllerPort, int s3Port,
                          String bucket, int registryPort, int tenantPartitions, int ingressPort, int adminPort,
                          int billingPort, int standInPort, String datastorybotUrl, String datastorybotApiKey,
-                         String operatorToken) {
+                         String operatorToken, int managementPort) {
     boolean usesStandIn() {
       return datastorybotUrl == null || datastorybotUrl.isBlank();
     }
@@ -65,6 +70,8 @@ public final class EmbeddedDefault implements AutoCloseable {
   private StandInServer standIn;
   private BillingAggregator billing;
   private IngressService ingress;
+  private ManagementServer managementServer;
+  private final Management management = new Management();
   private URI datastorybot;
   private String operatorToken;
 
@@ -101,6 +108,10 @@ public final class EmbeddedDefault implements AutoCloseable {
         settings.tenantPartitions(), (short) 1);
     PlatformOptions platform = PlatformOptions.of(kafkaSettings, s3.settings(), settings.dataDir());
     operatorToken = IngressSecrets.operatorToken(settings.operatorToken(), settings.dataDir());
+    TokenStrength.requireStrong(operatorToken, "the operator token (STORYSTREAM_OPERATOR_TOKEN)");
+    // one management port for every service of this process, on the same loopback address as everything else
+    managementServer = stage("management port", ManagementServer.start(settings.host(), settings.managementPort(),
+        management, operatorToken)); // the operator's token also reads the metrics
 
     ApiKeySource datastorybotKey;
     if (settings.usesStandIn()) {
@@ -121,20 +132,25 @@ public final class EmbeddedDefault implements AutoCloseable {
         log.info("published the default price book");
       }
     }
+    // the ingress and the aggregator share the data folder, so they read the same billing token from it
+    String billingToken = IngressSecrets.billingToken(null, settings.dataDir());
     billing = stage("billing aggregator", new BillingAggregator(
-        BillingConfig.of(kafkaSettings, settings.dataDir()).withHttpPort(settings.billingPort())).start());
-    stage("processor admission", new AdmissionService(kafkaSettings, settings.dataDir()).start());
-    stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings, s3.settings(),
+        BillingConfig.of(kafkaSettings, settings.dataDir()).withHttpPort(settings.billingPort()))
+        .withAccess(new BillingAccess(billingToken, operatorToken)).withManagement(management).start());
+    AdmissionService admission = stage("processor admission",
+        new AdmissionService(kafkaSettings, settings.dataDir()).start());
+    WorkerService worker = stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings, s3.settings(),
         DataStoryBotConfig.defaults(datastorybot, datastorybotKey), settings.dataDir(),
         WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).start());
     stage("webhook dispatcher", new io.storystream.processor.webhooks.WebhookDispatcher(
         io.storystream.processor.webhooks.WebhookDispatcher.Config.of(kafkaSettings, "embedded"),
         new io.storystream.schemas.registry.HttpSchemaRegistryClient(kafkaSettings.registryUrl()),
         io.storystream.common.webhooks.WebhookTargets.fromEnvironment(), Clock.systemUTC()).start());
+    ProcessorCommand.register(management, admission, worker);
     ingress = stage("ingress", new IngressService(new IngressConfig(platform, settings.host(), settings.ingressPort(),
         settings.adminPort(), settings.host(), operatorToken,
         IngressSecrets.pepper(null, null, settings.dataDir()), "http://" + settings.host() + ":" + billing.port(),
-        Clock.systemUTC())).start());
+        Clock.systemUTC())).withManagement(management).withBillingToken(billingToken).start());
   }
 
   private <T extends AutoCloseable> T stage(String name, T component) {
@@ -168,6 +184,15 @@ public final class EmbeddedDefault implements AutoCloseable {
 
   public String billingApi() {
     return "http://" + settings.host() + ":" + billing.port();
+  }
+
+  /** The management port: /metrics, /health/live and /health/ready of every service in this JVM. */
+  public String managementApi() {
+    return "http://" + settings.host() + ":" + managementServer.port();
+  }
+
+  public Management management() {
+    return management;
   }
 
   public URI datastorybot() {

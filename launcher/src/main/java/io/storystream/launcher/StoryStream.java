@@ -61,6 +61,10 @@ public final class StoryStream implements Callable<Integer> {
       description = "The billing aggregator's read API.")
   int billingPort;
 
+  @Option(names = "--management-port", defaultValue = "${env:STORYSTREAM_MANAGEMENT_PORT:-8084}",
+      description = "Management port: /metrics, /health/live, /health/ready of every service (on --host).")
+  int managementPort;
+
   @Option(names = "--standin-port", defaultValue = "${env:STORYSTREAM_STANDIN_PORT:-8090}",
       description = "The DataStoryBot stand-in, started unless --datastorybot-url is given.")
   int standInPort;
@@ -83,7 +87,7 @@ public final class StoryStream implements Callable<Integer> {
     dataDir = dataDir.toAbsolutePath().normalize();
     EmbeddedDefault system = new EmbeddedDefault(new EmbeddedDefault.Settings(dataDir, host, kafkaPort,
         kafkaControllerPort, s3Port, bucket, registryPort, partitions, ingressPort, adminPort, billingPort, standInPort,
-        datastorybotUrl, datastorybotApiKey, operatorToken)).start();
+        datastorybotUrl, datastorybotApiKey, operatorToken, managementPort)).start();
     DemoTenant.Outcome demo;
     try {
       demo = DemoTenant.ensure(dataDir, system.operatorApi(), system.operatorToken());
@@ -109,7 +113,8 @@ public final class StoryStream implements Callable<Integer> {
     out.println("  operator API        " + system.operatorApi() + "/admin   (token "
         + (operatorToken == null || operatorToken.isBlank() ? "in " + dataDir.resolve("operator-token")
             : "from STORYSTREAM_OPERATOR_TOKEN") + ")");
-    out.println("  billing read API    " + system.billingApi());
+    out.println("  billing read API    " + system.billingApi() + "   (billing or operator token)");
+    out.println("  management          " + system.managementApi() + "   (/metrics, /health/ready)");
     out.println("  DataStoryBot        " + system.datastorybot() + (system.usesStandIn() ? "  (local stand-in)" : ""));
     out.println("  Kafka bootstrap     " + system.kafka().bootstrapServers());
     out.println("  schema registry     " + system.registry().url());

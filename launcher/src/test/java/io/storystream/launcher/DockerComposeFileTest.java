@@ -21,6 +21,19 @@ import org.junit.jupiter.api.Test;
  */
 class DockerComposeFileTest {
   private static final Path FILE = Path.of("..", "docker-compose.yml");
+  /** Every secret the file requires, with the value a test gives it. */
+  private static final Map<String, String> SECRETS = Map.ofEntries(
+      Map.entry("STORYSTREAM_OPERATOR_TOKEN", "sso_0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+      Map.entry("STORYSTREAM_PEPPER", "00112233445566778899aabbccddeeff"),
+      Map.entry("STORYSTREAM_BILLING_TOKEN", "ssb_1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809"),
+      Map.entry("STORYSTREAM_METRICS_TOKEN", "ssm_2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a"),
+      Map.entry("STORYSTREAM_S3_SECRET_KEY", "s3-bucket-user-secret-5e6f7081"),
+      Map.entry("MINIO_ROOT_PASSWORD", "minio-root-secret-92a3b4c5"),
+      Map.entry("KAFKA_ADMIN_PASSWORD", "kafkaadmin7f8091a2"),
+      Map.entry("KAFKA_PASSWORD_INGRESS", "ingresspw3c4d5e6f"),
+      Map.entry("KAFKA_PASSWORD_PROCESSOR", "processorpw708192a3"),
+      Map.entry("KAFKA_PASSWORD_BILLING", "billingpwb4c5d6e7"),
+      Map.entry("KAFKA_PASSWORD_SCHEMA_REGISTRY", "registrypwf8091a2b"));
 
   @Test
   void composeValidatesTheFile() throws Exception {
@@ -43,9 +56,10 @@ class DockerComposeFileTest {
     for (String service : List.of("kafka-1", "kafka-2", "kafka-3", "schema-registry", "minio")) {
       assertThat(services.path(service).has("healthcheck")).as("%s has a health check", service).isTrue();
     }
-    assertThat(List.of("kafka-1", "kafka-2", "kafka-3")).allSatisfy(broker ->
-        assertThat(services.path(broker).path("environment").path("KAFKA_PROCESS_ROLES").asText())
-            .isEqualTo("broker,controller"));
+    assertThat(List.of("kafka-1", "kafka-2", "kafka-3")).allSatisfy(broker -> {
+      assertThat(services.path(broker).path("entrypoint").toString()).contains("/opt/storystream/kafka-broker.sh");
+      assertThat(services.path(broker).path("volumes").toString()).contains("deploy/kafka-broker.sh");
+    });
     List<String> storystreamServices = new ArrayList<>();
     services.fields().forEachRemaining(e -> {
       // the DataStoryBot stand-in stands outside the system, like DataStoryBot itself: no Kafka
@@ -62,18 +76,159 @@ class DockerComposeFileTest {
     }
   }
 
+  /** Each secret is required from the environment: without it the file does not resolve, and says which. */
   @Test
-  void refusesToStartWithoutTheOperatorSecrets() throws Exception {
+  void refusesToResolveWithoutAnyOneOfItsSecrets() throws Exception {
     TestTools.require("docker-compose");
-    ProcessBuilder builder = new ProcessBuilder("docker-compose", "-f", FILE.toString(), "config", "-q")
-        .redirectErrorStream(true);
-    builder.environment().remove("STORYSTREAM_OPERATOR_TOKEN");
-    builder.environment().remove("STORYSTREAM_PEPPER");
-    Process process = builder.start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    for (String secret : SECRETS.keySet()) {
+      ProcessBuilder builder = new ProcessBuilder("docker-compose", "-f", FILE.toString(), "config", "-q")
+          .redirectErrorStream(true);
+      builder.environment().putAll(SECRETS);
+      builder.environment().remove(secret);
+      Process process = builder.start();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(process.exitValue()).as("resolves without %s", secret).isNotZero();
+      assertThat(output).contains(secret);
+    }
+    // and none of them has a default written in the file
+    String text = java.nio.file.Files.readString(FILE);
+    for (String secret : SECRETS.keySet()) {
+      assertThat(text).as(secret).doesNotContain("${" + secret + ":-").doesNotContain("${" + secret + "-");
+    }
+  }
+
+  @Test
+  void publishesOnlyTheTenantApiAndTheOperatorApiOnLoopback() throws Exception {
+    JsonNode services = resolvedServices();
+    List<String> published = new ArrayList<>();
+    services.fields().forEachRemaining(e -> e.getValue().path("ports").forEach(p -> published.add(e.getKey() + " "
+        + (p.isTextual() ? p.asText() : p.path("host_ip").asText("") + ":" + p.path("published").asText() + ":"
+            + p.path("target").asText()))));
+    assertThat(published).hasSize(2);
+    assertThat(published).anySatisfy(p -> assertThat(p).matches("ingress :?8080:8080"))
+        .anySatisfy(p -> assertThat(p).startsWith("ingress 127.0.0.1:8082:8082"));
+    for (String internal : List.of("kafka-1", "kafka-2", "kafka-3", "schema-registry", "minio", "billing",
+        "processor", "datastorybot-standin")) {
+      assertThat(services.path(internal).path("ports").isMissingNode()
+          || services.path(internal).path("ports").isEmpty()).as("%s publishes nothing", internal).isTrue();
+    }
+    JsonNode compose = resolved();
+    assertThat(compose.path("networks").path("backend").path("internal").asBoolean()).isTrue();
+    for (String internal : List.of("kafka-1", "schema-registry", "minio", "billing")) {
+      assertThat(networks(services.path(internal))).as(internal).containsExactly("backend");
+    }
+  }
+
+  @Test
+  void everyServiceHasItsOwnKafkaPrincipalWithAclsCreatedByTheTopicsJob() throws Exception {
+    JsonNode services = resolvedServices();
+    Map<String, String> principals = Map.of("ingress", "ingress", "processor", "processor", "billing", "billing");
+    principals.forEach((service, user) -> {
+      JsonNode env = services.path(service).path("environment");
+      assertThat(env.path("STORYSTREAM_KAFKA_SECURITY_PROTOCOL").asText()).as(service).isEqualTo("SASL_PLAINTEXT");
+      assertThat(env.path("STORYSTREAM_KAFKA_SASL_MECHANISM").asText()).as(service).isEqualTo("SCRAM-SHA-512");
+      assertThat(env.path("STORYSTREAM_KAFKA_SASL_JAAS_CONFIG").asText()).as(service)
+          .contains("ScramLoginModule", "username=\"" + user + "\"", "password=\"" + SECRETS.get(
+              "KAFKA_PASSWORD_" + user.toUpperCase(java.util.Locale.ROOT)) + "\"");
+    });
+    assertThat(services.path("schema-registry").path("environment").path("SCHEMA_REGISTRY_KAFKASTORE_SASL_JAAS_CONFIG")
+        .asText()).contains("username=\"schema-registry\"");
+    JsonNode topics = services.path("topics").path("environment");
+    assertThat(topics.path("STORYSTREAM_KAFKA_SASL_JAAS_CONFIG").asText()).contains("username=\"admin\"");
+    assertThat(topics.path("STORYSTREAM_SCRAM_USERS").asText().split(","))
+        .containsExactlyInAnyOrder("ingress", "processor", "billing", "schema-registry");
+    assertThat(ServiceAcls.parse(topics.path("STORYSTREAM_ACLS").asText())).isEqualTo(Map.of("ingress",
+        "User:ingress", "processor", "User:processor", "billing", "User:billing", "schema-registry",
+        "User:schema-registry"));
+    // no service authenticates as the administrator, and no broker listens without SASL
+    services.fields().forEachRemaining(e -> {
+      if (!e.getKey().equals("topics")) {
+        assertThat(e.getValue().path("environment").toString()).as(e.getKey()).doesNotContain("username=\\\"admin");
+      }
+    });
+    String broker = java.nio.file.Files.readString(Path.of("..", "deploy", "kafka-broker.sh"));
+    assertThat(broker).contains("allow.everyone.if.no.acl.found=false", "super.users=User:admin")
+        .doesNotContain("PLAINTEXT:PLAINTEXT");
+  }
+
+  /** The broker's configuration, as the script writes it, is one Kafka itself accepts. */
+  @Test
+  void theBrokerScriptWritesAValidSecureKafkaConfiguration() throws Exception {
+    String script = java.nio.file.Files.readString(Path.of("..", "deploy", "kafka-broker.sh"));
+    int start = script.indexOf("<<PROPERTIES\n") + "<<PROPERTIES\n".length();
+    String text = script.substring(start, script.indexOf("\nPROPERTIES\n", start))
+        .replace("${KAFKA_NODE_ID}", "2").replace("${KAFKA_ADMIN_PASSWORD}", "0123456789abcdef");
+    java.util.Properties props = new java.util.Properties();
+    props.load(new java.io.StringReader(text));
+    kafka.server.KafkaConfig config = kafka.server.KafkaConfig.fromProps(props);
+    assertThat(config.nodeId()).isEqualTo(2);
+    assertThat(props.getProperty("listener.security.protocol.map")).doesNotContain(":PLAINTEXT");
+    assertThat(props.getProperty("authorizer.class.name")).endsWith("StandardAuthorizer");
+  }
+
+  @Test
+  void servicesSignWithTheBucketUserNeverMinioRoot() throws Exception {
+    JsonNode services = resolvedServices();
+    for (String service : List.of("ingress", "processor", "billing")) {
+      JsonNode env = services.path(service).path("environment");
+      assertThat(env.path("STORYSTREAM_S3_ACCESS_KEY").asText()).as(service).isEqualTo("storystream");
+      assertThat(env.path("STORYSTREAM_S3_SECRET_KEY").asText()).as(service)
+          .isEqualTo(SECRETS.get("STORYSTREAM_S3_SECRET_KEY"));
+      assertThat(env.toString()).as(service).doesNotContain(SECRETS.get("MINIO_ROOT_PASSWORD"));
+    }
+    String bucketJob = services.path("minio-bucket").path("command").toString();
+    assertThat(bucketJob).contains("mc admin user add local storystream", "arn:aws:s3:::storystream/*",
+        "mc admin policy attach local storystream-bucket --user storystream");
+  }
+
+  @Test
+  void everyLongRunningServiceHasAHealthCheckAndTimeToStopAndReplicasGetDistinctWorkerIds() throws Exception {
+    JsonNode services = resolvedServices();
+    services.fields().forEachRemaining(e -> {
+      if (e.getValue().path("restart").asText().equals("unless-stopped")) {
+        assertThat(e.getValue().has("healthcheck")).as("%s has a health check", e.getKey()).isTrue();
+      }
+    });
+    for (String service : List.of("processor", "ingress", "billing")) {
+      assertThat(services.path(service).path("healthcheck").path("test").toString()).as(service)
+          .contains("localhost:8084/health/ready");
+      assertThat(java.time.Duration.parse("PT" + services.path(service).path("stop_grace_period").asText()
+          .replace("m", "M").toUpperCase(java.util.Locale.ROOT))).as(service)
+          .isGreaterThanOrEqualTo(java.time.Duration.ofSeconds(60));
+    }
+    // the worker instance id comes from each replica's host name, never from a value shared by every replica
+    assertThat(services.path("processor").path("environment").has("STORYSTREAM_WORKER_INSTANCE_ID")).isFalse();
+    assertThat(services.path("processor").path("volumes").toString()).doesNotContain("processor:/data");
+  }
+
+  @Test
+  void dockerignoreKeepsDataGitAndBuildOutputOutOfTheImage() throws Exception {
+    List<String> lines = java.nio.file.Files.readAllLines(Path.of("..", ".dockerignore"));
+    assertThat(lines).contains("data/", ".git/", "target/", "**/target/");
+  }
+
+  private static JsonNode resolved() throws Exception {
+    TestTools.require("docker-compose");
+    Process process = compose("config");
+    byte[] resolved = process.getInputStream().readAllBytes();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).isNotZero();
-    assertThat(output).contains("STORYSTREAM_OPERATOR_TOKEN");
+    return new ObjectMapper(new YAMLFactory()).readTree(resolved);
+  }
+
+  private static JsonNode resolvedServices() throws Exception {
+    return resolved().path("services");
+  }
+
+  private static List<String> networks(JsonNode service) {
+    List<String> names = new ArrayList<>();
+    JsonNode n = service.path("networks");
+    if (n.isArray()) {
+      n.forEach(x -> names.add(x.asText()));
+    } else {
+      n.fieldNames().forEachRemaining(names::add);
+    }
+    return names;
   }
 
   @Test
@@ -109,8 +264,7 @@ class DockerComposeFileTest {
     List<String> command = new ArrayList<>(List.of("docker-compose", "-f", FILE.toString()));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(args.length > 1);
-    builder.environment().put("STORYSTREAM_OPERATOR_TOKEN", "sso_compose_test");
-    builder.environment().put("STORYSTREAM_PEPPER", "00112233445566778899aabbccddeeff");
+    builder.environment().putAll(SECRETS);
     builder.environment().remove("DATASTORYBOT_URL");
     return builder.start();
   }

@@ -39,7 +39,8 @@ class EmbeddedDefaultProcessTest {
   private final int registryPort = FreePorts.pick();
   private final List<String> servicePorts = List.of(
       "--ingress-port", Integer.toString(FreePorts.pick()), "--admin-port", Integer.toString(FreePorts.pick()),
-      "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(FreePorts.pick()));
+      "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(FreePorts.pick()),
+      "--management-port", Integer.toString(FreePorts.pick()));
 
   @Test
   void startsServesStopsCleanlyAndKeepsEverythingAcrossARestart() throws Exception {

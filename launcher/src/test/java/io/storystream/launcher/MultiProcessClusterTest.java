@@ -49,7 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MultiProcessClusterTest {
   private static final int JOBS = 30;
-  private static final String OPERATOR_TOKEN = "sso_multi-process-test-operator";
+  private static final String OPERATOR_TOKEN = "sso_3d5f7a9c1e2b4d6f8a0c2e4b6d8f0a1c3e5b7d9f1a3c5e7b9d0f2a4c6e8b1d3f";
+  private static final String BILLING_TOKEN = "ssb_9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b";
   private static final String PEPPER = "00112233445566778899aabbccddeeff00112233";
 
   @TempDir Path data;
@@ -77,6 +78,8 @@ class MultiProcessClusterTest {
           "DATASTORYBOT_URL", standIn.baseUri().toString(),
           "STORYSTREAM_OPERATOR_TOKEN", OPERATOR_TOKEN,
           "STORYSTREAM_PEPPER", PEPPER));
+      env.put("STORYSTREAM_BILLING_TOKEN", BILLING_TOKEN);
+      env.put("STORYSTREAM_MANAGEMENT_PORT", "0"); // every process has its own management port
 
       int billingPort = FreePorts.pick();
       ChildProcess billing = child("billing", List.of("billing", "run", "--data-dir", dir("billing"),

@@ -54,7 +54,7 @@ class NoisyNeighbourTest {
   @Test
   void aNoisyTenantCannotTakeWhatAQuietOneNeeds() throws Exception {
     system = new EmbeddedDefault(new EmbeddedDefault.Settings(data, "127.0.0.1", 0, 0, 0, "storystream", 0, 3, 0, 0,
-        0, 0, null, null, "sso_noisy-neighbour-token")).start();
+        0, 0, null, null, null, 0)).start(); // the operator token is generated, strong, into the data folder
     try {
       run();
     } finally {

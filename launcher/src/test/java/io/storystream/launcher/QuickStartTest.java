@@ -52,7 +52,7 @@ class QuickStartTest {
         "--s3-port", Integer.toString(FreePorts.pick()), "--registry-port", Integer.toString(FreePorts.pick()),
         "--ingress-port", Integer.toString(tenantPort), "--admin-port", Integer.toString(FreePorts.pick()),
         "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(standInPort),
-        "--partitions", "2");
+        "--management-port", Integer.toString(FreePorts.pick()), "--partitions", "2");
     try (ChildProcess system = ChildProcess.start("storystream", args, Map.of())) {
       system.awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
 

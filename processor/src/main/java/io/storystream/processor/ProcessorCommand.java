@@ -6,6 +6,9 @@ import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import java.time.Clock;
 
 import io.storystream.common.config.PlatformOptions;
+import io.storystream.common.kafka.KafkaPreflight;
+import io.storystream.common.ops.Management;
+import io.storystream.common.ops.ManagementOptions;
 import io.storystream.processor.admission.AdmissionService;
 import io.storystream.processor.worker.WorkerCommand;
 import io.storystream.processor.worker.WorkerOptions;
@@ -14,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -51,30 +55,59 @@ public final class ProcessorCommand implements Callable<Integer> {
 
   @Mixin WorkerOptions worker;
 
+  @Mixin ManagementOptions managementOptions;
+
+  /** Registers the readiness checks of the parts that run: {@code admission.streams} and {@code worker.loop}. */
+  public static void register(Management management, AdmissionService admission, WorkerService worker) {
+    if (admission != null) {
+      management.readiness("admission.streams", () -> admission.state() == KafkaStreams.State.RUNNING);
+    }
+    if (worker != null) {
+      management.readiness("worker.loop", worker::healthy);
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     Deque<AutoCloseable> running = new ArrayDeque<>();
     CountDownLatch stopped = new CountDownLatch(1);
     WorkerService workerService = null;
-    if (runAdmission) {
-      running.push(new AdmissionService(platform.kafka(), platform.dataDir).start());
-    }
-    if (runWorker) {
-      workerService = new WorkerService(worker.config(platform)).start();
-      workerService.terminated().thenRun(stopped::countDown); // stopped for good on its own: exit with an error
-      running.push(workerService);
-    }
-    if (runWebhooks) {
-      running.push(new WebhookDispatcher(WebhookDispatcher.Config.of(platform.kafka(), worker.instanceId),
-          new HttpSchemaRegistryClient(platform.kafka().registryUrl()), WebhookTargets.fromEnvironment(),
-          Clock.systemUTC()).start());
-    }
-    if (running.isEmpty()) {
+    AdmissionService admission = null;
+    if (!runAdmission && !runWorker && !runWebhooks) {
       log.error("nothing to run: every part of the processor is switched off");
       return 2;
     }
+    try {
+      platform.checkedKafka();
+    } catch (KafkaPreflight.KafkaUnavailableException e) {
+      log.error("processor not started: {}", e.getMessage());
+      System.err.println("processor not started: " + e.getMessage());
+      return 2;
+    }
+    Management management = managementOptions.management();
+    running.push(managementOptions.start(management, platform.dataDir));
+    try {
+      if (runAdmission) {
+        admission = new AdmissionService(platform.kafka(), platform.dataDir).start();
+        running.push(admission);
+      }
+      if (runWorker) {
+        workerService = new WorkerService(worker.config(platform)).start();
+        workerService.terminated().thenRun(stopped::countDown); // stopped for good on its own: exit with an error
+        running.push(workerService);
+      }
+      if (runWebhooks) {
+        running.push(new WebhookDispatcher(WebhookDispatcher.Config.of(platform.kafka(), worker.instanceId()),
+            new HttpSchemaRegistryClient(platform.kafka().registryUrl()), WebhookTargets.fromEnvironment(),
+            Clock.systemUTC()).start());
+      }
+    } catch (Exception e) {
+      running.forEach(ProcessorCommand::closeQuietly);
+      throw e;
+    }
+    register(management, admission, workerService);
     System.out.println("processor running:" + (runAdmission ? " admission" : "")
-        + (runWorker ? " worker " + worker.instanceId : "") + (runWebhooks ? " webhooks" : ""));
+        + (runWorker ? " worker " + worker.instanceId() : "") + (runWebhooks ? " webhooks" : ""));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       running.forEach(ProcessorCommand::closeQuietly); // last started, first closed
       stopped.countDown();

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.ResponseInputStream;
@@ -34,16 +36,32 @@ public final class BlobStore implements AutoCloseable {
 
   public BlobStore(S3Settings settings) {
     this.bucket = settings.bucket();
-    this.s3 = S3Client.builder()
-        .endpointOverride(URI.create(settings.endpoint()))
+    var builder = S3Client.builder();
+    if (settings.endpoint() != null && !settings.endpoint().isBlank()) {
+      builder.endpointOverride(URI.create(settings.endpoint())); // S3Proxy, MinIO; none: AWS's own endpoint
+    }
+    this.s3 = builder
         .region(Region.of(settings.region()))
-        .credentialsProvider(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())))
+        .credentialsProvider(credentials(settings))
         .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true)
             .checksumValidationEnabled(false).build())
         .httpClient(Apache5HttpClient.builder().maxConnections(64)
             .connectionTimeout(Duration.ofSeconds(5)).socketTimeout(Duration.ofSeconds(60)).build())
         .build();
+  }
+
+  /**
+   * A static key when one is given; otherwise the AWS SDK's default chain (environment, system properties, web
+   * identity, the shared profile, container and instance credentials), so on AWS a role is used and no key is kept.
+   */
+  static AwsCredentialsProvider credentials(S3Settings settings) {
+    if (settings.accessKey() == null || settings.accessKey().isBlank()) {
+      return DefaultCredentialsProvider.builder().build();
+    }
+    if (settings.secretKey() == null || settings.secretKey().isBlank()) {
+      throw new IllegalArgumentException("an S3 access key was given without its secret key");
+    }
+    return StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()));
   }
 
   public S3Client client() {

@@ -1,6 +1,8 @@
 package io.storystream.common.config;
 
 import io.storystream.common.blob.S3Settings;
+import io.storystream.common.kafka.ClientProperties;
+import io.storystream.common.kafka.KafkaPreflight;
 import io.storystream.common.kafka.KafkaSettings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -40,20 +42,49 @@ public final class PlatformOptions {
       description = "Bucket holding every tenant's objects (env STORYSTREAM_S3_BUCKET).")
   public String s3Bucket;
 
-  @Option(names = "--s3-access-key", defaultValue = "${env:STORYSTREAM_S3_ACCESS_KEY:-storystream}",
-      description = "S3 access key (env STORYSTREAM_S3_ACCESS_KEY).")
+  @Option(names = "--s3-access-key", defaultValue = "${env:STORYSTREAM_S3_ACCESS_KEY}",
+      description = "S3 access key (env STORYSTREAM_S3_ACCESS_KEY); unset: the AWS SDK's default credentials chain "
+          + "(AWS_* variables, profile, container or instance role).")
   public String s3AccessKey;
 
-  @Option(names = "--s3-secret-key", defaultValue = "${env:STORYSTREAM_S3_SECRET_KEY:-storystream-local-secret}",
+  @Option(names = "--s3-secret-key", defaultValue = "${env:STORYSTREAM_S3_SECRET_KEY}",
       description = "S3 secret key (env STORYSTREAM_S3_SECRET_KEY).")
   public String s3SecretKey;
+
+  @Option(names = "--kafka-properties-file", defaultValue = "${env:STORYSTREAM_KAFKA_PROPERTIES_FILE}",
+      description = "Kafka client properties added to every client (SASL, SSL…); STORYSTREAM_KAFKA_<NAME> variables "
+          + "add or override single ones, e.g. STORYSTREAM_KAFKA_SASL_MECHANISM=SCRAM-SHA-512.")
+  public Path kafkaPropertiesFile;
+
+  @Option(names = "--kafka-connect-timeout", defaultValue = "${env:STORYSTREAM_KAFKA_CONNECT_TIMEOUT:-PT30S}",
+      description = "How long a service waits at start-up for Kafka to answer before it stops with what to check "
+          + "(env STORYSTREAM_KAFKA_CONNECT_TIMEOUT; default ${DEFAULT-VALUE}).")
+  public java.time.Duration kafkaConnectTimeout = java.time.Duration.ofSeconds(30);
+
+  @Option(names = "--registry-basic-auth", defaultValue = "${env:STORYSTREAM_REGISTRY_BASIC_AUTH}",
+      description = "user:password for a schema registry behind HTTP basic authentication "
+          + "(env STORYSTREAM_REGISTRY_BASIC_AUTH).")
+  public String registryBasicAuth;
+
+  /** Client properties given in code (tests and the launcher); null: read from the file and the environment. */
+  private java.util.Map<String, String> kafkaClientProperties;
 
   @Option(names = "--data-dir", defaultValue = "${env:STORYSTREAM_DATA_DIR:-data}",
       description = "Local folder for state stores and generated secrets (env STORYSTREAM_DATA_DIR).")
   public Path dataDir;
 
+  /** The Kafka settings these options describe, with the client properties of the file and the environment. */
   public KafkaSettings kafka() {
-    return new KafkaSettings(bootstrapServers, registryUrl, partitions, replicationFactor);
+    return new KafkaSettings(bootstrapServers, RegistryUrls.withBasicAuth(registryUrl, registryBasicAuth), partitions,
+        replicationFactor, kafkaClientProperties != null ? kafkaClientProperties
+            : ClientProperties.load(kafkaPropertiesFile, System.getenv()));
+  }
+
+  /** Stops with a clear message when Kafka cannot be used with these settings (see {@link KafkaPreflight}). */
+  public KafkaSettings checkedKafka() {
+    KafkaSettings kafka = kafka();
+    KafkaPreflight.check(kafka, kafkaConnectTimeout == null ? java.time.Duration.ofSeconds(30) : kafkaConnectTimeout);
+    return kafka;
   }
 
   public S3Settings s3() {
@@ -72,6 +103,7 @@ public final class PlatformOptions {
     o.s3Bucket = s3.bucket();
     o.s3AccessKey = s3.accessKey();
     o.s3SecretKey = s3.secretKey();
+    o.kafkaClientProperties = kafka.clientProperties();
     o.dataDir = dataDir;
     return o;
   }

@@ -2,6 +2,7 @@ package io.storystream.common.kafka;
 
 import io.storystream.schemas.topics.TenantPartitioner;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -15,8 +16,38 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * Client settings every service shares: string keys (so the tenant partitioner sees the tenant), durable producers (acks=all, idempotent, the tenant partitioner) and
  * exactly-once Streams with state under the data folder.
+ *
+ * <p>{@code clientProperties} ({@link ClientProperties}: SASL, SSL, …) are added to every client this creates —
+ * producers, consumers, admin clients and Streams (which passes them to its own clients) — after the settings above.
  */
-public record KafkaSettings(String bootstrapServers, String registryUrl, int tenantPartitions, short replicationFactor) {
+public record KafkaSettings(String bootstrapServers, String registryUrl, int tenantPartitions, short replicationFactor,
+                           Map<String, String> clientProperties) {
+
+  public KafkaSettings {
+    clientProperties = clientProperties == null ? Map.of() : Map.copyOf(clientProperties);
+  }
+
+  /** Settings without extra client properties (a plaintext cluster without authentication). */
+  public KafkaSettings(String bootstrapServers, String registryUrl, int tenantPartitions, short replicationFactor) {
+    this(bootstrapServers, registryUrl, tenantPartitions, replicationFactor, Map.of());
+  }
+
+  public KafkaSettings withClientProperties(Map<String, String> props) {
+    return new KafkaSettings(bootstrapServers, registryUrl, tenantPartitions, replicationFactor, props);
+  }
+
+  private Properties withClientProperties(Properties props) {
+    props.putAll(clientProperties);
+    return props;
+  }
+
+  @Override
+  public String toString() {
+    return "KafkaSettings[bootstrapServers=" + bootstrapServers + ", registryUrl="
+        + registryUrl.replaceFirst("//[^/@]*@", "//[hidden]@") + ", tenantPartitions=" + tenantPartitions
+        + ", replicationFactor=" + replicationFactor + ", clientProperties="
+        + ClientProperties.masked(clientProperties) + "]";
+  }
 
   public Properties producer(String clientId) {
     Properties props = new Properties();
@@ -30,7 +61,7 @@ public record KafkaSettings(String bootstrapServers, String registryUrl, int ten
     props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, TenantPartitioner.class.getName());
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    return props;
+    return withClientProperties(props);
   }
 
   public Properties consumer(String groupId) {
@@ -44,13 +75,13 @@ public record KafkaSettings(String bootstrapServers, String registryUrl, int ten
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    return props;
+    return withClientProperties(props);
   }
 
   public Properties admin() {
     Properties props = new Properties();
     props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    return props;
+    return withClientProperties(props);
   }
 
   /** Exactly-once Streams settings; state lives under {@code dataDir/streams/<applicationId>}. */
@@ -64,6 +95,6 @@ public record KafkaSettings(String bootstrapServers, String registryUrl, int ten
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    return props;
+    return withClientProperties(props);
   }
 }

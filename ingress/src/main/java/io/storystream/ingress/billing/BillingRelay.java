@@ -19,25 +19,67 @@ import java.util.regex.Pattern;
  * {@code /v1/usage} and {@code /v1/statements/{yyyy-MM}}: the tenant's meters and statements, answered by the
  * billing aggregator's read API ({@code GET {billing}/tenants/{t}/usage}, {@code …/statements/{yyyy-MM}}) for the
  * tenant of the key — never for a tenant named in the request. 503 when the aggregator does not answer.
+ *
+ * <p>The read API answers only authenticated callers; this relay presents the billing token. The operator's views
+ * over every tenant ({@code GET /admin/months/{yyyy-MM}/statements}, a tenant's statements and a month's explain
+ * view) are {@link #operatorRoutes() operator routes} relayed the same way.
  */
 public final class BillingRelay {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BillingRelay.class);
   private static final Pattern MONTH = Pattern.compile("\\d{4}-(0[1-9]|1[0-2])");
 
   private final String billingUrl;
+  private final String token;
   // with several aggregators, one redirects a tenant's call to the instance owning the tenant's partition
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
       .followRedirects(HttpClient.Redirect.NORMAL).version(HttpClient.Version.HTTP_1_1).build();
 
   private final QuotaBook quotas;
 
-  public BillingRelay(String billingUrl) {
-    this(billingUrl, null);
+  /**
+   * @param token the billing token the read API expects from this relay
+   * @param quotas admission's quota figures, which replace billing's {@code quota} object (null: billing's own)
+   */
+  public BillingRelay(String billingUrl, String token, QuotaBook quotas) {
+    this.billingUrl = billingUrl.endsWith("/") ? billingUrl.substring(0, billingUrl.length() - 1) : billingUrl;
+    this.token = token;
+    this.quotas = quotas;
   }
 
-  /** @param quotas admission's quota figures, which replace billing's {@code quota} object (null: billing's own) */
-  public BillingRelay(String billingUrl, QuotaBook quotas) {
-    this.billingUrl = billingUrl.endsWith("/") ? billingUrl.substring(0, billingUrl.length() - 1) : billingUrl;
-    this.quotas = quotas;
+  /** The operator's billing views (operator token on the operator port). */
+  public List<Route> operatorRoutes() {
+    return List.of(
+        Route.get("/admin/months/{month}/statements").operator()
+            .doc("getMonthStatements", "Every tenant's statement of a month (yyyy-MM), with totals per currency")
+            .reply(200, "the statements").reply(400, "bad month").reply(503, "billing unavailable")
+            .handle(ctx -> relay(ctx, "/months/" + month(ctx) + "/statements", body -> body)),
+        Route.get("/admin/tenants/{tenantId}/statements").operator().audit("statement.list", null)
+            .doc("getTenantStatements", "All statements of one tenant")
+            .reply(200, "the statements").reply(404, "no such tenant").reply(503, "billing unavailable")
+            .handle(ctx -> relay(ctx, "/tenants/" + tenant(ctx) + "/statements", body -> body)),
+        Route.get("/admin/tenants/{tenantId}/months/{month}/explain").operator().audit("statement.explain", "month")
+            .doc("explainMonth", "How a tenant's month was counted: events counted, duplicates dropped, "
+                + "dead-lettered, the statement they led to")
+            .reply(200, "the explanation").reply(400, "bad month").reply(404, "no usage that month")
+            .reply(503, "billing unavailable")
+            .handle(ctx -> relay(ctx, "/tenants/" + tenant(ctx) + "/months/" + month(ctx) + "/explain", body -> body)));
+  }
+
+  private static String month(Context ctx) {
+    String month = ctx.pathParam("month");
+    if (!MONTH.matcher(month).matches()) {
+      throw badMonth();
+    }
+    return month;
+  }
+
+  private static String tenant(Context ctx) {
+    String tenant = ctx.pathParam("tenantId");
+    if (!io.storystream.schemas.topics.TenantKeys.isValidTenantId(tenant)) {
+      throw new ProblemException(404, "not-found", "Not found", "no such tenant");
+    }
+    Attrs.auditTenant(ctx, tenant);
+    return tenant;
   }
 
   public List<Route> routes() {
@@ -93,7 +135,8 @@ public final class BillingRelay {
   private void relay(Context ctx, String path, java.util.function.UnaryOperator<byte[]> amend)
       throws InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(URI.create(billingUrl + path)).timeout(Duration.ofSeconds(10))
-        .header("Accept", "application/json").header("X-Request-Id", Attrs.requestId(ctx)).GET().build();
+        .header("Accept", "application/json").header("X-Request-Id", Attrs.requestId(ctx))
+        .header("Authorization", "Bearer " + token).GET().build();
     HttpResponse<byte[]> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
@@ -110,6 +153,11 @@ public final class BillingRelay {
     }
     if (status == 404) {
       throw new ProblemException(404, "not-found", "Not found", "no such statement");
+    }
+    if (status == 401 || status == 403) {
+      log.error("the billing read API refused this instance's billing token (HTTP {}); "
+          + "STORYSTREAM_BILLING_TOKEN must be the same for the ingress and the billing aggregator", status);
+      throw new ProblemException(502, "billing-error", "Billing error", "the billing service refused the request");
     }
     if (status != 200) {
       throw new ProblemException(502, "billing-error", "Billing error", "the billing service refused the request");

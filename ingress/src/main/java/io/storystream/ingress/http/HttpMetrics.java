@@ -1,37 +1,48 @@
 package io.storystream.ingress.http;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.storystream.common.ops.Management;
 import java.time.Duration;
 
 /**
- * Prometheus metrics of the HTTP APIs: a latency histogram per tenant, route template, method and status (tenant ids
- * are few and operator-made, so they are a safe label; paths are templates, never raw ids).
+ * Prometheus metrics of the HTTP APIs, recorded into the process's {@link Management} registry and served only on the
+ * management port. Two families keep the series count bounded:
+ * <ul>
+ *   <li>{@code storystream_http_requests_seconds}: a latency histogram per server, route template, method and status
+ *       (paths are templates, never raw ids), without a tenant label;</li>
+ *   <li>{@code storystream_tenant_requests_total}: a plain counter per server, tenant, route template and status
+ *       class ({@code 2xx}, {@code 4xx}, {@code 5xx}), where the tenant label is bounded by
+ *       {@link io.storystream.common.ops.TenantLabels} ({@code --metrics-max-tenants}, tenants past the limit share
+ *       {@code _other}).</li>
+ * </ul>
  */
 public final class HttpMetrics {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Management management;
 
-  public PrometheusMeterRegistry registry() {
-    return registry;
+  public HttpMetrics(Management management) {
+    this.management = management;
   }
 
   public void record(String server, String tenant, String method, String route, int status, long nanos) {
     Timer.builder("storystream_http_requests")
-        .description("HTTP requests by tenant, route and status")
+        .description("HTTP requests by route and status")
         .tag("server", server)
-        .tag("tenant", tenant == null ? "none" : tenant)
         .tag("method", method)
         .tag("route", route)
         .tag("status", Integer.toString(status))
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(60))
-        .register(registry)
+        .register(management.registry())
         .record(Duration.ofNanos(nanos));
-  }
-
-  public String scrape() {
-    return registry.scrape();
+    Counter.builder("storystream_tenant_requests")
+        .description("HTTP requests by tenant (bounded label), route and status class")
+        .tag("server", server)
+        .tag("tenant", management.tenantLabels().label(tenant))
+        .tag("route", route)
+        .tag("status", (status / 100) + "xx")
+        .register(management.registry())
+        .increment();
   }
 }

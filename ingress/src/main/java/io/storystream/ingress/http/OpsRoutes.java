@@ -6,12 +6,14 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** Unauthenticated operations routes of the tenant port: health probes, Prometheus metrics, the OpenAPI document. */
+/**
+ * Unauthenticated routes of the tenant port: health probes for a load balancer (they name checks, never a tenant)
+ * and the OpenAPI document. Metrics are not here: they name every tenant, so they live on the management port.
+ */
 public final class OpsRoutes {
   private OpsRoutes() {}
 
-  public static List<Route> routes(Map<String, BooleanSupplier> readiness, HttpMetrics metrics,
-                                   Supplier<Object> openApi) {
+  public static List<Route> routes(Map<String, BooleanSupplier> readiness, Supplier<Object> openApi) {
     return List.of(
         Route.get("/health/live").doc("live", "The process is up").reply(200, "alive")
             .handle(ctx -> Json.write(ctx, 200, Map.of("status", "up"))),
@@ -32,8 +34,6 @@ public final class OpsRoutes {
               }
               Json.write(ctx, ready ? 200 : 503, Map.of("status", ready ? "up" : "down", "checks", checks));
             }),
-        Route.get("/metrics").doc("metrics", "Prometheus metrics").reply(200, "metrics", "text/plain")
-            .handle(ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape())),
         Route.get("/openapi.json").doc("openapi", "This API's OpenAPI 3.1 document").reply(200, "the document")
             .handle(ctx -> Json.write(ctx, 200, openApi.get())));
   }

@@ -89,6 +89,8 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
     public Builder operator() {
       this.access = Access.OPERATOR;
       responses.putIfAbsent(401, new Reply("missing or wrong operator token", Problem.MEDIA));
+      responses.putIfAbsent(429, new Reply("too many failed attempts from this address; see Retry-After",
+          Problem.MEDIA));
       return this;
     }
 

@@ -578,7 +578,9 @@ public final class AnalysisRoutes {
     ResponseInputStream<GetObjectResponse> object = blobs.open(key).orElseThrow(AnalysisRoutes::notFound);
     long bytes = object.response().contentLength() == null ? 0 : object.response().contentLength();
     UsageEvent usage = UsageEvent.newBuilder()
-        .setEventId("file_download:" + view.jobId() + ":" + what + ":" + Attrs.requestId(ctx))
+        // a download is an event of its own every time it is served: the id is made here, never taken from the
+        // client (a repeated X-Request-Id is a correlation id, and must not fold two downloads into one)
+        .setEventId("file_download:" + view.jobId() + ":" + what + ":" + Ids.newId("dl"))
         .setTenantId(principal.tenantId()).setType(UsageType.FILE_DOWNLOAD).setQuantity(1).setBytes(bytes)
         .setJobId(view.jobId()).setFileId(view.fileId()).setPlan(principal.plan()).setOccurredAt(clock.instant())
         .build();

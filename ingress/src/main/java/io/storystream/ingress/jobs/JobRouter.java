@@ -112,7 +112,8 @@ public final class JobRouter {
     String pathAndQuery = ctx.path() + (ctx.queryString() == null ? "" : "?" + ctx.queryString());
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery))
         .timeout(timeout)
-        .header(Gate.FORWARDED_HEADER, gate.forwardSignature(ctx.method().name(), pathAndQuery))
+        .header(Gate.FORWARDED_HEADER, gate.forwardSignature(ctx, host.host() + ":" + host.port(), ctx.method().name(),
+            pathAndQuery))
         .method(ctx.method().name(), HttpRequest.BodyPublishers.noBody()); // GETs, and body-less POSTs (cancel)
     for (String name : List.of("Authorization", "X-Api-Key", "X-Request-Id")) {
       String value = name.equals("X-Request-Id") ? ctx.attribute("requestId") : ctx.header(name);
@@ -165,7 +166,7 @@ public final class JobRouter {
     String path = "/v1/analyses/" + jobId;
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + path))
         .timeout(Duration.ofSeconds(5))
-        .header(Gate.FORWARDED_HEADER, gate.forwardSignature("GET", path)).GET();
+        .header(Gate.FORWARDED_HEADER, gate.forwardSignature(ctx, host.host() + ":" + host.port(), "GET", path)).GET();
     for (String name : List.of("Authorization", "X-Api-Key")) {
       String value = ctx.header(name);
       if (value != null) {

@@ -6,12 +6,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -27,9 +30,18 @@ import org.slf4j.LoggerFactory;
  * <p>A writer on this instance can {@link #applyOwn apply its own record} as soon as the broker acknowledged it, so
  * the writer reads its write at once; the mirror remembers the offset per key and skips older records that arrive
  * later, so an acknowledged delete is never undone by a lagging earlier put.
+ *
+ * <p>The copy never silently stops being current. A record the sink cannot apply (say it cannot be decoded while the
+ * schema registry is unreachable) is retried, with a growing pause up to {@value #MAX_BACKOFF_MS} ms, and nothing
+ * after it in its partition is applied meanwhile: skipping it could skip a revocation. An error of the consumer
+ * itself closes it and opens a new one at the next unapplied offsets. While a record is stuck, the reader is
+ * recovering, or records known to exist have waited longer than {@link #maxBehind} to be applied, {@link #ready()}
+ * is false (the key directory's gate answers 503 then).
  */
 public final class TopicMirror implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TopicMirror.class);
+  static final long MAX_BACKOFF_MS = 5_000;
+  private static final Duration DEFAULT_MAX_BEHIND = Duration.ofSeconds(5);
 
   /** Receives each record's key and raw value (null for a tombstone). */
   public interface Sink {
@@ -41,10 +53,17 @@ public final class TopicMirror implements AutoCloseable {
   private final List<String> topics;
   private final Sink sink;
   private final Map<String, Long> appliedOffsets = new ConcurrentHashMap<>();
+  /** Next offset to apply per partition: where a new consumer resumes after a failure. */
+  private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
   private final CountDownLatch caughtUp = new CountDownLatch(1);
+  private final CountDownLatch stopping = new CountDownLatch(1);
+  private final Set<TopicPartition> stuck = ConcurrentHashMap.newKeySet();
+  private volatile Duration maxBehind = DEFAULT_MAX_BEHIND;
   private volatile boolean running = true;
-  private volatile Throwable failure;
-  private KafkaConsumer<String, byte[]> consumer;
+  private volatile boolean recovering;
+  private volatile long behindSinceNanos; // 0: not behind
+  private volatile Throwable lastFailure;
+  private volatile KafkaConsumer<String, byte[]> consumer;
   private Thread thread;
 
   public TopicMirror(String name, KafkaSettings kafka, List<String> topics, Sink sink) {
@@ -54,51 +73,144 @@ public final class TopicMirror implements AutoCloseable {
     this.sink = sink;
   }
 
+  /** How long known records may wait to be applied before the copy counts as not current (default 5 s). */
+  public TopicMirror maxBehind(Duration limit) {
+    this.maxBehind = limit;
+    return this;
+  }
+
   public TopicMirror start() {
-    Properties props = kafka.consumer(null);
-    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "ingress-mirror-" + name);
-    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
-    consumer = new KafkaConsumer<>(props);
     thread = new Thread(this::run, "mirror-" + name);
     thread.setDaemon(true);
     thread.start();
     return this;
   }
 
+  private KafkaConsumer<String, byte[]> open() {
+    Properties props = kafka.consumer(null);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "ingress-mirror-" + name);
+    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
+    KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props);
+    consumer = c;
+    if (!running) {
+      c.wakeup(); // close() ran before this consumer existed
+    }
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (String topic : topics) {
+      List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(30));
+      infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
+    }
+    c.assign(partitions);
+    for (TopicPartition tp : partitions) {
+      Long next = nextOffsets.get(tp);
+      if (next == null) {
+        c.seekToBeginning(List.of(tp));
+      } else {
+        c.seek(tp, next);
+      }
+    }
+    return c;
+  }
+
   private void run() {
-    try {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (String topic : topics) {
-        List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-        infos.forEach(i -> partitions.add(new TopicPartition(i.topic(), i.partition())));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions));
-      while (running) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+    long backoffMs = 0;
+    Map<TopicPartition, Long> startEnds = null;
+    while (running) {
+      KafkaConsumer<String, byte[]> opened = null;
+      try {
+        opened = open();
+        KafkaConsumer<String, byte[]> c = opened;
+        if (startEnds == null) {
+          startEnds = new HashMap<>(c.endOffsets(c.assignment()));
+        }
+        recovering = false;
+        while (running) {
+          ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(100));
+          boolean failed = applyAll(c, records);
+          trackLag(c);
+          if (caughtUp.getCount() > 0) {
+            startEnds.entrySet().removeIf(e -> c.position(e.getKey()) >= e.getValue());
+            if (startEnds.isEmpty()) {
+              caughtUp.countDown();
+              log.info("mirror {} caught up with {}", name, topics);
+            }
+          }
+          backoffMs = failed ? Math.min(MAX_BACKOFF_MS, Math.max(100, backoffMs * 2)) : 0;
+          if (failed) {
+            pause(backoffMs);
+          }
+        }
+      } catch (WakeupException stopping) {
+        // close() woke the poll
+      } catch (Throwable e) {
+        if (!running) {
+          break;
+        }
+        recovering = true;
+        lastFailure = e;
+        backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(100, backoffMs * 2));
+        log.error("mirror {} failed, reopening in {} ms: {}", name, backoffMs, e.toString());
+        pause(backoffMs);
+      } finally {
+        if (opened != null) {
           try {
-            applyIfNewer(record.topic(), record.key(), record.value(), record.offset());
-          } catch (RuntimeException e) {
-            log.warn("mirror {} skipped {}-{}@{}: {}", name, record.topic(), record.partition(), record.offset(),
-                e.toString());
-          }
-        }
-        if (caughtUp.getCount() > 0) {
-          ends.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
-          if (ends.isEmpty()) {
-            caughtUp.countDown();
-            log.info("mirror {} caught up with {}", name, topics);
+            opened.close(Duration.ofSeconds(2));
+          } catch (RuntimeException ignored) {
+            // already broken
           }
         }
       }
-    } catch (WakeupException stopping) {
-      // close() woke the poll
-    } catch (Throwable e) {
-      failure = e;
-      log.error("mirror {} stopped: {}", name, e.toString());
-    } finally {
-      consumer.close(Duration.ofSeconds(2));
+    }
+  }
+
+  /** Applies records in offset order per partition; at the first one that fails, rewinds its partition to it. */
+  private boolean applyAll(KafkaConsumer<String, byte[]> c, ConsumerRecords<String, byte[]> records) {
+    boolean failed = false;
+    for (TopicPartition tp : records.partitions()) {
+      for (ConsumerRecord<String, byte[]> record : records.records(tp)) {
+        try {
+          applyIfNewer(record.topic(), record.key(), record.value(), record.offset());
+        } catch (RuntimeException e) {
+          if (stuck.add(tp)) {
+            log.error("mirror {} cannot apply {}@{}, retrying it (nothing after it in the partition is applied "
+                + "meanwhile): {}", name, tp, record.offset(), e.toString());
+          }
+          lastFailure = e;
+          c.seek(tp, record.offset());
+          failed = true;
+          break;
+        }
+        nextOffsets.put(tp, record.offset() + 1);
+        if (stuck.remove(tp)) {
+          log.info("mirror {} applied {}@{} after retrying", name, tp, record.offset());
+        }
+      }
+    }
+    return failed;
+  }
+
+  private void trackLag(KafkaConsumer<String, byte[]> c) {
+    long lag = 0;
+    for (TopicPartition tp : c.assignment()) {
+      OptionalLong known = c.currentLag(tp);
+      if (known.isPresent()) {
+        lag += known.getAsLong();
+      }
+    }
+    if (lag == 0) {
+      behindSinceNanos = 0;
+    } else if (behindSinceNanos == 0) {
+      behindSinceNanos = System.nanoTime();
+    }
+  }
+
+  /** Waits before a retry; close() ends the wait at once. */
+  private void pause(long millis) {
+    try {
+      stopping.await(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running = false;
     }
   }
 
@@ -113,13 +225,24 @@ public final class TopicMirror implements AutoCloseable {
     if (seen != null && seen >= offset) {
       return; // this instance already applied this write, or a newer one, when it was acknowledged
     }
+    sink.apply(topic, key, value); // first: a record that fails is not marked as applied
     appliedOffsets.put(slot, offset);
-    sink.apply(topic, key, value);
   }
 
-  /** True once every record that existed at start has been applied, and while the reader is healthy. */
+  /**
+   * True once every record that existed at start has been applied, while the reader runs, no record is stuck, and
+   * nothing known has waited longer than {@link #maxBehind}.
+   */
   public boolean ready() {
-    return caughtUp.getCount() == 0 && failure == null && thread != null && thread.isAlive();
+    long behindSince = behindSinceNanos;
+    boolean behind = behindSince != 0 && System.nanoTime() - behindSince > maxBehind.toNanos();
+    return caughtUp.getCount() == 0 && !recovering && stuck.isEmpty() && !behind && running && thread != null
+        && thread.isAlive();
+  }
+
+  /** The last error the reader met (null when none); for diagnostics. */
+  public Throwable lastFailure() {
+    return lastFailure;
   }
 
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
@@ -129,8 +252,10 @@ public final class TopicMirror implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    if (consumer != null) {
-      consumer.wakeup();
+    stopping.countDown();
+    KafkaConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
     }
     if (thread != null) {
       try {

@@ -33,7 +33,7 @@ public final class WorkerCommand implements Callable<Integer> {
       stopped.countDown();
     }, "worker-shutdown"));
     service.terminated().thenRun(stopped::countDown); // the loop stopped for good on its own
-    System.out.println("worker " + worker.instanceId + " running");
+    System.out.println("worker " + worker.instanceId() + " running");
     stopped.await();
     return exitCode(service);
   }

@@ -28,9 +28,27 @@ public final class WorkerOptions {
       description = "Jobs running at once across all tenants (env STORYSTREAM_MAX_IN_FLIGHT; default ${DEFAULT-VALUE}).")
   public int maxInFlight;
 
-  @Option(names = "--worker-instance-id", defaultValue = "${env:STORYSTREAM_WORKER_INSTANCE_ID:-worker-1}",
-      description = "Stable, unique per worker instance; names its transactional producer (env STORYSTREAM_WORKER_INSTANCE_ID).")
+  @Option(names = "--worker-instance-id", defaultValue = "${env:STORYSTREAM_WORKER_INSTANCE_ID}",
+      description = "Stable, unique per worker instance; names its transactional producer (env "
+          + "STORYSTREAM_WORKER_INSTANCE_ID; unset: worker-<host name>, so replicas of one container definition, "
+          + "each with its own host name, never fence each other).")
   public String instanceId;
+
+  /** The given id, or one derived from this host's name (unique per container). */
+  public String instanceId() {
+    if (instanceId != null && !instanceId.isBlank()) {
+      return instanceId.trim();
+    }
+    String host = System.getenv("HOSTNAME");
+    if (host == null || host.isBlank()) {
+      try {
+        host = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalStateException("no --worker-instance-id given and this host has no name to derive one", e);
+      }
+    }
+    return "worker-" + host.replaceAll("[^A-Za-z0-9._-]", "-");
+  }
 
   public WorkerConfig config(PlatformOptions platform) {
     ApiKeySource key = datastorybotApiKeyFile != null
@@ -39,6 +57,6 @@ public final class WorkerOptions {
         : ApiKeySource.none();
     DataStoryBotConfig datastorybot = DataStoryBotConfig.defaults(URI.create(datastorybotUrl), key);
     return WorkerConfig.of(platform.kafka(), platform.s3(), datastorybot, platform.dataDir, maxInFlight)
-        .withInstanceId(instanceId);
+        .withInstanceId(instanceId());
   }
 }

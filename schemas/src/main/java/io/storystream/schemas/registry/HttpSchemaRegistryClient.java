@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
+import java.util.Base64;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -28,6 +30,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final URI baseUri;
+  /** "Basic …" when the URL carried user:password, else null; never logged. */
+  private final String authorization;
   private final HttpClient http;
   private final Duration timeout;
   private final Map<String, Map<Schema, Integer>> idsBySubject = new ConcurrentHashMap<>();
@@ -39,7 +43,17 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
   public HttpSchemaRegistryClient(String baseUrl, Duration timeout) {
     String trimmed = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    this.baseUri = URI.create(trimmed);
+    URI given = URI.create(trimmed);
+    if (given.getRawUserInfo() != null) {
+      // http://user:password@host: HTTP basic authentication, credentials kept out of the URI used in messages
+      String userInfo = URLDecoder.decode(given.getRawUserInfo(), StandardCharsets.UTF_8);
+      this.authorization = "Basic " + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8));
+      this.baseUri = URI.create(given.getScheme() + "://" + given.getRawAuthority().substring(
+          given.getRawAuthority().indexOf('@') + 1) + (given.getRawPath() == null ? "" : given.getRawPath()));
+    } else {
+      this.authorization = null;
+      this.baseUri = given;
+    }
     this.timeout = timeout;
     this.http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
   }
@@ -112,6 +126,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUri + path))
         .timeout(timeout)
         .header("Accept", CONTENT_TYPE + ", application/json");
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
     if (body == null) {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
