@@ -119,7 +119,8 @@ class BillingIntegrationTest {
     TopicReader.readAll(kafka, Topics.DEAD_LETTER.name(), serdes.value(Topics.DEAD_LETTER).deserializer(),
         (k, v) -> letters.add(v));
     assertThat(letters.size()).isEqualTo(usage.tooLate());
-    assertThat(letters).extracting(DeadLetter::getReason).containsOnly("too_late");
+    // how many events are too late depends on the day the test runs (none on the first two days of a month)
+    assertThat(letters).extracting(DeadLetter::getReason).allSatisfy(r -> assertThat(r).isEqualTo("too_late"));
   }
 
   @Test
