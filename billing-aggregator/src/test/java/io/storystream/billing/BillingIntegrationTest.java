@@ -121,7 +121,8 @@ class BillingIntegrationTest {
         (k, v) -> letters.add(v));
     assertThat(usage.tooLate()).as("the generator always logs some usage late").isPositive();
     assertThat(letters.size()).isEqualTo(usage.tooLate());
-    assertThat(letters).extracting(DeadLetter::getReason).containsOnly("too_late");
+    // how many events are too late depends on the day the test runs (none on the first two days of a month)
+    assertThat(letters).extracting(DeadLetter::getReason).allSatisfy(r -> assertThat(r).isEqualTo("too_late"));
   }
 
   @Test
