@@ -75,6 +75,7 @@ class AsyncJobsTest {
     }
     ExecutorService clients = Executors.newFixedThreadPool(16);
     Map<Integer, Integer> pollStatuses = new ConcurrentHashMap<>();
+    Map<Integer, Integer> resultStatuses = new ConcurrentHashMap<>();
     Set<String> jobs = ConcurrentHashMap.newKeySet();
     try {
       List<Future<?>> done = new ArrayList<>();
@@ -90,6 +91,12 @@ class AsyncJobsTest {
           assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
           String jobId = submitted.json().path("jobId").asText();
           jobs.add(jobId);
+          if (n % 3 == 0) { // a third ask for the result first, at once and on the other instance: not done, not gone
+            IngressStack.Reply result = stack.send(stack.tenant(stack.instances.get((n + 1) % 2), key, "GET",
+                "/v1/analyses/" + jobId + "/result", null));
+            resultStatuses.merge(result.status(), 1, Integer::sum);
+            assertThat(result.status()).as("result of %s: %s", jobId, result.text()).isEqualTo(409);
+          }
           IngressStack.Reply polled = stack.send(stack.tenant(pollOn, key, "GET", "/v1/analyses/" + jobId, null));
           pollStatuses.merge(polled.status(), 1, Integer::sum);
           assertThat(polled.status()).as("poll of %s: %s", jobId, polled.text()).isEqualTo(200);
@@ -105,6 +112,7 @@ class AsyncJobsTest {
     }
     assertThat(jobs).hasSize(2 * perTenant);
     assertThat(pollStatuses).containsOnly(Map.entry(200, 2 * perTenant));
+    assertThat(resultStatuses).containsOnly(Map.entry(409, 2 * perTenant / 3));
   }
 
   @Test

@@ -524,12 +524,12 @@ public final class AnalysisRoutes {
     Principal principal = Attrs.principal(ctx);
     String tenantId = principal.tenantId();
     String jobId = ctx.pathParam("jobId");
-    router.route(ctx, tenantId, Duration.ofSeconds(30), (local, mayWait) -> {
-      JobView view = completedJob(tenantId, jobId);
-      byte[] document = blobs.get(view.resultPrefix() + "result.json").orElseThrow(AnalysisRoutes::notFound);
-      JsonNode stored = Json.mapper().readTree(document);
-      Json.write(local, 200, ResultDocument.publicResult(jobId, view.fromCache(), stored));
-    });
+    router.route(ctx, tenantId, Duration.ofSeconds(30).plus(JobStatusView.CATCH_UP_LIMIT), (local, mayWait) ->
+        withCompletedJob(local, tenantId, jobId, mayWait, view -> {
+          byte[] document = blobs.get(view.resultPrefix() + "result.json").orElseThrow(AnalysisRoutes::notFound);
+          JsonNode stored = Json.mapper().readTree(document);
+          Json.write(local, 200, ResultDocument.publicResult(jobId, view.fromCache(), stored));
+        }));
   }
 
   private void chart(Context ctx) throws Exception {
@@ -537,30 +537,66 @@ public final class AnalysisRoutes {
     String tenantId = principal.tenantId();
     String jobId = ctx.pathParam("jobId");
     String n = ctx.pathParam("n");
-    router.route(ctx, tenantId, Duration.ofSeconds(30), (local, mayWait) -> {
-      JobView view = completedJob(tenantId, jobId);
-      if (!n.matches("\\d{1,3}")) {
-        throw notFound();
-      }
-      download(local, principal, view, view.resultPrefix() + "charts/" + Integer.parseInt(n) + ".png",
-          "image/png", "chart-" + Integer.parseInt(n), null);
-    });
+    if (!n.matches("\\d{1,3}")) {
+      throw notFound();
+    }
+    router.route(ctx, tenantId, Duration.ofSeconds(30).plus(JobStatusView.CATCH_UP_LIMIT), (local, mayWait) ->
+        withCompletedJob(local, tenantId, jobId, mayWait, view ->
+            download(local, principal, view, view.resultPrefix() + "charts/" + Integer.parseInt(n) + ".png",
+                "image/png", "chart-" + Integer.parseInt(n), null)));
   }
 
   private void dataset(Context ctx) throws Exception {
     Principal principal = Attrs.principal(ctx);
     String tenantId = principal.tenantId();
     String jobId = ctx.pathParam("jobId");
-    router.route(ctx, tenantId, Duration.ofSeconds(30), (local, mayWait) -> {
-      JobView view = completedJob(tenantId, jobId);
-      download(local, principal, view, view.resultPrefix() + "dataset.csv", "text/csv", "dataset",
-          "attachment; filename=\"" + jobId + "-dataset.csv\"");
-    });
+    router.route(ctx, tenantId, Duration.ofSeconds(30).plus(JobStatusView.CATCH_UP_LIMIT), (local, mayWait) ->
+        withCompletedJob(local, tenantId, jobId, mayWait, view ->
+            download(local, principal, view, view.resultPrefix() + "dataset.csv", "text/csv", "dataset",
+                "attachment; filename=\"" + jobId + "-dataset.csv\"")));
   }
 
-  private JobView completedJob(String tenantId, String jobId) {
-    JobView view = (Ids.looksLike("job", jobId) ? jobs.localGet(tenantId, jobId) : Optional.<JobView>empty())
-        .orElseThrow(AnalysisRoutes::notFound);
+  /** What a result route does with the job once it is known to have completed. */
+  private interface CompletedJobAction {
+    void run(JobView view) throws Exception;
+  }
+
+  /**
+   * Runs {@code action} with the job if it completed. Like a poll, a job this store does not hold yet is waited for
+   * (it may have been answered 202 a moment ago by another instance) rather than denied: 409 while it has not
+   * completed, 404 only once the store has read every request written before this question.
+   */
+  private void withCompletedJob(Context local, String tenantId, String jobId, boolean mayWait,
+                                CompletedJobAction action) throws Exception {
+    JobView view = known(tenantId, jobId, mayWait);
+    if (view != null) {
+      action.run(completed(tenantId, view));
+      return;
+    }
+    if (!mayWait || !Ids.looksLike("job", jobId)) {
+      throw notFound();
+    }
+    local.future(() -> jobs.awaitCaughtUp(tenantId).thenAccept(caughtUp -> {
+      JobView found = known(tenantId, jobId, true);
+      try {
+        if (found != null) {
+          action.run(completed(tenantId, found));
+        } else if (caughtUp) {
+          throw notFound();
+        } else {
+          local.header("Retry-After", "1");
+          throw new ProblemException(Problem.of(503, "jobs-catching-up", "Job store catching up",
+              "the job store is catching up with recent submits; retry in a second"));
+        }
+      } catch (ProblemException e) {
+        io.storystream.common.http.Problems.write(local, e.problem());
+      } catch (Exception e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    }));
+  }
+
+  private static JobView completed(String tenantId, JobView view) {
     if (!"COMPLETED".equals(view.state())) {
       throw new ProblemException(Problem.of(409, "job-not-completed", "Job not completed",
           "the job is " + view.state().toLowerCase(Locale.ROOT)).with("state", view.state().toLowerCase(Locale.ROOT)));
