@@ -116,4 +116,22 @@ class DockerComposeFileTest {
   }
 
 
+
+  @Test
+  void theBillingSinkWritesIntoThePostgresService() throws Exception {
+    TestTools.require("docker-compose");
+    Process process = compose("config");
+    byte[] resolved = process.getInputStream().readAllBytes();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    JsonNode services = new ObjectMapper(new YAMLFactory()).readTree(resolved).path("services");
+    assertThat(services.path("postgres").path("healthcheck").path("test").toString()).contains("pg_isready");
+    assertThat(services.path("postgres").path("environment").path("POSTGRES_DB").asText()).isEqualTo("storystream");
+    JsonNode sink = services.path("billing-sink");
+    assertThat(sink.path("command").toString()).isEqualTo("[\"billing\",\"sink\"]");
+    assertThat(sink.path("depends_on").path("postgres").path("condition").asText()).isEqualTo("service_healthy");
+    assertThat(sink.path("environment").path("STORYSTREAM_POSTGRES_URL").asText())
+        .isEqualTo("jdbc:postgresql://postgres:5432/storystream");
+    assertThat(sink.path("environment").path("STORYSTREAM_POSTGRES_PASSWORD").asText())
+        .isEqualTo(services.path("postgres").path("environment").path("POSTGRES_PASSWORD").asText());
+  }
 }
