@@ -35,6 +35,10 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  *   <li>{@code GET /months/{yyyy-MM}/statements}: every tenant's statement of a month (operator)</li>
  *   <li>{@code GET /tenants/{tenantId}/months/{yyyy-MM}/explain}: events counted, duplicates dropped, events
  *       dead-lettered, and the statement they led to</li>
+ *   <li>{@code GET /admin/price-books}, {@code GET /admin/price-books/current}, {@code PUT /admin/price-books/{v}},
+ *       {@code POST /admin/price-books/simulate}: the operator's price books ({@link PriceBookOperations}), relayed
+ *       by the ingress's operator API</li>
+ *   <li>{@code GET /admin/statements/{yyyy-MM}.csv}: a month's statements as CSV for finance ({@link StatementCsv})</li>
  *   <li>{@code GET /health}: the Kafka Streams state</li>
  * </ul>
  */
@@ -43,6 +47,7 @@ public final class BillingHttpApi implements AutoCloseable {
   private final int requestedPort;
   private final Clock clock;
   private volatile BillingQueries queries;
+  private volatile PriceBookOperations priceBooks;
   private Javalin app;
 
   public BillingHttpApi(String host, int port) {
@@ -68,6 +73,13 @@ public final class BillingHttpApi implements AutoCloseable {
       cfg.routes.get("/tenants/{tenantId}/statements/{month}", this::statement);
       cfg.routes.get("/tenants/{tenantId}/months/{month}/explain", this::explain);
       cfg.routes.get("/months/{month}/statements", this::monthStatements);
+      cfg.routes.get("/admin/statements/{file}", this::monthCsv);
+      cfg.routes.get("/admin/price-books", ctx -> json(ctx, priceBooks().list()));
+      cfg.routes.get("/admin/price-books/current",
+          ctx -> ctx.contentType("application/json").result(priceBooks().current().toJson()));
+      cfg.routes.post("/admin/price-books/simulate", ctx -> json(ctx, priceBooks().simulate(ctx.body())));
+      cfg.routes.put("/admin/price-books/{version}",
+          ctx -> json(ctx, priceBooks().publish(version(ctx.pathParam("version")), ctx.body())));
     }).start(host, requestedPort);
     return this;
   }
@@ -75,6 +87,32 @@ public final class BillingHttpApi implements AutoCloseable {
   /** Starts answering from these stores (until then every call is a 503). */
   void serve(BillingQueries ready) {
     this.queries = ready;
+  }
+
+  /** Starts answering the price-book routes. */
+  void servePriceBooks(PriceBookOperations operations) {
+    this.priceBooks = operations;
+  }
+
+  private PriceBookOperations priceBooks() {
+    PriceBookOperations p = priceBooks;
+    if (p == null) {
+      throw BillingQueries.notReady();
+    }
+    return p;
+  }
+
+  private static int version(String text) {
+    try {
+      int v = Integer.parseInt(text);
+      if (v > 0) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw new ProblemException(400, "invalid-price-book-version", "Invalid price-book version",
+        "a price-book version is a positive integer");
   }
 
   public int port() {
@@ -140,6 +178,18 @@ public final class BillingHttpApi implements AutoCloseable {
     body.put("totalMicrosByCurrency", totals);
     body.put("statements", list.stream().map(StatementJson::statement).toList());
     json(ctx, body);
+  }
+
+  /** {@code /admin/statements/{yyyy-MM}.csv}: every tenant's latest statement of the month, for finance. */
+  private void monthCsv(Context ctx) {
+    String file = ctx.pathParam("file");
+    YearMonth month = file.endsWith(".csv") ? BillingMonth.parseMonth(file.substring(0, file.length() - 4)) : null;
+    if (month == null) {
+      throw new ProblemException(400, "invalid-month", "Invalid month",
+          "the export is named after its month: /admin/statements/yyyy-MM.csv, e.g. 2026-11.csv");
+    }
+    ctx.header("Content-Disposition", "attachment; filename=\"statements-" + month + ".csv\"");
+    ctx.contentType("text/csv; charset=utf-8").result(StatementCsv.of(queries().statementsOfMonth(month)));
   }
 
   private void explain(Context ctx) {

@@ -3,6 +3,8 @@ package io.storystream.billing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.storystream.billing.tables.PostgresConnection;
 import io.storystream.billing.tables.PostgresServer;
 import io.storystream.common.kafka.KafkaSettings;
@@ -14,6 +16,10 @@ import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.TopicSerdes;
 import io.storystream.schemas.topics.Topics;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -66,6 +72,8 @@ class BillingTablesIntegrationTest {
   private BillingAggregator aggregator;
   private Process sink;
   private final Clock clock = TestNow.clock();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final ObjectMapper json = new ObjectMapper();
 
   @BeforeAll
   void startStack() throws Exception {
@@ -153,15 +161,62 @@ class BillingTablesIntegrationTest {
 
   @Test
   @Order(2)
+  void aSimulatedPriceBookDoublingEveryPriceAnswersTwiceTheTotalsAndPublishesNothing() throws Exception {
+    Map<String, Integer> revisionsBefore = currentRevisions();
+    int revisionRowsBefore = count("SELECT count(*) FROM billing_statement_revisions");
+    long priceBookRecordsBefore = priceBookRecords();
+    PriceBookDocument doubled = doubled(PriceBooks.defaultDocument()).withVersion(2);
+
+    HttpResponse<String> response = send("POST", "/admin/price-books/simulate", doubled.toJson());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    JsonNode body = json.readTree(response.body());
+    Map<String, Long> tableTotals = tableTotals();
+    assertThat(body.get("tenants")).hasSize(6);
+    for (JsonNode t : body.get("tenants")) {
+      String key = t.get("tenantId").asText() + ":" + t.get("month").asText();
+      long current = t.get("currentTotalMicros").asLong();
+      assertThat(current).as(key).isEqualTo(tableTotals.get(key)).isPositive();
+      assertThat(t.get("simulatedTotalMicros").asLong()).as(key).isEqualTo(2 * current);
+      long lines = 0;
+      for (JsonNode line : t.get("lines")) {
+        lines += line.get("amountMicros").asLong();
+      }
+      assertThat(lines).as(key).isEqualTo(2 * current);
+    }
+    assertThat(body.get("simulatedTotalMicros").asLong()).isEqualTo(2 * body.get("currentTotalMicros").asLong());
+
+    assertThat(priceBookRecords()).as("nothing published").isEqualTo(priceBookRecordsBefore);
+    assertThat(currentRevisions()).isEqualTo(revisionsBefore);
+    assertThat(count("SELECT count(*) FROM billing_statement_revisions")).isEqualTo(revisionRowsBefore);
+
+    HttpResponse<String> invalid = send("POST", "/admin/price-books/simulate", "{\"version\": 3, \"plans\": {}}");
+    assertThat(invalid.statusCode()).isEqualTo(422);
+    assertThat(invalid.headers().firstValue("Content-Type")).hasValueSatisfying(
+        v -> assertThat(v).startsWith("application/problem+json"));
+  }
+
+  @Test
+  @Order(3)
   void aPriceBookChangeReRatesAndTheOldRevisionsStayInTheRevisionsTable() throws Exception {
     Map<String, Integer> before = currentRevisions();
     int revisionsBefore = count("SELECT count(*) FROM billing_statement_revisions");
     PriceBookDocument cheaperStarter = PriceBooks.defaultDocument().withVersion(2)
         .withMonths(usage.previous.toString(), null)
         .withPlan("starter", new PriceBookDocument.Plan(0L, 0L, 400_000L, 0L, 0L, 50_000L, 0L, 0L));
-    try (PriceBookPublisher publisher = new PriceBookPublisher(kafka)) {
-      publisher.publish(2, cheaperStarter);
+    HttpResponse<String> put = send("PUT", "/admin/price-books/2", cheaperStarter.toJson());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    JsonNode report = json.readTree(put.body());
+    assertThat(report.get("reRated")).hasSize(6);
+    for (JsonNode row : report.get("reRated")) {
+      long difference = row.get("tenantId").asText().equals("acme") ? -100_000L * analyses(row) : 0L;
+      assertThat(row.get("differenceMicros").asLong()).as(row.toString()).isEqualTo(difference);
     }
+    HttpResponse<String> changed = send("PUT", "/admin/price-books/2", doubled(cheaperStarter).toJson());
+    assertThat(changed.statusCode()).as("a published version is immutable").isEqualTo(409);
+    HttpResponse<String> current = send("GET", "/admin/price-books/current", null);
+    assertThat(PriceBookDocument.parse(current.body())).isEqualTo(cheaperStarter);
+    JsonNode listed = json.readTree(send("GET", "/admin/price-books", null).body());
+    assertThat(listed.get("priceBooks")).extracting(b -> b.get("version").asInt()).containsExactly(2, 1);
     Map<String, SyntheticUsage.Expected> expected = usage.expected(400_000L, 2, clock.instant());
     await().atMost(PATIENCE).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
       assertThat(mismatches(expected, 2)).isEmpty();
@@ -178,7 +233,76 @@ class BillingTablesIntegrationTest {
     assertThat(count("SELECT count(*) FROM billing_statement_revisions")).isEqualTo(revisionsBefore + before.size());
   }
 
+  @Test
+  @Order(4)
+  void aMonthsStatementsAsCsvEqualTheBillingTable() throws Exception {
+    String month = usage.previous.toString();
+    HttpResponse<String> csv = send("GET", "/admin/statements/" + month + ".csv", null);
+    assertThat(csv.statusCode()).isEqualTo(200);
+    assertThat(csv.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/csv"));
+    List<String> lines = csv.body().lines().toList();
+    assertThat(lines.get(0)).isEqualTo(StatementCsv.HEADER);
+    List<String> rows = new ArrayList<>();
+    try (Connection c = db().open(); ResultSet rs = c.createStatement().executeQuery(
+        "SELECT tenant_id, month, revision, status, plan, currency, price_book_version, total_micros"
+            + " FROM billing_statements WHERE month = '" + month + "' ORDER BY tenant_id")) {
+      while (rs.next()) {
+        rows.add(String.join(",", rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8)));
+      }
+    }
+    assertThat(rows).hasSize(3);
+    assertThat(lines.subList(1, lines.size())).extracting(l -> String.join(",", List.of(l.split(",")).subList(0, 8)))
+        .containsExactlyElementsOf(rows);
+    assertThat(send("GET", "/admin/statements/2026-13.csv", null).statusCode()).isEqualTo(400);
+  }
+
   // ---- helpers ------------------------------------------------------------------------------------------------
+
+  /** The same book with every price (not the included quantities) doubled. */
+  private static PriceBookDocument doubled(PriceBookDocument book) {
+    PriceBookDocument result = book;
+    for (Map.Entry<String, PriceBookDocument.Plan> e : book.plans().entrySet()) {
+      PriceBookDocument.Plan p = e.getValue();
+      result = result.withPlan(e.getKey(), new PriceBookDocument.Plan(2 * p.baseFeeMicros(), p.includedAnalyses(),
+          2 * p.perAnalysisMicros(), 2 * p.perThousandRowsMicros(), p.includedRows(), 2 * p.cacheHitMicros(),
+          2 * p.perUploadMicros(), 2 * p.perDownloadMicros()));
+    }
+    return result;
+  }
+
+  private long analyses(JsonNode row) throws SQLException {
+    String key = row.get("tenantId").asText() + ":" + row.get("month").asText();
+    return StatementLog.latest(kafka, serdes, Topics.BILLING_STATEMENTS.name()).get(key).getQuantities().getAnalyses();
+  }
+
+  private Map<String, Long> tableTotals() throws SQLException {
+    Map<String, Long> totals = new TreeMap<>();
+    try (Connection c = db().open(); ResultSet rs = c.createStatement().executeQuery(
+        "SELECT tenant_id, month, total_micros FROM billing_statements")) {
+      while (rs.next()) {
+        totals.put(rs.getString(1) + ":" + rs.getString(2), rs.getLong(3));
+      }
+    }
+    return totals;
+  }
+
+  private long priceBookRecords() {
+    long[] records = {0};
+    TopicReader.readAll(kafka, Topics.PRICE_BOOKS.name(), serdes.value(Topics.PRICE_BOOKS).deserializer(),
+        (k, v) -> records[0]++);
+    return records[0];
+  }
+
+  /** A call to the aggregator's HTTP API (the operator API relays /admin/price-books… there as it is). */
+  private HttpResponse<String> send(String method, String path, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + aggregator.port() + path));
+    request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
 
   /** Differences between the tables (current revision and its lines) and the independent calculation. */
   private List<String> mismatches(Map<String, SyntheticUsage.Expected> expected, int version) throws SQLException {

@@ -8,6 +8,7 @@ import io.storystream.ingress.audit.AuditTrail;
 import io.storystream.ingress.auth.ApiKeyCodec;
 import io.storystream.ingress.auth.Directory;
 import io.storystream.ingress.auth.EdgeRateLimiter;
+import io.storystream.ingress.billing.BillingOperatorRelay;
 import io.storystream.ingress.billing.BillingRelay;
 import io.storystream.ingress.files.FileCatalog;
 import io.storystream.ingress.files.FileRoutes;
@@ -107,6 +108,7 @@ public final class IngressService implements AutoCloseable {
       List<Route> operatorRoutes = new ArrayList<>(new AdminRoutes(directory, publisher, codec, auditLog,
           config.clock()).routes());
       operatorRoutes.add(audit.operatorRoute());
+      operatorRoutes.addAll(new BillingOperatorRelay(config.billingUrl()).routes());
       List<Route> tenantRoutes = new ArrayList<>();
       tenantRoutes.addAll(new FileRoutes(files, blobs, publisher, config.clock()).routes());
       tenantRoutes.addAll(new AnalysisRoutes(files, jobs, new JobRouter(jobs, gate), blobs, publisher, codec,
