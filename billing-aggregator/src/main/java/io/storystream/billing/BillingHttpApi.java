@@ -38,6 +38,8 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  *   <li>{@code GET /admin/price-books}, {@code GET /admin/price-books/current}, {@code PUT /admin/price-books/{v}},
  *       {@code POST /admin/price-books/simulate}: the operator's price books ({@link PriceBookOperations}), relayed
  *       by the ingress's operator API</li>
+ *   <li>{@code GET /admin/tenants/{t}/usage-events/{eventId}}: counted in which month and statement revision, or
+ *       why not (duplicate, too late, invalid)</li>
  *   <li>{@code GET /admin/statements/{yyyy-MM}.csv}: a month's statements as CSV for finance ({@link StatementCsv})</li>
  *   <li>{@code GET /health}: the Kafka Streams state</li>
  * </ul>
@@ -74,6 +76,7 @@ public final class BillingHttpApi implements AutoCloseable {
       cfg.routes.get("/tenants/{tenantId}/months/{month}/explain", this::explain);
       cfg.routes.get("/months/{month}/statements", this::monthStatements);
       cfg.routes.get("/admin/statements/{file}", this::monthCsv);
+      cfg.routes.get("/admin/tenants/{tenantId}/usage-events/{eventId}", this::explainEvent);
       cfg.routes.get("/admin/price-books", ctx -> json(ctx, priceBooks().list()));
       cfg.routes.get("/admin/price-books/current",
           ctx -> ctx.contentType("application/json").result(priceBooks().current().toJson()));
@@ -177,6 +180,63 @@ public final class BillingHttpApi implements AutoCloseable {
     body.put("tenants", list.size());
     body.put("totalMicrosByCurrency", totals);
     body.put("statements", list.stream().map(StatementJson::statement).toList());
+    json(ctx, body);
+  }
+
+  /**
+   * {@code /admin/tenants/{t}/usage-events/{eventId}}: what the aggregator's own state says about one event: counted
+   * in which month (and whether the month's current statement revision includes it), and every copy that was not
+   * counted (duplicates of it, too late, invalid). 404 when the aggregator holds nothing on that tenant's event id
+   * (kept for the dedup window, 35 days after its month by default).
+   */
+  private void explainEvent(Context ctx) {
+    String tenantId = ctx.pathParam("tenantId");
+    String eventId = ctx.pathParam("eventId");
+    BillingQueries q = queries();
+    String key = TenantKeys.of(tenantId, eventId);
+    Map<Long, Long> counted = q.windows(BillingTopology.SEEN_EVENT_IDS, key);
+    Map<Long, String> outcomes = q.windows(BillingTopology.EVENT_OUTCOMES, key);
+    if (counted.isEmpty() && outcomes.isEmpty()) {
+      throw new ProblemException(404, "usage-event-not-found", "Usage event not found",
+          "the billing aggregator holds nothing on this event id for this tenant");
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("tenantId", tenantId);
+    body.put("eventId", eventId);
+    body.put("counted", !counted.isEmpty());
+    if (!counted.isEmpty()) {
+      Map.Entry<Long, Long> first = counted.entrySet().iterator().next();
+      YearMonth month = BillingMonth.monthOf(first.getKey());
+      Map<String, Object> in = new LinkedHashMap<>();
+      in.put("month", month.toString());
+      in.put("occurredAt", Instant.ofEpochMilli(first.getValue()).toString());
+      Optional<Statement> statement = q.statement(tenantId, month);
+      // the statement includes every event counted so far when it carries the account's quantities
+      boolean awaiting = statement.isEmpty() || q.account(tenantId, month)
+          .map(a -> !a.quantities().equals(statement.get().getQuantities())).orElse(true);
+      in.put("statementRevision", statement.map(Statement::getRevision).orElse(null));
+      in.put("includedInStatementRevision", !awaiting);
+      in.put("awaitingStatement", awaiting);
+      body.put("countedIn", in);
+    }
+    List<Map<String, Object>> notCounted = new java.util.ArrayList<>();
+    Map<String, Long> totals = new java.util.TreeMap<>();
+    outcomes.forEach((window, stored) -> {
+      EventOutcome.counts(stored).forEach((kind, n) -> totals.merge(kind, n, Long::sum));
+      for (EventOutcome o : EventOutcome.parse(stored)) {
+        if (!o.kind().equals("more")) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("month", o.month());
+          m.put("reason", o.kind());
+          m.put("detail", o.kind().equals(EventOutcome.DUPLICATE_KIND)
+              ? (counted.isEmpty() ? "a copy of an event already counted" : "a copy of this event, counted once")
+              : o.detail());
+          notCounted.add(m);
+        }
+      }
+    });
+    body.put("copiesNotCounted", totals);
+    body.put("notCounted", notCounted);
     json(ctx, body);
   }
 

@@ -257,6 +257,44 @@ class BillingTablesIntegrationTest {
     assertThat(send("GET", "/admin/statements/2026-13.csv", null).statusCode()).isEqualTo(400);
   }
 
+  @Test
+  @Order(5)
+  void theOperatorCanAskWhatHappenedToOneUsageEvent() throws Exception {
+    Map<String, Integer> copies = new TreeMap<>();
+    usage.log.forEach(l -> copies.merge(l.event().getTenantId() + "|" + l.event().getEventId(), 1, Integer::sum));
+    SyntheticUsage.Logged duplicated = usage.log.stream()
+        .filter(l -> copies.get(l.event().getTenantId() + "|" + l.event().getEventId()) > 1)
+        .filter(l -> l.loggedAt() < BillingMonth.closesAt(BillingMonth.monthOf(l.event().getOccurredAt().toEpochMilli()),
+            Duration.ofHours(48)))
+        .findFirst().orElseThrow();
+    JsonNode counted = json.readTree(send("GET", "/admin/tenants/" + duplicated.event().getTenantId()
+        + "/usage-events/" + duplicated.event().getEventId(), null).body());
+    assertThat(counted.get("counted").asBoolean()).isTrue();
+    assertThat(counted.at("/countedIn/month").asText())
+        .isEqualTo(BillingMonth.monthOf(duplicated.event().getOccurredAt().toEpochMilli()).toString());
+    assertThat(counted.at("/countedIn/includedInStatementRevision").asBoolean()).isTrue();
+    assertThat(counted.at("/countedIn/statementRevision").asInt()).isEqualTo(currentRevisions()
+        .get(duplicated.event().getTenantId() + ":" + counted.at("/countedIn/month").asText()));
+    assertThat(counted.at("/copiesNotCounted/duplicate").asLong())
+        .isEqualTo(copies.get(duplicated.event().getTenantId() + "|" + duplicated.event().getEventId()) - 1L);
+
+    SyntheticUsage.Logged late = usage.log.stream()
+        .filter(l -> l.loggedAt() >= BillingMonth.closesAt(BillingMonth.monthOf(l.event().getOccurredAt().toEpochMilli()),
+            Duration.ofHours(48)))
+        .findFirst().orElseThrow();
+    HttpResponse<String> lateReply = send("GET", "/admin/tenants/" + late.event().getTenantId() + "/usage-events/"
+        + late.event().getEventId(), null);
+    JsonNode tooLate = json.readTree(lateReply.body());
+    assertThat(tooLate.get("counted").asBoolean()).as(lateReply.body()).isFalse();
+    assertThat(tooLate.get("notCounted")).isNotEmpty().allSatisfy(n ->
+        assertThat(n.get("reason").asText()).isEqualTo("too_late"));
+
+    String other = duplicated.event().getTenantId().equals("acme") ? "globex" : "acme";
+    HttpResponse<String> foreign = send("GET", "/admin/tenants/" + other + "/usage-events/"
+        + duplicated.event().getEventId(), null);
+    assertThat(foreign.statusCode()).as("another tenant's event is not found").isEqualTo(404);
+  }
+
   // ---- helpers ------------------------------------------------------------------------------------------------
 
   /** The same book with every price (not the included quantities) doubled. */

@@ -50,6 +50,11 @@ class BillingOperatorRelayTest {
         received.add("POST /admin/price-books/simulate " + ctx.body());
         ctx.json(Map.of("tenants", List.of()));
       });
+      cfg.routes.get("/admin/tenants/{t}/usage-events/{e}", ctx -> {
+        received.add("GET /admin/tenants/" + ctx.pathParam("t") + "/usage-events/" + ctx.pathParam("e"));
+        ctx.status(404).contentType("application/problem+json")
+            .result("{\"type\":\"https://storystream.dev/problems/usage-event-not-found\",\"status\":404}");
+      });
       cfg.routes.get("/admin/statements/{file}", ctx -> {
         received.add("GET /admin/statements/" + ctx.pathParam("file"));
         ctx.contentType("text/csv; charset=utf-8").result("tenant_id,month\r\nacme,2026-11\r\n");
@@ -88,10 +93,15 @@ class BillingOperatorRelayTest {
     assertThat(csv.contentType()).startsWith("text/csv");
     assertThat(csv.text()).isEqualTo("tenant_id,month\r\nacme,2026-11\r\n");
 
+    IngressStack.Reply event = stack.admin("GET", "/admin/tenants/acme/usage-events/ev_1", null);
+    assertThat(event.status()).isEqualTo(404);
+    assertThat(event.problemType()).endsWith("/usage-event-not-found");
+
     assertThat(received).containsExactly("GET /admin/price-books",
         "PUT /admin/price-books/2 application/yaml version: 2\n",
         "POST /admin/price-books/simulate {\"version\":3}",
-        "GET /admin/statements/2026-11.csv");
+        "GET /admin/statements/2026-11.csv",
+        "GET /admin/tenants/acme/usage-events/ev_1");
   }
 
   @Test

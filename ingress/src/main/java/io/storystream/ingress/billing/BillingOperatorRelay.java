@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * The operator's billing routes, answered by the billing aggregator: price books ({@code /admin/price-books…}: the
  * aggregator validates, publishes, re-rates and simulates, {@code PriceBookOperations} there) and a month's
- * statements as CSV for finance ({@code /admin/statements/{yyyy-MM}.csv}). The request is relayed as it came (method,
+ * statements as CSV for finance ({@code /admin/statements/{yyyy-MM}.csv}) and one usage event's explanation
+ * ({@code /admin/tenants/{t}/usage-events/{eventId}}). The request is relayed as it came (method,
  * path, body); the aggregator's answer, problem+json included, is passed back as it is, except that an aggregator
  * that does not answer or fails is a 503.
  */
@@ -53,6 +54,13 @@ public final class BillingOperatorRelay {
             .reply(200, "{\"tenants\":[{tenantId, month, currentTotalMicros, simulatedTotalMicros, lines}]}")
             .reply(422, "invalid price book, every error listed").reply(503, "billing unavailable")
             .handle(this::relay),
+        Route.get("/admin/tenants/{tenantId}/usage-events/{eventId}").operator()
+            .audit("usage-event.explain", "tenantId")
+            .doc("explainUsageEvent", "One usage event, from the billing aggregator's own state: counted in which "
+                + "month and statement revision, or why not (duplicate, too late, invalid)")
+            .reply(200, "the explanation").reply(404, "the aggregator holds nothing on that tenant's event id")
+            .reply(503, "billing unavailable")
+            .handle(this::relay),
         Route.get("/admin/statements/{file}").operator().audit("statements.export", "file")
             .doc("exportStatements", "A month's statements as CSV for finance: /admin/statements/{yyyy-MM}.csv, "
                 + "one row per tenant, amounts in integer micros and as decimals")
@@ -81,6 +89,7 @@ public final class BillingOperatorRelay {
     if (response.statusCode() >= 500) {
       throw unavailable(ctx);
     }
+    response.headers().firstValue("Content-Disposition").ifPresent(v -> ctx.header("Content-Disposition", v));
     ctx.status(response.statusCode())
         .contentType(response.headers().firstValue("Content-Type").orElse("application/json"))
         .result(response.body());
