@@ -2,10 +2,12 @@
 # Installs, from Debian's packages, the tools the test suite drives and a fresh machine may lack:
 #   node + npm      the independent Confluent-wire-format client (@kafkajs/confluent-schema-registry) and the OpenAPI linter
 #   docker-compose  validates docker-compose.yml (`docker-compose config -q`; no Docker engine needed)
+#   postgresql      the server binaries the billing tables' tests (and the embedded default) run, as the postgres user
 set -euo pipefail
 missing=()
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${STORYSTREAM_POSTGRES_BIN:-}" ] || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
