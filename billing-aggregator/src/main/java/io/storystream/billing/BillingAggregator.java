@@ -26,6 +26,7 @@ public final class BillingAggregator implements AutoCloseable {
   private BillingHttpApi http;
   private BillingAccess access;
   private Management management;
+  private PriceBookPublisher publisher;
 
   public BillingAggregator(BillingConfig config) {
     this(config, new HttpSchemaRegistryClient(config.kafka().registryUrl()));
@@ -71,7 +72,10 @@ public final class BillingAggregator implements AutoCloseable {
         return s != null && s.state() == KafkaStreams.State.RUNNING;
       });
     }
-    http.serve(new BillingQueries(streams, config.grace(), new HostInfo(config.httpHost(), http.port())));
+    BillingQueries queries = new BillingQueries(streams, config.grace(), new HostInfo(config.httpHost(), http.port()));
+    http.serve(queries);
+    publisher = new PriceBookPublisher(config.kafka(), registry, PriceBookValidator.standard(), config.clock());
+    http.servePriceBooks(new PriceBookOperations(publisher, queries::latestStatements, config.clock()));
     log.info("billing aggregator {} running, read API on http://{}:{} ({} ms)", config.applicationId(),
         config.httpHost(), http.port(), (System.nanoTime() - t0) / 1_000_000);
     return this;
@@ -91,6 +95,10 @@ public final class BillingAggregator implements AutoCloseable {
     if (http != null) {
       http.close();
       http = null;
+    }
+    if (publisher != null) {
+      publisher.close();
+      publisher = null;
     }
     if (streams != null) {
       streams.close(Duration.ofSeconds(30));

@@ -1,5 +1,7 @@
 package io.storystream.billing;
 
+import io.storystream.billing.tables.BillingSink;
+import io.storystream.billing.tables.PostgresOptions;
 import io.storystream.common.config.PlatformOptions;
 import io.storystream.common.config.TokenStrength;
 import io.storystream.common.kafka.KafkaPreflight;
@@ -32,7 +34,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "storystream-billing", mixinStandardHelpOptions = true, version = "storystream-billing 0.1.0",
     description = "Usage events → monthly statements: the aggregator, price books, replay and a statement tail.",
     subcommands = {BillingCommand.Run.class, BillingCommand.PublishPriceBook.class, BillingCommand.Replay.class,
-        BillingCommand.TailStatements.class})
+        BillingCommand.TailStatements.class, BillingCommand.Sink.class})
 public final class BillingCommand implements Runnable {
 
   @Override
@@ -245,6 +247,29 @@ public final class BillingCommand implements Runnable {
           new TopicSerdes(new HttpSchemaRegistryClient(platform.registryUrl)));
       Runtime.getRuntime().addShutdownHook(new Thread(tail::stop, "tail-shutdown"));
       tail.run(fromBeginning, max, System.out);
+      return 0;
+    }
+  }
+
+  @Command(name = "sink", mixinStandardHelpOptions = true,
+      description = "Copies billing-statements into the PostgreSQL billing tables (exactly once in effect: offsets "
+          + "are stored in the same transaction as the rows). Creates or migrates the tables first.")
+  static final class Sink implements Callable<Integer> {
+    @Mixin PlatformOptions platform;
+    @Mixin PostgresOptions postgres;
+
+    @Override
+    public Integer call() throws Exception {
+      BillingSink sink = new BillingSink(platform.kafka(),
+          new TopicSerdes(new HttpSchemaRegistryClient(platform.registryUrl)), postgres.connection(platform.dataDir))
+          .start();
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        sink.close();
+        stopped.countDown();
+      }, "billing-sink-shutdown"));
+      System.out.println("billing sink running");
+      stopped.await();
       return 0;
     }
   }

@@ -37,6 +37,12 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  *   <li>{@code GET /months/{yyyy-MM}/statements}: every tenant's statement of a month (operator)</li>
  *   <li>{@code GET /tenants/{tenantId}/months/{yyyy-MM}/explain}: events counted, duplicates dropped, events
  *       dead-lettered, and the statement they led to</li>
+ *   <li>{@code GET /admin/price-books}, {@code GET /admin/price-books/current}, {@code PUT /admin/price-books/{v}},
+ *       {@code POST /admin/price-books/simulate}: the operator's price books ({@link PriceBookOperations}), relayed
+ *       by the ingress's operator API</li>
+ *   <li>{@code GET /admin/tenants/{t}/usage-events/{eventId}}: counted in which month and statement revision, or
+ *       why not (duplicate, too late, invalid)</li>
+ *   <li>{@code GET /admin/statements/{yyyy-MM}.csv}: a month's statements as CSV for finance ({@link StatementCsv})</li>
  *   <li>{@code GET /health}: the Kafka Streams state</li>
  * </ul>
  */
@@ -46,6 +52,7 @@ public final class BillingHttpApi implements AutoCloseable {
   private final Clock clock;
   private volatile BillingAccess access = BillingAccess.none();
   private volatile BillingQueries queries;
+  private volatile PriceBookOperations priceBooks;
   private Javalin app;
 
   public BillingHttpApi(String host, int port) {
@@ -72,6 +79,14 @@ public final class BillingHttpApi implements AutoCloseable {
       cfg.routes.get("/tenants/{tenantId}/statements/{month}", this::statement);
       cfg.routes.get("/tenants/{tenantId}/months/{month}/explain", this::explain);
       cfg.routes.get("/months/{month}/statements", this::monthStatements);
+      cfg.routes.get("/admin/statements/{file}", this::monthCsv);
+      cfg.routes.get("/admin/tenants/{tenantId}/usage-events/{eventId}", this::explainEvent);
+      cfg.routes.get("/admin/price-books", ctx -> json(ctx, priceBooks().list()));
+      cfg.routes.get("/admin/price-books/current",
+          ctx -> ctx.contentType("application/json").result(priceBooks().current().toJson()));
+      cfg.routes.post("/admin/price-books/simulate", ctx -> json(ctx, priceBooks().simulate(ctx.body())));
+      cfg.routes.put("/admin/price-books/{version}",
+          ctx -> json(ctx, priceBooks().publish(version(ctx.pathParam("version")), ctx.body())));
     }).start(host, requestedPort);
     return this;
   }
@@ -98,6 +113,32 @@ public final class BillingHttpApi implements AutoCloseable {
   /** Starts answering from these stores (until then every call is a 503). */
   void serve(BillingQueries ready) {
     this.queries = ready;
+  }
+
+  /** Starts answering the price-book routes. */
+  void servePriceBooks(PriceBookOperations operations) {
+    this.priceBooks = operations;
+  }
+
+  private PriceBookOperations priceBooks() {
+    PriceBookOperations p = priceBooks;
+    if (p == null) {
+      throw BillingQueries.notReady();
+    }
+    return p;
+  }
+
+  private static int version(String text) {
+    try {
+      int v = Integer.parseInt(text);
+      if (v > 0) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw new ProblemException(400, "invalid-price-book-version", "Invalid price-book version",
+        "a price-book version is a positive integer");
   }
 
   public int port() {
@@ -163,6 +204,75 @@ public final class BillingHttpApi implements AutoCloseable {
     body.put("totalMicrosByCurrency", totals);
     body.put("statements", list.stream().map(StatementJson::statement).toList());
     json(ctx, body);
+  }
+
+  /**
+   * {@code /admin/tenants/{t}/usage-events/{eventId}}: what the aggregator's own state says about one event: counted
+   * in which month (and whether the month's current statement revision includes it), and every copy that was not
+   * counted (duplicates of it, too late, invalid). 404 when the aggregator holds nothing on that tenant's event id
+   * (kept for the dedup window, 35 days after its month by default).
+   */
+  private void explainEvent(Context ctx) {
+    String tenantId = ctx.pathParam("tenantId");
+    String eventId = ctx.pathParam("eventId");
+    BillingQueries q = queries();
+    String key = TenantKeys.of(tenantId, eventId);
+    Map<Long, Long> counted = q.windows(BillingTopology.SEEN_EVENT_IDS, key);
+    Map<Long, String> outcomes = q.windows(BillingTopology.EVENT_OUTCOMES, key);
+    if (counted.isEmpty() && outcomes.isEmpty()) {
+      throw new ProblemException(404, "usage-event-not-found", "Usage event not found",
+          "the billing aggregator holds nothing on this event id for this tenant");
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("tenantId", tenantId);
+    body.put("eventId", eventId);
+    body.put("counted", !counted.isEmpty());
+    if (!counted.isEmpty()) {
+      Map.Entry<Long, Long> first = counted.entrySet().iterator().next();
+      YearMonth month = BillingMonth.monthOf(first.getKey());
+      Map<String, Object> in = new LinkedHashMap<>();
+      in.put("month", month.toString());
+      in.put("occurredAt", Instant.ofEpochMilli(first.getValue()).toString());
+      Optional<Statement> statement = q.statement(tenantId, month);
+      // the statement includes every event counted so far when it carries the account's quantities
+      boolean awaiting = statement.isEmpty() || q.account(tenantId, month)
+          .map(a -> !a.quantities().equals(statement.get().getQuantities())).orElse(true);
+      in.put("statementRevision", statement.map(Statement::getRevision).orElse(null));
+      in.put("includedInStatementRevision", !awaiting);
+      in.put("awaitingStatement", awaiting);
+      body.put("countedIn", in);
+    }
+    List<Map<String, Object>> notCounted = new java.util.ArrayList<>();
+    Map<String, Long> totals = new java.util.TreeMap<>();
+    outcomes.forEach((window, stored) -> {
+      EventOutcome.counts(stored).forEach((kind, n) -> totals.merge(kind, n, Long::sum));
+      for (EventOutcome o : EventOutcome.parse(stored)) {
+        if (!o.kind().equals("more")) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("month", o.month());
+          m.put("reason", o.kind());
+          m.put("detail", o.kind().equals(EventOutcome.DUPLICATE_KIND)
+              ? (counted.isEmpty() ? "a copy of an event already counted" : "a copy of this event, counted once")
+              : o.detail());
+          notCounted.add(m);
+        }
+      }
+    });
+    body.put("copiesNotCounted", totals);
+    body.put("notCounted", notCounted);
+    json(ctx, body);
+  }
+
+  /** {@code /admin/statements/{yyyy-MM}.csv}: every tenant's latest statement of the month, for finance. */
+  private void monthCsv(Context ctx) {
+    String file = ctx.pathParam("file");
+    YearMonth month = file.endsWith(".csv") ? BillingMonth.parseMonth(file.substring(0, file.length() - 4)) : null;
+    if (month == null) {
+      throw new ProblemException(400, "invalid-month", "Invalid month",
+          "the export is named after its month: /admin/statements/yyyy-MM.csv, e.g. 2026-11.csv");
+    }
+    ctx.header("Content-Disposition", "attachment; filename=\"statements-" + month + ".csv\"");
+    ctx.contentType("text/csv; charset=utf-8").result(StatementCsv.of(queries().statementsOfMonth(month)));
   }
 
   private void explain(Context ctx) {

@@ -10,6 +10,7 @@ import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.common.serialization.StringSerializer;
 import io.storystream.schemas.topics.TenantPartitioner;
@@ -85,6 +86,32 @@ public final class BillingQueries {
     }
     list.sort(Comparator.comparing(Statement::getMonth));
     return list;
+  }
+
+  /** The windows (month start → stored value) in which a window store holds the key. */
+  public <V> Map<Long, V> windows(String storeName, String key) {
+    Map<Long, V> found = new java.util.TreeMap<>();
+    org.apache.kafka.streams.state.ReadOnlyWindowStore<String, V> store;
+    try {
+      store = streams.store(StoreQueryParameters.fromNameAndType(storeName,
+          QueryableStoreTypes.<String, V>windowStore()));
+    } catch (InvalidStateStoreException e) {
+      throw notReady();
+    }
+    try (org.apache.kafka.streams.state.WindowStoreIterator<V> it =
+             store.fetch(key, java.time.Instant.EPOCH, java.time.Instant.ofEpochMilli(Long.MAX_VALUE / 2))) {
+      it.forEachRemaining(kv -> found.put(kv.key, kv.value));
+    }
+    return found;
+  }
+
+  /** The latest statement of every tenant-month this instance holds, by key {@code tenantId:yyyy-MM}. */
+  public Map<String, Statement> latestStatements() {
+    Map<String, Statement> all = new java.util.TreeMap<>();
+    try (KeyValueIterator<String, Statement> it = store(BillingTopology.STATEMENTS, Statement.class).all()) {
+      it.forEachRemaining(kv -> all.put(kv.key, kv.value));
+    }
+    return all;
   }
 
   /** Every tenant's statement of a month (operator view), by tenant. */

@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
  *   └─ meter-usage ── invalid? ──────────────────────────────────────────> [dead-letter] reason invalid_event
  *        │  billing clock ≥ month end + grace? ──────────────────────────> [dead-letter] reason too_late
  *        │  seen-event-ids (windows of a month, kept ≥ 35 d): duplicate? → counted in the explain view only
+ *        │  (every copy not counted: its reason in usage-event-outcomes, for the per-event explanation)
  *        │  month-accounts: meter quantities per tenant-month (UTC, event time); unsettled-months += month
  *        └─ every statement interval (wall clock): for each unsettled month
  *             rate(quantities, plan, price book in force) → if the bill changed, a new revision
@@ -66,6 +67,8 @@ public final class BillingTopology {
   private static final Logger log = LoggerFactory.getLogger(BillingTopology.class);
 
   public static final String SEEN_EVENT_IDS = "seen-event-ids";
+  /** What happened to copies of an event that were not counted: duplicates, too late, invalid (for the explanation). */
+  public static final String EVENT_OUTCOMES = "usage-event-outcomes";
   public static final String MONTH_ACCOUNTS = "month-accounts";
   public static final String UNSETTLED_MONTHS = "unsettled-months";
   public static final String STATEMENTS = "statements";
@@ -138,6 +141,9 @@ public final class BillingTopology {
     topology.addStateStore(Stores.windowStoreBuilder(
         Stores.persistentWindowStore(SEEN_EVENT_IDS, settings.dedupWindow(), Duration.ofMillis(1), false),
         Serdes.String(), Serdes.Long()).withCachingEnabled(), METER_USAGE);
+    topology.addStateStore(Stores.windowStoreBuilder(
+        Stores.persistentWindowStore(EVENT_OUTCOMES, settings.dedupWindow(), Duration.ofMillis(1), false),
+        Serdes.String(), Serdes.String()).withCachingEnabled(), METER_USAGE);
     // cached: a month's account changes with every event, but reaches RocksDB and its changelog once per commit
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(MONTH_ACCOUNTS), Serdes.String(), MonthAccount.serde()).withCachingEnabled(),
@@ -171,6 +177,7 @@ public final class BillingTopology {
     private final Settings settings;
     private ProcessorContext<String, Object> context;
     private WindowStore<String, Long> seenEventIds;
+    private WindowStore<String, String> eventOutcomes;
     private KeyValueStore<String, MonthAccount> monthAccounts;
     private KeyValueStore<String, Long> unsettledMonths;
     private KeyValueStore<String, Statement> statements;
@@ -188,6 +195,7 @@ public final class BillingTopology {
     public void init(ProcessorContext<String, Object> context) {
       this.context = context;
       seenEventIds = context.getStateStore(SEEN_EVENT_IDS);
+      eventOutcomes = context.getStateStore(EVENT_OUTCOMES);
       monthAccounts = context.getStateStore(MONTH_ACCOUNTS);
       unsettledMonths = context.getStateStore(UNSETTLED_MONTHS);
       statements = context.getStateStore(STATEMENTS);
@@ -212,6 +220,10 @@ public final class BillingTopology {
             && TenantKeys.isValidTenantId(event.getTenantId())) {
           BillingMonth month = BillingMonth.of(event.getTenantId(), event.getOccurredAt().toEpochMilli());
           monthAccounts.put(month.key(), account(month).withDeadLetter());
+          if (event.getEventId() != null && !event.getEventId().isBlank()) {
+            noteOutcome(TenantKeys.of(event.getTenantId(), event.getEventId()), record.timestamp(),
+                EventOutcome.invalid(month.month(), invalid));
+          }
         }
         return;
       }
@@ -223,11 +235,14 @@ public final class BillingTopology {
         deadLetter(record, TOO_LATE, null, "usage of " + month.month() + " logged at "
             + Instant.ofEpochMilli(record.timestamp()) + ", after the month closed at " + Instant.ofEpochMilli(closesAt));
         monthAccounts.put(month.key(), account(month).withDeadLetter());
+        noteOutcome(TenantKeys.of(event.getTenantId(), event.getEventId()), record.timestamp(),
+            EventOutcome.tooLate(month.month(), record.timestamp(), closesAt));
         return;
       }
       String seenKey = TenantKeys.of(event.getTenantId(), event.getEventId());
       if (seenBefore(seenKey, month.month())) {
         monthAccounts.put(month.key(), account(month).withDuplicate());
+        noteOutcome(seenKey, record.timestamp(), EventOutcome.duplicate(month.month()));
         return;
       }
       seenEventIds.put(seenKey, occurredAt, BillingMonth.startOf(month.month()));
@@ -247,6 +262,23 @@ public final class BillingTopology {
     private boolean seenBefore(String seenKey, YearMonth month) {
       return seenEventIds.fetch(seenKey, BillingMonth.startOf(month)) != null
           || seenEventIds.fetch(seenKey, BillingMonth.startOf(month.minusMonths(1))) != null;
+    }
+
+    /**
+     * Adds an outcome to the event id's record (read by the explanation), in the window that starts when its first
+     * uncounted copy was logged: kept for the dedup window from then, whatever month the copy claims.
+     */
+    private void noteOutcome(String key, long loggedAt, EventOutcome outcome) {
+      long window = loggedAt;
+      String stored = null;
+      try (WindowStoreIterator<String> existing = eventOutcomes.fetch(key, 0L, Long.MAX_VALUE)) {
+        if (existing.hasNext()) {
+          KeyValue<Long, String> first = existing.next();
+          window = first.key;
+          stored = first.value;
+        }
+      }
+      eventOutcomes.put(key, EventOutcome.append(stored, outcome), window);
     }
 
     /** Why the event cannot be billed, or null when it can. */

@@ -26,6 +26,7 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -290,6 +291,52 @@ class BillingTopologyTest {
         .anyMatch(m -> m.contains("after the event was logged"));
     assertThat(statements.isEmpty()).isTrue();
     assertThat(accounts().get("acme:2026-10").deadLettered()).isEqualTo(3);
+  }
+
+  @Test
+  void everyCopyThatIsNotCountedLeavesItsReasonForThePerEventExplanation() {
+    send(analysis("acme", "job_1", "2026-10-10T08:00:00Z", 1), OCT_15);
+    send(analysis("acme", "job_1", "2026-10-10T08:00:00Z", 1), OCT_15); // a duplicate
+    send(UsageEvent.newBuilder(analysis("acme", "job_2", "2026-10-10T08:00:00Z", 1)).setRows(-5).build(), OCT_15);
+    send(analysis("acme", "job_3", "2026-09-20T08:00:00Z", 1), OCT_15); // September closed on 2026-10-03
+    tick();
+
+    long october = BillingMonth.startOf(java.time.YearMonth.of(2026, 10));
+    WindowStore<String, Long> seen = driver.getWindowStore(BillingTopology.SEEN_EVENT_IDS);
+    assertThat(seen.fetch("acme:job_1:ANALYSIS_COMPLETE", october)).isNotNull();
+    assertThat(EventOutcome.counts(outcomes("acme:job_1:ANALYSIS_COMPLETE")))
+        .containsExactly(java.util.Map.entry("duplicate", 1L));
+    assertThat(seen.fetch("acme:job_2:ANALYSIS_COMPLETE", october)).isNull();
+    assertThat(EventOutcome.parse(outcomes("acme:job_2:ANALYSIS_COMPLETE")))
+        .containsExactly(EventOutcome.invalid(java.time.YearMonth.of(2026, 10), "rows and bytes cannot be negative"));
+    // kept in a window from when it was logged, so even usage of a month long closed can be explained
+    assertThat(EventOutcome.parse(outcomes("acme:job_3:ANALYSIS_COMPLETE"))).singleElement().satisfies(o -> {
+      assertThat(o.kind()).isEqualTo("too_late");
+      assertThat(o.month()).isEqualTo("2026-09");
+      assertThat(o.detail()).contains("after its month closed at 2026-10-03T00:00:00Z");
+    });
+    assertThat(outcomes("globex:job_1:ANALYSIS_COMPLETE")).as("kept per tenant").isNull();
+  }
+
+  /** The stored outcomes of an event id (one window per id), or null. */
+  private String outcomes(String key) {
+    WindowStore<String, String> store = driver.getWindowStore(BillingTopology.EVENT_OUTCOMES);
+    try (var it = store.fetch(key, Instant.EPOCH, Instant.parse("2100-01-01T00:00:00Z"))) {
+      String found = it.hasNext() ? it.next().value : null;
+      assertThat(it.hasNext()).as("one window per event id").isFalse();
+      return found;
+    }
+  }
+
+  @Test
+  void anEventIdSeenThousandsOfTimesKeepsBoundedOutcomes() {
+    String stored = null;
+    for (int i = 0; i < 1000; i++) {
+      stored = EventOutcome.append(stored, EventOutcome.duplicate(java.time.YearMonth.of(2026, 10)));
+    }
+    assertThat(stored.split("\n")).hasSize(EventOutcome.MAX_KEPT + 1);
+    assertThat(EventOutcome.counts(stored)).containsEntry("duplicate", (long) EventOutcome.MAX_KEPT)
+        .containsEntry("more", 1000L - EventOutcome.MAX_KEPT);
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import io.storystream.ingress.audit.AuditTrail;
 import io.storystream.ingress.auth.ApiKeyCodec;
 import io.storystream.ingress.auth.Directory;
 import io.storystream.ingress.auth.EdgeRateLimiter;
+import io.storystream.ingress.billing.BillingOperatorRelay;
 import io.storystream.ingress.billing.BillingRelay;
 import io.storystream.ingress.billing.QuotaBook;
 import io.storystream.ingress.dashboard.DashboardRoutes;
@@ -152,6 +153,7 @@ public final class IngressService implements AutoCloseable {
           config.clock()).routes());
       operatorRoutes.add(audit.operatorRoute());
       operatorRoutes.addAll(billingRelay.operatorRoutes());
+      operatorRoutes.addAll(new BillingOperatorRelay(config.billingUrl(), relayToken).routes());
       List<Route> tenantRoutes = new ArrayList<>();
       tenantRoutes.addAll(new FileRoutes(files, blobs, publisher, config.clock()).routes());
       tenantRoutes.addAll(new AnalysisRoutes(files, jobs, new JobRouter(jobs, gate), blobs, publisher, codec,

@@ -4,6 +4,9 @@ import io.storystream.billing.BillingAccess;
 import io.storystream.billing.BillingAggregator;
 import io.storystream.billing.BillingConfig;
 import io.storystream.billing.PriceBookPublisher;
+import io.storystream.billing.tables.BillingSink;
+import io.storystream.billing.tables.PostgresConnection;
+import io.storystream.billing.tables.PostgresServer;
 import io.storystream.common.config.PlatformOptions;
 import io.storystream.common.config.TokenStrength;
 import io.storystream.common.ops.Management;
@@ -24,7 +27,9 @@ import io.storystream.processor.ProcessorTopics;
 import io.storystream.processor.admission.AdmissionService;
 import io.storystream.processor.worker.WorkerConfig;
 import io.storystream.processor.worker.WorkerService;
+import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.topics.TopicCatalogue;
+import io.storystream.schemas.topics.TopicSerdes;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -39,8 +44,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The whole system in one JVM with its data under one folder: a real KRaft broker, S3Proxy on the file system, the
- * schema-registry endpoint and the topic catalogue; then the DataStoryBot stand-in (unless a real DataStoryBot is
- * configured), the billing aggregator, the processor (admission and worker) and the ingress. Started in dependency
+ * schema-registry endpoint, PostgreSQL for the billing tables and the topic catalogue; then the DataStoryBot stand-in (unless a real DataStoryBot is
+ * configured), the billing aggregator and its sink into the billing tables, the processor (admission and worker) and the ingress. Started in dependency
  * order and closed in the reverse order, so every service drains before the infrastructure under it goes away.
  */
 public final class EmbeddedDefault implements AutoCloseable {
@@ -51,11 +56,23 @@ public final class EmbeddedDefault implements AutoCloseable {
    *
    * @param datastorybotUrl a real DataStoryBot; null or blank starts the stand-in on {@code standInPort}
    * @param operatorToken the operator API's token; null reads or creates {@code <dataDir>/operator-token}
+   * @param postgresPort where the embedded PostgreSQL of the billing tables listens (127.0.0.1)
+   * @param postgres an existing PostgreSQL for the billing tables; null starts one under {@code <dataDir>/postgres}
    */
   public record Settings(Path dataDir, String host, int kafkaPort, int kafkaControllerPort, int s3Port,
                          String bucket, int registryPort, int tenantPartitions, int ingressPort, int adminPort,
                          int billingPort, int standInPort, String datastorybotUrl, String datastorybotApiKey,
-                         String operatorToken, int managementPort) {
+                         String operatorToken, int managementPort, int postgresPort, PostgresConnection postgres) {
+    /** The settings without the billing tables' options: PostgreSQL on its default port, started here. */
+    public Settings(Path dataDir, String host, int kafkaPort, int kafkaControllerPort, int s3Port, String bucket,
+                    int registryPort, int tenantPartitions, int ingressPort, int adminPort, int billingPort,
+                    int standInPort, String datastorybotUrl, String datastorybotApiKey, String operatorToken,
+                    int managementPort) {
+      this(dataDir, host, kafkaPort, kafkaControllerPort, s3Port, bucket, registryPort, tenantPartitions, ingressPort,
+          adminPort, billingPort, standInPort, datastorybotUrl, datastorybotApiKey, operatorToken, managementPort,
+          PostgresServer.DEFAULT_PORT, null);
+    }
+
     boolean usesStandIn() {
       return datastorybotUrl == null || datastorybotUrl.isBlank();
     }
@@ -69,6 +86,7 @@ public final class EmbeddedDefault implements AutoCloseable {
   private TopicCatalogue.Report topics;
   private StandInServer standIn;
   private BillingAggregator billing;
+  private PostgresConnection postgres;
   private IngressService ingress;
   private ManagementServer managementServer;
   private final Management management = new Management();
@@ -98,6 +116,8 @@ public final class EmbeddedDefault implements AutoCloseable {
     s3 = stage("S3", new EmbeddedS3(settings.dataDir().resolve("s3"), settings.s3Port(), settings.bucket()).start());
     registry = stage("schema registry", new SchemaRegistryServer(settings.host(), settings.registryPort(),
         kafka.bootstrapServers(), (short) 1).start());
+    postgres = settings.postgres() != null ? settings.postgres()
+        : stage("PostgreSQL", new PostgresServer(settings.dataDir(), settings.postgresPort()).start()).connection();
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
       topics = ProcessorTopics.catalogue(settings.tenantPartitions(), (short) 1).ensure(admin);
     }
@@ -137,6 +157,8 @@ public final class EmbeddedDefault implements AutoCloseable {
     billing = stage("billing aggregator", new BillingAggregator(
         BillingConfig.of(kafkaSettings, settings.dataDir()).withHttpPort(settings.billingPort()))
         .withAccess(new BillingAccess(billingToken, operatorToken)).withManagement(management).start());
+    stage("billing sink", new BillingSink(kafkaSettings, new TopicSerdes(new HttpSchemaRegistryClient(registry.url())),
+        postgres).start());
     AdmissionService admission = stage("processor admission",
         new AdmissionService(kafkaSettings, settings.dataDir()).start());
     WorkerService worker = stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings, s3.settings(),
@@ -193,6 +215,11 @@ public final class EmbeddedDefault implements AutoCloseable {
 
   public Management management() {
     return management;
+  }
+
+  /** Where the billing tables are (the embedded PostgreSQL unless an existing server was configured). */
+  public PostgresConnection postgres() {
+    return postgres;
   }
 
   public URI datastorybot() {

@@ -1,6 +1,7 @@
 package io.storystream.launcher;
 
 import io.storystream.billing.BillingCommand;
+import io.storystream.billing.tables.PostgresOptions;
 import io.storystream.datastorybot.standin.StandInCommand;
 import io.storystream.ingress.IngressCommand;
 import io.storystream.processor.ProcessorCommand;
@@ -11,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -81,13 +83,16 @@ public final class StoryStream implements Callable<Integer> {
       description = "The operator API's bearer token; unset reads or creates <data-dir>/operator-token.")
   String operatorToken;
 
+  @Mixin PostgresOptions postgres;
+
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
     dataDir = dataDir.toAbsolutePath().normalize();
     EmbeddedDefault system = new EmbeddedDefault(new EmbeddedDefault.Settings(dataDir, host, kafkaPort,
         kafkaControllerPort, s3Port, bucket, registryPort, partitions, ingressPort, adminPort, billingPort, standInPort,
-        datastorybotUrl, datastorybotApiKey, operatorToken, managementPort)).start();
+        datastorybotUrl, datastorybotApiKey, operatorToken, managementPort, postgres.port,
+        postgres.external() ? postgres.connection(dataDir) : null)).start();
     DemoTenant.Outcome demo;
     try {
       demo = DemoTenant.ensure(dataDir, system.operatorApi(), system.operatorToken());
@@ -115,6 +120,8 @@ public final class StoryStream implements Callable<Integer> {
             : "from STORYSTREAM_OPERATOR_TOKEN") + ")");
     out.println("  billing read API    " + system.billingApi() + "   (billing or operator token)");
     out.println("  management          " + system.managementApi() + "   (/metrics, /health/ready)");
+    out.println("  billing tables      " + system.postgres().jdbcUrl() + "  (user " + system.postgres().user()
+        + (postgres.external() ? ")" : ", password in " + dataDir.resolve("postgres-password") + ")"));
     out.println("  DataStoryBot        " + system.datastorybot() + (system.usesStandIn() ? "  (local stand-in)" : ""));
     out.println("  Kafka bootstrap     " + system.kafka().bootstrapServers());
     out.println("  schema registry     " + system.registry().url());

@@ -56,12 +56,15 @@ class DashboardBrowserTest {
     TestTools.require("chromium", "chromedriver");
     Files.createDirectories(SHOTS);
     int port = FreePorts.pick();
+    // the embedded PostgreSQL runs as the postgres user when the tests run as root: it must pass through home
+    java.nio.file.Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
     List<String> args = List.of("--data-dir", home.resolve("data").toString(),
         "--kafka-port", Integer.toString(FreePorts.pick()),
         "--kafka-controller-port", Integer.toString(FreePorts.pick()),
         "--s3-port", Integer.toString(FreePorts.pick()), "--registry-port", Integer.toString(FreePorts.pick()),
         "--ingress-port", Integer.toString(port), "--admin-port", Integer.toString(FreePorts.pick()),
         "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(FreePorts.pick()),
+        "--management-port", Integer.toString(FreePorts.pick()), "--postgres-port", Integer.toString(FreePorts.pick()),
         "--partitions", "2");
     try (ChildProcess system = ChildProcess.start("dashboard-system", args, Map.of())) {
       system.awaitLine("Press Ctrl-C", Duration.ofSeconds(180));

@@ -269,5 +269,4 @@ class DockerComposeFileTest {
     return builder.start();
   }
 
-
 }

@@ -17,6 +17,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +40,7 @@ class EmbeddedDefaultProcessTest {
   private final int controllerPort = FreePorts.pick();
   private final int s3Port = FreePorts.pick();
   private final int registryPort = FreePorts.pick();
+  private final int postgresPort = FreePorts.pick();
   private final List<String> servicePorts = List.of(
       "--ingress-port", Integer.toString(FreePorts.pick()), "--admin-port", Integer.toString(FreePorts.pick()),
       "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(FreePorts.pick()),
@@ -72,6 +76,8 @@ class EmbeddedDefaultProcessTest {
         .contains("saas_mrr.csv", "support_tickets.csv");
     String token = Files.readString(data.resolve("operator-token")).trim();
     assertThat(token).startsWith("sso_").hasSizeGreaterThan(40);
+    assertThat(billingTables()).as("the sink created the billing tables in the embedded PostgreSQL")
+        .contains("billing_statements", "billing_statement_lines", "billing_statement_revisions");
     first.stop();
     assertThat(first.output()).as("exit code %d", first.exitCode()).anyMatch(l -> l.contains("stopped Kafka broker"));
     assertThat(first.exitCode()).isIn(0, 143);
@@ -86,6 +92,7 @@ class EmbeddedDefaultProcessTest {
       assertThat(registry.register("tenants-value", Tenant.getClassSchema())).isEqualTo(schemaId);
     }
     assertThat(Files.readString(data.resolve("operator-token")).trim()).isEqualTo(token);
+    assertThat(billingTables()).contains("billing_statements");
     assertThat(second.output()).as("the secret is never printed again").noneMatch(l -> l.contains(demoKey))
         .anyMatch(l -> l.contains("its API key is in"));
     HttpResponse<String> files = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
@@ -95,9 +102,24 @@ class EmbeddedDefaultProcessTest {
     second.stop();
   }
 
+  /** The tables of database storystream, as user storystream with the password the first start generated. */
+  private List<String> billingTables() throws Exception {
+    List<String> tables = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + postgresPort + "/storystream",
+        "storystream", Files.readString(data.resolve("postgres-password")).trim());
+         ResultSet rs = c.createStatement().executeQuery(
+             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")) {
+      while (rs.next()) {
+        tables.add(rs.getString(1));
+      }
+    }
+    return tables;
+  }
+
   private ChildProcess launch() throws Exception {
     List<String> args = new ArrayList<>(servicePorts);
     args.addAll(List.of(
+        "--postgres-port", Integer.toString(postgresPort),
         "--data-dir", data.toString(),
         "--kafka-port", Integer.toString(kafkaPort),
         "--kafka-controller-port", Integer.toString(controllerPort),

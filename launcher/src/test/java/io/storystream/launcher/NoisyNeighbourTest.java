@@ -54,7 +54,7 @@ class NoisyNeighbourTest {
   @Test
   void aNoisyTenantCannotTakeWhatAQuietOneNeeds() throws Exception {
     system = new EmbeddedDefault(new EmbeddedDefault.Settings(data, "127.0.0.1", 0, 0, 0, "storystream", 0, 3, 0, 0,
-        0, 0, null, null, null, 0)).start(); // the operator token is generated, strong, into the data folder
+        0, 0, null, null, null, 0, io.storystream.embedded.FreePorts.pick(), null)).start(); // operator token: generated, strong
     try {
       run();
     } finally {

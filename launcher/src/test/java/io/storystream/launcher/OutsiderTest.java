@@ -82,13 +82,13 @@ class OutsiderTest {
   @BeforeAll
   void startTheSystemWithAVictim() throws Exception {
     for (String name : List.of("kafka", "kafka-controller", "s3", "registry", "tenant", "operator", "billing",
-        "datastorybot-standin", "management")) {
+        "datastorybot-standin", "management", "postgres")) {
       ports.put(name, FreePorts.pick());
     }
     system = new EmbeddedDefault(new EmbeddedDefault.Settings(data, "127.0.0.1", ports.get("kafka"),
         ports.get("kafka-controller"), ports.get("s3"), "storystream", ports.get("registry"), 2, ports.get("tenant"),
         ports.get("operator"), ports.get("billing"), ports.get("datastorybot-standin"), null, null, null,
-        ports.get("management"))).start();
+        ports.get("management"), ports.get("postgres"), null)).start();
     victimKey = provision(VICTIM);
     outsiderKey = provision(OUTSIDER);
     month = YearMonth.now(ZoneOffset.UTC).toString();

@@ -46,13 +46,16 @@ class QuickStartTest {
 
     int tenantPort = FreePorts.pick();
     int standInPort = FreePorts.pick();
+    // the embedded PostgreSQL runs as the postgres user when the tests run as root: it must pass through home
+    java.nio.file.Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
     List<String> args = List.of("--data-dir", home.resolve("data").toString(),
         "--kafka-port", Integer.toString(FreePorts.pick()),
         "--kafka-controller-port", Integer.toString(FreePorts.pick()),
         "--s3-port", Integer.toString(FreePorts.pick()), "--registry-port", Integer.toString(FreePorts.pick()),
         "--ingress-port", Integer.toString(tenantPort), "--admin-port", Integer.toString(FreePorts.pick()),
         "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(standInPort),
-        "--management-port", Integer.toString(FreePorts.pick()), "--partitions", "2");
+        "--management-port", Integer.toString(FreePorts.pick()), "--postgres-port", Integer.toString(FreePorts.pick()),
+        "--partitions", "2");
     try (ChildProcess system = ChildProcess.start("storystream", args, Map.of())) {
       system.awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
 
