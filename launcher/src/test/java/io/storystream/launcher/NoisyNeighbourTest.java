@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.storystream.common.http.JsonMapper;
 import io.storystream.datastorybot.client.DataStoryBotException;
+import io.storystream.testsupport.GeneratedInput;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.Socket;
@@ -149,7 +149,7 @@ class NoisyNeighbourTest {
       int status;
       try {
         HttpResponse<byte[]> r = http.send(tenantRequest(key, "POST", "/v1/files?name=bomb.csv",
-            HttpRequest.BodyPublishers.ofInputStream(() -> new Generated(shape[0], shape[1], shape[2], BOMB_BYTES)))
+            HttpRequest.BodyPublishers.ofInputStream(() -> new GeneratedInput(shape[0], shape[1], shape[2], BOMB_BYTES)))
             .header("Content-Type", "text/csv").build(), HttpResponse.BodyHandlers.ofByteArray());
         status = r.statusCode();
       } catch (IOException e) {
@@ -328,44 +328,6 @@ class NoisyNeighbourTest {
       return JsonMapper.shared().readTree(r.body());
     } catch (IOException e) {
       throw new AssertionError("not JSON: " + r.statusCode(), e);
-    }
-  }
-
-  /** head, then the fill pattern up to the size, then tail; generated as read. */
-  private static final class Generated extends InputStream {
-    private final byte[] head;
-    private final byte[] fill;
-    private final byte[] tail;
-    private final long size;
-    private long pos;
-
-    Generated(String head, String fill, String tail, long size) {
-      this.head = head.getBytes(StandardCharsets.US_ASCII);
-      this.fill = fill.getBytes(StandardCharsets.US_ASCII);
-      this.tail = tail.getBytes(StandardCharsets.US_ASCII);
-      this.size = size - (size - this.head.length - this.tail.length) % this.fill.length;
-    }
-
-    @Override
-    public int read() {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (pos >= size) {
-        return -1;
-      }
-      int n = (int) Math.min(len, size - pos);
-      for (int i = 0; i < n; i++) {
-        long at = pos + i;
-        b[off + i] = at < head.length ? head[(int) at]
-            : at >= size - tail.length ? tail[(int) (at - (size - tail.length))]
-            : fill[(int) ((at - head.length) % fill.length)];
-      }
-      pos += n;
-      return n;
     }
   }
 }

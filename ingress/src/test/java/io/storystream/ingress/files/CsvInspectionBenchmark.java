@@ -1,8 +1,8 @@
 package io.storystream.ingress.files;
 
 import io.storystream.common.http.ProblemException;
+import io.storystream.testsupport.GeneratedInput;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -72,7 +72,7 @@ public final class CsvInspectionBenchmark {
     sampler.start();
     long t0 = System.nanoTime();
     String outcome;
-    MeteredInput metered = new MeteredInput(new Generated(shape, bytes), Long.MAX_VALUE, OutputStream.nullOutputStream());
+    MeteredInput metered = new MeteredInput(new GeneratedInput(shape.head(), shape.fill(), shape.tail(), bytes), Long.MAX_VALUE, OutputStream.nullOutputStream());
     try {
       if (inspect) {
         CsvInspector.Shape s = CsvInspector.inspect(metered);
@@ -94,51 +94,5 @@ public final class CsvInspectionBenchmark {
     }
     long peak = Math.max(Math.max(now, sampled.get()), pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum());
     return new Measurement(Math.max(0, peak - idle) / 1048576.0, seconds, outcome);
-  }
-
-  /** head, then fill bytes up to the size, then tail; "well-formed rows" repeats a short record instead. */
-  static final class Generated extends InputStream {
-    private final byte[] head;
-    private final byte[] tail;
-    private final byte[] fill;
-    private final long size;
-    private long pos;
-
-    Generated(ShapeSpec shape, long size) {
-      this.head = shape.head().getBytes(StandardCharsets.UTF_8);
-      this.tail = shape.tail().getBytes(StandardCharsets.UTF_8);
-      this.fill = shape.fill().getBytes(StandardCharsets.UTF_8);
-      // the fill ends whole before the tail (a file of rows ends on a whole row)
-      this.size = size - (size - head.length - tail.length) % fill.length;
-    }
-
-    @Override
-    public int read() {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (pos >= size) {
-        return -1;
-      }
-      int n = (int) Math.min(len, size - pos);
-      for (int i = 0; i < n; i++) {
-        b[off + i] = at(pos + i);
-      }
-      pos += n;
-      return n;
-    }
-
-    private byte at(long i) {
-      if (i < head.length) {
-        return head[(int) i];
-      }
-      if (i >= size - tail.length) {
-        return tail[(int) (i - (size - tail.length))];
-      }
-      return fill[(int) ((i - head.length) % fill.length)];
-    }
   }
 }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.storystream.common.http.ProblemException;
+import io.storystream.testsupport.GeneratedInput;
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -90,11 +90,11 @@ class CsvInspectorTest {
       "'a\n'|x|''|field-too-long"})
   void aHugeFileOfOneShapeIsRefusedAfterABoundedPrefix(String head, char fill, String tail, String type) {
     long size = 48L * 1024 * 1024;
-    CountingStream in = new CountingStream(head, fill, size);
+    GeneratedInput in = new GeneratedInput(head, String.valueOf(fill), tail, size);
     assertThatThrownBy(() -> CsvInspector.inspect(in))
         .isInstanceOfSatisfying(ProblemException.class, e -> assertThat(e.problem().type()).endsWith("/" + type));
     // the field limit (64 Ki characters) plus the reader's buffers; far from the 48 MB sent
-    assertThat(in.read).isLessThan(256 * 1024);
+    assertThat(in.bytesRead()).isLessThan(256 * 1024);
   }
 
   @Test
@@ -155,39 +155,6 @@ class CsvInspectorTest {
       return records.size() == 1 ? "refused" : (records.size() - 1) + "x" + header.size() + " " + header;
     } catch (Exception e) {
       return "refused";
-    }
-  }
-
-  /** head, then fill characters up to size, generated as read; counts what the inspector pulled. */
-  private static final class CountingStream extends InputStream {
-    private final byte[] head;
-    private final byte fill;
-    private final long size;
-    long read;
-
-    CountingStream(String head, char fill, long size) {
-      this.head = head.getBytes(StandardCharsets.UTF_8);
-      this.fill = (byte) fill;
-      this.size = size;
-    }
-
-    @Override
-    public int read() {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (read >= size) {
-        return -1;
-      }
-      int n = (int) Math.min(len, size - read);
-      for (int i = 0; i < n; i++) {
-        b[off + i] = read + i < head.length ? head[(int) (read + i)] : fill;
-      }
-      read += n;
-      return n;
     }
   }
 }
