@@ -89,6 +89,7 @@ public final class AdmissionTopology {
   static final String JOBS_IN_FLIGHT = "jobs-in-flight";
   static final String AWAITING_REFERENCES = "awaiting-references";
   static final String QUEUED_JOBS = "queued-jobs";
+  static final String QUEUE_ARRIVALS = "queue-arrivals";
   static final String RESERVATIONS = "reservations";
   static final String RESERVED_PER_MONTH = "reserved-per-month";
   static final String EARLY_CANCELLATIONS = "early-cancellations";
@@ -176,6 +177,8 @@ public final class AdmissionTopology {
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(QUEUED_JOBS), Serdes.String(), serdes.value(Topics.ANALYSIS_REQUESTS)));
     builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(QUEUE_ARRIVALS), Serdes.String(), Serdes.Long()).withCachingEnabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(RESERVATIONS), Serdes.String(), Serdes.String()).withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(RESERVED_PER_MONTH), Serdes.String(), Serdes.Long()).withCachingEnabled());
@@ -185,13 +188,13 @@ public final class AdmissionTopology {
     // 2. Erasure: a tenant turning DELETED takes everything admission remembers about it (ForgetErasedTenant),
     //    from each of its own stores keyed tenantId or tenantId:…
     String[] erasable = {JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE, ANALYSES_PER_MONTH, JOBS_IN_FLIGHT,
-        AWAITING_REFERENCES, QUEUED_JOBS, RESERVATIONS, RESERVED_PER_MONTH, EARLY_CANCELLATIONS};
+        AWAITING_REFERENCES, QUEUED_JOBS, QUEUE_ARRIVALS, RESERVATIONS, RESERVED_PER_MONTH, EARLY_CANCELLATIONS};
     tenants.toStream(Named.as("tenant-changes"))
         .process(() -> new ForgetErasedTenant(erasable), Named.as("forget-erased-tenant"), erasable);
 
     String[] decisionStores = {TENANTS, FILES, CACHE_INDEX, JOB_IDS, IDEMPOTENCY_KEYS, REQUESTS_LAST_MINUTE,
-        ANALYSES_PER_MONTH, JOBS_IN_FLIGHT, AWAITING_REFERENCES, QUEUED_JOBS, RESERVATIONS, RESERVED_PER_MONTH,
-        EARLY_CANCELLATIONS};
+        ANALYSES_PER_MONTH, JOBS_IN_FLIGHT, AWAITING_REFERENCES, QUEUED_JOBS, QUEUE_ARRIVALS, RESERVATIONS,
+        RESERVED_PER_MONTH, EARLY_CANCELLATIONS};
 
     // 3. Each request becomes one decision: rejected, completed from the cache, admitted, or queued behind the
     //    tenant's concurrency cap (its quota unit reserved either way).
@@ -254,6 +257,7 @@ public final class AdmissionTopology {
     KeyValueStore<String, Long> jobsInFlight;
     TimestampedKeyValueStore<String, AnalysisRequest> awaitingReferences;
     KeyValueStore<String, AnalysisRequest> queuedJobs;
+    KeyValueStore<String, Long> queueArrivals;
     KeyValueStore<String, String> reservations;
     KeyValueStore<String, Long> reservedPerMonth;
     TimestampedKeyValueStore<String, String> earlyCancellations;
@@ -275,6 +279,7 @@ public final class AdmissionTopology {
       jobsInFlight = context.getStateStore(JOBS_IN_FLIGHT);
       awaitingReferences = context.getStateStore(AWAITING_REFERENCES);
       queuedJobs = context.getStateStore(QUEUED_JOBS);
+      queueArrivals = context.getStateStore(QUEUE_ARRIVALS);
       reservations = context.getStateStore(RESERVATIONS);
       reservedPerMonth = context.getStateStore(RESERVED_PER_MONTH);
       earlyCancellations = context.getStateStore(EARLY_CANCELLATIONS);
@@ -372,14 +377,22 @@ public final class AdmissionTopology {
       return count >= limit;
     }
 
-    /** The tenant's queue, oldest first: keys {@code tenantId:<submittedAt, 13 digits>:<jobId>}. */
+    /** The tenant's queue, first come first served: keys {@code tenantId:<arrival number, 19 digits>:<jobId>}. */
     KeyValueIterator<String, AnalysisRequest> queue(String tenantId) {
       return queuedJobs.prefixScan(TenantKeys.of(tenantId, ""), new StringSerializer());
     }
 
-    String queueKey(AnalysisRequest request) {
-      return TenantKeys.of(request.getTenantId(),
-          String.format("%013d", request.getSubmittedAt().toEpochMilli()) + ":" + request.getJobId());
+    /**
+     * Numbers the tenant's queued jobs in the order they reach admission. Concurrent submits reach it in another order
+     * than their submit times (each ingress thread stamps its own); ordering by arrival keeps the queue first come,
+     * first served, and a waiting job's position can only shrink.
+     */
+    String nextQueueKey(AnalysisRequest request) {
+      String tenantId = request.getTenantId();
+      Long last = queueArrivals.get(tenantId);
+      long arrival = last == null ? 1 : last + 1;
+      queueArrivals.put(tenantId, arrival);
+      return TenantKeys.of(tenantId, String.format("%019d", arrival) + ":" + request.getJobId());
     }
 
     /** Queue length, counting no further than {@code stopAt} (below zero: the whole queue). */
@@ -691,7 +704,7 @@ public final class AdmissionTopology {
         }
         reserve(tenantId, jobKey, month);
         remember(idempotencyKey, request);
-        queuedJobs.put(queueKey(request), request);
+        queuedJobs.put(nextQueueKey(request), request);
         emitStatus(queuedStatus(request, (int) Math.min(Integer.MAX_VALUE, waiting + 1)));
         if (!full) {
           startQueued(tenantId); // slots free but older jobs waiting (the cap was raised): they go first
