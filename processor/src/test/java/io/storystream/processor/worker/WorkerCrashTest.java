@@ -108,6 +108,8 @@ class WorkerCrashTest {
         "--registry-url", stack.registryServer.url(),
         "--partitions", Integer.toString(WorkerStack.PARTITIONS),
         "--s3-endpoint", stack.s3.endpoint(),
+        "--s3-access-key", io.storystream.embedded.EmbeddedS3.ACCESS_KEY,
+        "--s3-secret-key", io.storystream.embedded.EmbeddedS3.SECRET_KEY,
         "--data-dir", dir.resolve("child").toString(),
         "--datastorybot-url", stack.standIn.baseUri().toString(),
         "--max-in-flight", Integer.toString(inFlight),
