@@ -27,6 +27,7 @@ public final class BillingAggregator implements AutoCloseable {
   private BillingAccess access;
   private Management management;
   private PriceBookPublisher publisher;
+  private io.storystream.common.ops.KafkaMeters.Binding streamsMeters;
 
   public BillingAggregator(BillingConfig config) {
     this(config, new HttpSchemaRegistryClient(config.kafka().registryUrl()));
@@ -60,12 +61,16 @@ public final class BillingAggregator implements AutoCloseable {
       TopicCatalogue.standard(config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
     }
     TopicSerdes serdes = new TopicSerdes(registry);
-    http = new BillingHttpApi(config.httpHost(), config.httpPort(), config.clock()).access(callers);
+    io.micrometer.core.instrument.MeterRegistry meters = management != null ? management.registry()
+        : new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    http = new BillingHttpApi(config.httpHost(), config.httpPort(), config.clock()).access(callers).meters(meters);
     http.start();
-    streams = BillingStreams.start(BillingTopology.build(serdes, config.topologySettings()),
+    streams = BillingStreams.start(BillingTopology.build(serdes, config.topologySettings(),
+            new BillingMetrics(meters, config.clock())),
         BillingStreams.properties(config.kafka(), config.applicationId(), config.dataDir(),
             config.httpHost() + ":" + http.port()),
         config.clock(), Duration.ofSeconds(60));
+    streamsMeters = io.storystream.common.ops.KafkaMeters.bind(meters, streams);
     if (management != null) {
       management.readiness("billing.streams", () -> {
         KafkaStreams s = streams;
@@ -99,6 +104,10 @@ public final class BillingAggregator implements AutoCloseable {
     if (publisher != null) {
       publisher.close();
       publisher = null;
+    }
+    if (streamsMeters != null) {
+      streamsMeters.close();
+      streamsMeters = null;
     }
     if (streams != null) {
       streams.close(Duration.ofSeconds(30));

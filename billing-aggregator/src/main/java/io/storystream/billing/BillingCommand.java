@@ -73,6 +73,8 @@ public final class BillingCommand implements Runnable {
   static final class Run implements Callable<Integer> {
     @Mixin PlatformOptions platform;
 
+    @Mixin io.storystream.common.logging.LogOptions logs;
+
     @Mixin ManagementOptions managementOptions;
 
     @Option(names = "--billing-token", defaultValue = "${env:STORYSTREAM_BILLING_TOKEN}",
@@ -115,6 +117,7 @@ public final class BillingCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      logs.apply(false);
       KafkaSettings kafka;
       try {
         kafka = platform.checkedKafka();

@@ -54,6 +54,7 @@ public final class BillingHttpApi implements AutoCloseable {
   private volatile BillingQueries queries;
   private volatile PriceBookOperations priceBooks;
   private Javalin app;
+  private io.micrometer.core.instrument.MeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
 
   public BillingHttpApi(String host, int port) {
     this(host, port, Clock.systemUTC());
@@ -65,10 +66,21 @@ public final class BillingHttpApi implements AutoCloseable {
     this.clock = clock;
   }
 
+  /** Where the request timers go (the process's management registry); call before {@link #start()}. */
+  public BillingHttpApi meters(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.meters = registry;
+    return this;
+  }
+
   public BillingHttpApi start() {
     app = Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       Problems.install(cfg);
+      io.storystream.common.ops.HttpServerMetrics.install(cfg, meters, "billing");
+      // the tenant a request is about, in every line logged while it is handled
+      cfg.routes.before("/tenants/{tenantId}/*", ctx -> org.slf4j.MDC.put(
+          io.storystream.common.logging.LogContext.TENANT_ID, ctx.pathParam("tenantId")));
+      cfg.routes.after(ctx -> org.slf4j.MDC.clear());
       cfg.routes.before(this::authenticate);
       cfg.routes.before("/tenants/{tenantId}/*", this::redirectToOwner);
       cfg.routes.exception(InvalidStateStoreException.class,

@@ -131,12 +131,18 @@ public final class BillingTopology {
   private BillingTopology() {}
 
   public static Topology build(TopicSerdes serdes, Settings settings) {
+    return build(serdes, settings, BillingMetrics.none());
+  }
+
+  /** The topology, reporting lag, outcomes and dead letters into {@code metrics}. */
+  public static Topology build(TopicSerdes serdes, Settings settings, BillingMetrics metrics) {
     Topology topology = new Topology();
 
     topology.addSource(USAGE_SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(),
         Topics.USAGE_EVENTS.name());
     topology.addProcessor(METER_USAGE,
-        () -> new MeterUsage(serdes.value(Topics.USAGE_EVENTS).deserializer(), settings), USAGE_SOURCE);
+        io.storystream.common.logging.RecordLogIds.around(
+            () -> new MeterUsage(serdes.value(Topics.USAGE_EVENTS).deserializer(), settings, metrics)), USAGE_SOURCE);
 
     topology.addStateStore(Stores.windowStoreBuilder(
         Stores.persistentWindowStore(SEEN_EVENT_IDS, settings.dedupWindow(), Duration.ofMillis(1), false),
@@ -186,9 +192,12 @@ public final class BillingTopology {
     /** The price books the last statements were rated with; null after a start, so every month is checked once. */
     private List<PriceBook> ratedWith;
 
-    MeterUsage(Deserializer<UsageEvent> usageEvents, Settings settings) {
+    private final BillingMetrics metrics;
+
+    MeterUsage(Deserializer<UsageEvent> usageEvents, Settings settings, BillingMetrics metrics) {
       this.usageEvents = usageEvents;
       this.settings = settings;
+      this.metrics = metrics;
     }
 
     @Override
@@ -241,6 +250,7 @@ public final class BillingTopology {
       }
       String seenKey = TenantKeys.of(event.getTenantId(), event.getEventId());
       if (seenBefore(seenKey, month.month())) {
+        metrics.outcome("duplicate");
         monthAccounts.put(month.key(), account(month).withDuplicate());
         noteOutcome(seenKey, record.timestamp(), EventOutcome.duplicate(month.month()));
         return;
@@ -248,6 +258,7 @@ public final class BillingTopology {
       seenEventIds.put(seenKey, occurredAt, BillingMonth.startOf(month.month()));
       monthAccounts.put(month.key(), account(month).withCounted(event));
       unsettledMonths.put(month.key(), closesAt);
+      metrics.counted(month.key(), record.timestamp());
     }
 
     private MonthAccount account(BillingMonth month) {
@@ -325,6 +336,8 @@ public final class BillingTopology {
           .setErrorMessage(message)
           .setFailedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
           .build();
+      metrics.deadLettered(reason);
+      metrics.outcome(TOO_LATE.equals(reason) ? "too_late" : "invalid");
       log.warn("usage event dead-lettered: reason={} tenant={} offset={}", reason, key,
           source.map(RecordMetadata::offset).orElse(-1L));
       context.forward(new Record<>(key, letter, record.timestamp()), DEAD_LETTER_SINK);
@@ -343,7 +356,12 @@ public final class BillingTopology {
       try (KeyValueIterator<String, Long> months = unsettledMonths.all()) {
         while (months.hasNext()) {
           String key = months.next().key;
-          if (issue(key, now, books)) {
+          boolean settledNow;
+          try (io.storystream.common.logging.LogContext ids = io.storystream.common.logging.LogContext.of(
+              io.storystream.common.logging.LogContext.TENANT_ID, TenantKeys.tenantOf(key))) {
+            settledNow = issue(key, now, books);
+          }
+          if (settledNow) {
             settled.add(key);
           }
         }
@@ -400,6 +418,9 @@ public final class BillingTopology {
       if (previous == null || !sameBill(previous, next)) {
         statements.put(key, next);
         context.forward(new Record<>(key, next, now), STATEMENTS_SINK);
+        metrics.issued(key, plan, now);
+      } else if (closed) {
+        metrics.settled(key);
       }
       return closed;
     }

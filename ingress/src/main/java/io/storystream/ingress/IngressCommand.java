@@ -26,6 +26,8 @@ import picocli.CommandLine.Option;
     description = "Runs the storystream ingress: tenant API (/v1) and operator API (/admin).")
 public final class IngressCommand implements Callable<Integer> {
 
+  @Mixin io.storystream.common.logging.LogOptions logs;
+
   @Mixin
   PlatformOptions platform;
 
@@ -90,6 +92,7 @@ public final class IngressCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    logs.apply(false);
     try {
       platform.checkedKafka();
     } catch (KafkaPreflight.KafkaUnavailableException e) {

@@ -1,5 +1,6 @@
 package io.storystream.ingress;
 
+import io.storystream.ingress.jobs.JobMetrics;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.common.config.TokenStrength;
 import io.storystream.common.ops.Management;
@@ -116,6 +117,7 @@ public final class IngressService implements AutoCloseable {
       blobs.ensureBucket();
       ApiKeyCodec codec = new ApiKeyCodec(config.pepper());
       EventPublisher publisher = closeLater(new EventPublisher(kafka, serdes, "ingress"));
+      closeLater(publisher.bindMetrics(management.registry())); // closed before the producer (last in, first out)
 
       Directory directory = new Directory(serdes, codec, config.clock());
       FileCatalog files = new FileCatalog(serdes);
@@ -137,7 +139,10 @@ public final class IngressService implements AutoCloseable {
       // the tenant port must be known before the Streams instance advertises it
       int ingressPort = config.ingressPort() == 0 ? pickPort() : config.ingressPort();
       HostInfo self = new HostInfo(config.advertisedHost(), ingressPort);
-      jobs = closeLater(new JobStatusView(kafka, serdes, config.platform().dataDir, self).start());
+      JobMetrics jobMetrics = new JobMetrics(management.registry(), directory, quotas, config.clock());
+      management.beforeScrape(jobMetrics::refresh);
+      jobs = closeLater(new JobStatusView(kafka, serdes, config.platform().dataDir, self)
+          .withMetrics(jobMetrics, management.registry()).start());
 
       AuditTrail auditTrail = closeLater(new AuditTrail(publisher, config.clock()));
       parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock());

@@ -159,15 +159,18 @@ public final class EmbeddedDefault implements AutoCloseable {
         .withAccess(new BillingAccess(billingToken, operatorToken)).withManagement(management).start());
     stage("billing sink", new BillingSink(kafkaSettings, new TopicSerdes(new HttpSchemaRegistryClient(registry.url())),
         postgres).start());
+    io.storystream.processor.ProcessorMetrics processorMetrics =
+        new io.storystream.processor.ProcessorMetrics(management.registry());
     AdmissionService admission = stage("processor admission",
-        new AdmissionService(kafkaSettings, settings.dataDir()).start());
+        new AdmissionService(kafkaSettings, settings.dataDir()).withMetrics(processorMetrics).start());
     WorkerService worker = stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings, s3.settings(),
         DataStoryBotConfig.defaults(datastorybot, datastorybotKey), settings.dataDir(),
-        WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).start());
+        WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).withMetrics(processorMetrics).start());
     stage("webhook dispatcher", new io.storystream.processor.webhooks.WebhookDispatcher(
         io.storystream.processor.webhooks.WebhookDispatcher.Config.of(kafkaSettings, "embedded"),
         new io.storystream.schemas.registry.HttpSchemaRegistryClient(kafkaSettings.registryUrl()),
-        io.storystream.common.webhooks.WebhookTargets.fromEnvironment(), Clock.systemUTC()).start());
+        io.storystream.common.webhooks.WebhookTargets.fromEnvironment(), Clock.systemUTC())
+        .withMetrics(processorMetrics).start());
     ProcessorCommand.register(management, admission, worker);
     ingress = stage("ingress", new IngressService(new IngressConfig(platform, settings.host(), settings.ingressPort(),
         settings.adminPort(), settings.host(), operatorToken,

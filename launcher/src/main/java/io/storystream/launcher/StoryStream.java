@@ -85,8 +85,11 @@ public final class StoryStream implements Callable<Integer> {
 
   @Mixin PostgresOptions postgres;
 
+  @Mixin io.storystream.common.logging.LogOptions logs;
+
   @Override
   public Integer call() throws Exception {
+    logs.apply(true); // plain on a terminal, JSON for a log pipeline
     long t0 = System.nanoTime();
     dataDir = dataDir.toAbsolutePath().normalize();
     EmbeddedDefault system = new EmbeddedDefault(new EmbeddedDefault.Settings(dataDir, host, kafkaPort,

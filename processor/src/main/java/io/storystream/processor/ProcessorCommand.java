@@ -57,6 +57,8 @@ public final class ProcessorCommand implements Callable<Integer> {
 
   @Mixin ManagementOptions managementOptions;
 
+  @Mixin io.storystream.common.logging.LogOptions logs;
+
   /** Registers the readiness checks of the parts that run: {@code admission.streams} and {@code worker.loop}. */
   public static void register(Management management, AdmissionService admission, WorkerService worker) {
     if (admission != null) {
@@ -69,6 +71,7 @@ public final class ProcessorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    logs.apply(false);
     Deque<AutoCloseable> running = new ArrayDeque<>();
     CountDownLatch stopped = new CountDownLatch(1);
     WorkerService workerService = null;
@@ -86,20 +89,21 @@ public final class ProcessorCommand implements Callable<Integer> {
     }
     Management management = managementOptions.management();
     running.push(managementOptions.start(management, platform.dataDir));
+    ProcessorMetrics metrics = new ProcessorMetrics(management.registry());
     try {
       if (runAdmission) {
-        admission = new AdmissionService(platform.kafka(), platform.dataDir).start();
+        admission = new AdmissionService(platform.kafka(), platform.dataDir).withMetrics(metrics).start();
         running.push(admission);
       }
       if (runWorker) {
-        workerService = new WorkerService(worker.config(platform)).start();
+        workerService = new WorkerService(worker.config(platform)).withMetrics(metrics).start();
         workerService.terminated().thenRun(stopped::countDown); // stopped for good on its own: exit with an error
         running.push(workerService);
       }
       if (runWebhooks) {
         running.push(new WebhookDispatcher(WebhookDispatcher.Config.of(platform.kafka(), worker.instanceId()),
             new HttpSchemaRegistryClient(platform.kafka().registryUrl()), WebhookTargets.fromEnvironment(),
-            Clock.systemUTC()).start());
+            Clock.systemUTC()).withMetrics(metrics).start());
       }
     } catch (Exception e) {
       running.forEach(ProcessorCommand::closeQuietly);

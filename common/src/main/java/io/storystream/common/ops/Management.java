@@ -23,6 +23,7 @@ public final class Management {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
   private final TenantLabels tenantLabels;
+  private final java.util.List<Runnable> beforeScrape = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public Management() {
     this(TenantLabels.DEFAULT_LIMIT);
@@ -77,7 +78,19 @@ public final class Management {
     return new Readiness(states);
   }
 
+  /** Runs {@code refresh} before every scrape: gauges computed from a whole table (per-plan sums). */
+  public void beforeScrape(Runnable refresh) {
+    beforeScrape.add(refresh);
+  }
+
   public String scrape() {
+    for (Runnable refresh : beforeScrape) {
+      try {
+        refresh.run();
+      } catch (RuntimeException e) {
+        // a gauge that cannot be computed now keeps its last value; the scrape itself still answers
+      }
+    }
     return registry.scrape();
   }
 

@@ -41,6 +41,7 @@ public final class ManagementServer implements AutoCloseable {
       cfg.startup.showJavalinBanner = false;
       cfg.startup.showOldJavalinVersionWarning = false;
       Problems.install(cfg);
+      HttpServerMetrics.install(cfg, management.registry(), "management");
       cfg.routes.get("/metrics", ctx -> {
         String auth = ctx.header("Authorization");
         byte[] presented = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)

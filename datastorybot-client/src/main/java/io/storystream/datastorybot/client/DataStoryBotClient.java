@@ -53,10 +53,17 @@ public final class DataStoryBotClient implements AutoCloseable {
   private final TenantBreakers breakers;
   private final CircuitBreaker breaker;
   private final Set<CompletableFuture<AnalysisResult>> inFlight = ConcurrentHashMap.newKeySet();
+  private final CallObserver observer;
   private volatile boolean closed;
 
   public DataStoryBotClient(DataStoryBotConfig config) {
+    this(config, CallObserver.NONE);
+  }
+
+  /** @param observer told about every HTTP attempt (metrics of latency and errors by step) */
+  public DataStoryBotClient(DataStoryBotConfig config, CallObserver observer) {
     this.config = config;
+    this.observer = observer;
     AtomicInteger threads = new AtomicInteger();
     this.executor = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "datastorybot-http-" + threads.incrementAndGet());
@@ -161,6 +168,16 @@ public final class DataStoryBotClient implements AutoCloseable {
   }
 
   private enum Phase { UPLOAD, ANALYZE, REFINE, DOWNLOAD }
+
+  private void observe(Phase phase, HttpResponse<byte[]> response, Throwable error, long nanos) {
+    try {
+      boolean timedOut = error != null && unwrap(error) instanceof HttpTimeoutException;
+      observer.attempt(phase.name().toLowerCase(java.util.Locale.ROOT),
+          CallObserver.outcomeOf(response == null ? 0 : response.statusCode(), timedOut), nanos);
+    } catch (RuntimeException e) {
+      log.debug("call observer failed: {}", e.getClass().getSimpleName()); // metrics never fail a job
+    }
+  }
 
   /** One job's state: deadline, timings, attempt counts. */
   private final class Job {
@@ -294,8 +311,12 @@ public final class DataStoryBotClient implements AutoCloseable {
         job.control().analyzeSent(); // from here on the job may have cost an analysis
       }
       long sentAt = breaker.getCurrentTimestamp();
+      long sentNanos = System.nanoTime();
       return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-          .handle((response, error) -> outcome(call, response, error, breaker.getCurrentTimestamp() - sentAt))
+          .handle((response, error) -> {
+            observe(call.phase, response, error, System.nanoTime() - sentNanos);
+            return outcome(call, response, error, breaker.getCurrentTimestamp() - sentAt);
+          })
           .thenCompose(Function.identity());
     }
 

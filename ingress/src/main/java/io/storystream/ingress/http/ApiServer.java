@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import io.storystream.common.logging.LogContext;
 
 /**
  * One HTTP server (the tenant API or the operator API) serving a list of {@link Route}s. Around every route: a
@@ -67,6 +69,7 @@ public final class ApiServer implements AutoCloseable {
       cfg.jetty.modifyServletContextHandler(handler -> handler.addEventListener(new ServletRequestListener() {
         @Override
         public void requestDestroyed(ServletRequestEvent event) {
+          MDC.clear(); // Jetty's pooled thread takes no request's ids into the next one
           if (event.getServletRequest().getAttribute(SLOT_ATTRIBUTE) instanceof TransferSlots.Slot slot) {
             slot.close(); // the response, streamed or not, is complete (or abandoned)
           }
@@ -105,6 +108,10 @@ public final class ApiServer implements AutoCloseable {
     if (requestId == null || !CLIENT_REQUEST_ID.matcher(requestId).matches()) {
       requestId = Ids.newId("req");
     }
+    // every line logged while this request is handled carries its id (and, once the gate knows them, the tenant's
+    // and the key's); a pooled thread starts clean
+    MDC.clear();
+    MDC.put(LogContext.REQUEST_ID, requestId);
     ctx.attribute(Attrs.REQUEST_ID, requestId);
     ctx.attribute(Attrs.STARTED, System.nanoTime());
     ctx.header("X-Request-Id", requestId);
@@ -118,6 +125,12 @@ public final class ApiServer implements AutoCloseable {
       case PUBLIC -> { }
     }
     Principal principal = ctx.attribute(Attrs.PRINCIPAL);
+    if (principal != null) { // cleared with the request id in end()
+      MDC.put(LogContext.TENANT_ID, principal.tenantId());
+      if (principal.keyId() != null) {
+        MDC.put(LogContext.KEY_ID, principal.keyId());
+      }
+    }
     TransferSlots.Slot slot = transfers == null || principal == null ? null : transfers.acquire(route, principal.tenantId());
     if (slot == null) {
       route.handler().handle(ctx);
@@ -135,6 +148,14 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void end(Context ctx) {
+    try {
+      recordAndAudit(ctx);
+    } finally {
+      MDC.clear();
+    }
+  }
+
+  private void recordAndAudit(Context ctx) {
     Route route = ctx.attribute(Attrs.ROUTE);
     Principal principal = ctx.attribute(Attrs.PRINCIPAL);
     String tenant = principal != null ? principal.tenantId() : ctx.attribute(Attrs.AUDIT_TENANT);

@@ -1,9 +1,8 @@
 package io.storystream.ingress.http;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Timer;
+import io.storystream.common.ops.HttpServerMetrics;
 import io.storystream.common.ops.Management;
-import java.time.Duration;
 
 /**
  * Prometheus metrics of the HTTP APIs, recorded into the process's {@link Management} registry and served only on the
@@ -25,17 +24,7 @@ public final class HttpMetrics {
   }
 
   public void record(String server, String tenant, String method, String route, int status, long nanos) {
-    Timer.builder("storystream_http_requests")
-        .description("HTTP requests by route and status")
-        .tag("server", server)
-        .tag("method", method)
-        .tag("route", route)
-        .tag("status", Integer.toString(status))
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofSeconds(60))
-        .register(management.registry())
-        .record(Duration.ofNanos(nanos));
+    HttpServerMetrics.record(management.registry(), server, method, route, status, nanos);
     Counter.builder("storystream_tenant_requests")
         .description("HTTP requests by tenant (bounded label), route and status class")
         .tag("server", server)

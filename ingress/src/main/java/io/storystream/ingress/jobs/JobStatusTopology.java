@@ -38,6 +38,9 @@ public final class JobStatusTopology {
 
     /** Called after the request at {@code offset} of {@code analysis-requests} partition {@code partition} was applied. */
     default void requestApplied(int partition, long offset) {}
+
+    /** Called on the stream thread after a status transition was applied (for the job metrics). */
+    default void transitionApplied(AnalysisStatus status) {}
   }
 
   public static Topology build(TopicSerdes serdes, JobChangeListener listener) {
@@ -130,6 +133,7 @@ public final class JobStatusTopology {
       JobView view = JobView.withStatus(held, status);
       jobs.put(key, view);
       listener.changed(key, view);
+      listener.transitionApplied(status);
     }
   }
 }

@@ -73,6 +73,24 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     this.admin = Admin.create(kafka.admin());
   }
 
+  private volatile JobMetrics metrics;
+  private io.storystream.common.ops.KafkaMeters.Binding streamsMeters;
+
+  /** Reports transitions into {@code jobMetrics} and binds the Streams metrics; call before {@link #start()}. */
+  public JobStatusView withMetrics(JobMetrics jobMetrics, io.micrometer.core.instrument.MeterRegistry registry) {
+    this.metrics = jobMetrics;
+    this.streamsMeters = io.storystream.common.ops.KafkaMeters.bind(registry, streams);
+    return this;
+  }
+
+  @Override
+  public void transitionApplied(io.storystream.schemas.AnalysisStatus status) {
+    JobMetrics m = metrics;
+    if (m != null) {
+      m.transition(status);
+    }
+  }
+
   public JobStatusView start() {
     streams.start();
     return this;
@@ -241,6 +259,9 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
   public void close() {
     waiters.values().forEach(s -> s.forEach(w -> w.future().cancel(false)));
     catchUpChecks.shutdownNow();
+    if (streamsMeters != null) {
+      streamsMeters.close();
+    }
     admin.close(Duration.ofSeconds(5));
     if (!streams.close(Duration.ofSeconds(10))) {
       log.warn("the job-status view did not stop within 10 s");

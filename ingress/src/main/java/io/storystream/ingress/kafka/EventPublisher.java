@@ -36,6 +36,11 @@ public final class EventPublisher implements AutoCloseable {
     this.serdes = serdes;
   }
 
+  /** Binds the producer's metrics to the process's registry (closed with the returned binding). */
+  public io.storystream.common.ops.KafkaMeters.Binding bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    return io.storystream.common.ops.KafkaMeters.bind(registry, producer);
+  }
+
   public void mirrorInto(Topic<?> topic, TopicMirror mirror) {
     mirrors.put(topic.name(), mirror);
   }

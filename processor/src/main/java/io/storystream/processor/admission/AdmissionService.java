@@ -33,6 +33,14 @@ public final class AdmissionService implements AutoCloseable {
   private final SchemaRegistryClient registry;
   private final Properties overrides;
   private KafkaStreams streams;
+  private io.storystream.processor.ProcessorMetrics metrics = io.storystream.processor.ProcessorMetrics.none();
+  private io.storystream.common.ops.KafkaMeters.Binding streamsMeters;
+
+  /** Where admission's metrics go (the process's management registry); call before {@link #start()}. */
+  public AdmissionService withMetrics(io.storystream.processor.ProcessorMetrics processMetrics) {
+    this.metrics = processMetrics;
+    return this;
+  }
 
   public AdmissionService(KafkaSettings kafka, Path dataDir) {
     this(kafka, dataDir, new HttpSchemaRegistryClient(kafka.registryUrl()), new Properties());
@@ -52,6 +60,7 @@ public final class AdmissionService implements AutoCloseable {
     }
     Properties props = kafka.streams(AdmissionTopology.APPLICATION_ID, dataDir);
     props.putAll(DeadLetters.streamsConfig(registry));
+    props.put(DeadLetters.METER_REGISTRY_CONFIG, metrics.registry());
     // the same optimization AdmissionTopology builds with: tables restore from their compacted source topics
     props.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
     props.putAll(overrides);
@@ -69,6 +78,7 @@ public final class AdmissionService implements AutoCloseable {
       log.error("admission stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
+    streamsMeters = io.storystream.common.ops.KafkaMeters.bind(metrics.registry(), streams);
     streams.start();
     if (!running.await(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException("admission did not reach RUNNING within " + START_TIMEOUT
@@ -83,6 +93,10 @@ public final class AdmissionService implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (streamsMeters != null) {
+      streamsMeters.close();
+      streamsMeters = null;
+    }
     if (streams != null) {
       // leave the group: otherwise the tenants' partitions stall until the session times out (45 s) before another
       // instance, or this one restarted, takes them over

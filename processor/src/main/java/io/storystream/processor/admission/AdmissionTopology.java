@@ -1,5 +1,6 @@
 package io.storystream.processor.admission;
 
+import io.storystream.common.logging.RecordLogIds;
 import io.storystream.processor.ProcessorTopics;
 import io.storystream.processor.admission.erasure.ForgetErasedTenant;
 import io.storystream.schemas.AnalysisRequest;
@@ -200,7 +201,7 @@ public final class AdmissionTopology {
     //    tenant's concurrency cap (its quota unit reserved either way).
     KStream<String, SpecificRecord> decisions = builder
         .stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS))
-        .process(Admission::new, Named.as("admit-queue-or-reject"), decisionStores);
+        .process(RecordLogIds.around(Admission::new), Named.as("admit-queue-or-reject"), decisionStores);
 
     // 4. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its slot back, settles its reservation
     //    (kept, or given back when DataStoryBot's analyze was never called) and starts the next queued job. The
@@ -208,12 +209,12 @@ public final class AdmissionTopology {
     //    decisions, made each commit wait for the fetch of the statuses it had just written.
     KStream<String, SpecificRecord> endings = builder
         .stream(ProcessorTopics.JOB_ENDINGS.name(), serdes.consumed(ProcessorTopics.JOB_ENDINGS))
-        .process(JobEnded::new, Named.as("settle-ended-job"), decisionStores);
+        .process(RecordLogIds.around(JobEnded::new), Named.as("settle-ended-job"), decisionStores);
 
     // 5. A tenant's cancel: a queued job leaves the queue and gets its unit back; a running one is the worker's.
     KStream<String, SpecificRecord> cancellations = builder
         .stream(Topics.ANALYSIS_CANCELLATIONS.name(), serdes.consumed(Topics.ANALYSIS_CANCELLATIONS))
-        .process(Cancellation::new, Named.as("cancel-queued-job"), decisionStores);
+        .process(RecordLogIds.around(Cancellation::new), Named.as("cancel-queued-job"), decisionStores);
 
     // 6. Everything decided fans out to its topic (keys set above: tenantId:jobId for status, tenantId:yyyy-MM for
     //    the quota, tenantId otherwise).

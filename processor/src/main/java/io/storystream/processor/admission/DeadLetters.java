@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeadLetters implements DeserializationExceptionHandler, ProcessingExceptionHandler {
   public static final String REGISTRY_CLIENT_CONFIG = "storystream.schema.registry.client";
+  /** A Micrometer registry object counting the dead letters ({@code storystream_dead_letters_total{source="admission"}}). */
+  public static final String METER_REGISTRY_CONFIG = "storystream.meter.registry";
   public static final String DESERIALIZATION_FAILED = "deserialization_failed";
   public static final String PROCESSING_FAILED = "processing_failed";
 
@@ -38,6 +40,7 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
 
   private AvroSerializer<DeadLetter> serializer;
   private String application;
+  private io.micrometer.core.instrument.MeterRegistry meters;
 
   /** The Streams properties that route both kinds of failure here. */
   public static Map<String, Object> streamsConfig(SchemaRegistryClient registry) {
@@ -55,6 +58,8 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
         : new HttpSchemaRegistryClient(String.valueOf(configs.get(AvroSerializer.REGISTRY_URL_CONFIG)));
     serializer = new AvroSerializer<>(registry, false);
     application = String.valueOf(configs.get(StreamsConfig.APPLICATION_ID_CONFIG));
+    meters = configs.get(METER_REGISTRY_CONFIG) instanceof io.micrometer.core.instrument.MeterRegistry m ? m
+        : new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
   }
 
   @Override
@@ -76,6 +81,7 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
     // ids and the error class only: the value may hold prompts, which never go to a log
     log.warn("dead-lettering {}-{}@{} ({}, {})", context.topic(), context.partition(), context.offset(), reason,
         exception.getClass().getSimpleName());
+    io.storystream.processor.ProcessorMetrics.deadLettered(meters, "admission", reason);
     DeadLetter letter = DeadLetter.newBuilder()
         .setSourceTopic(context.topic())
         .setSourcePartition(context.partition())

@@ -156,6 +156,15 @@ public final class WebhookDispatcher implements AutoCloseable {
         .followRedirects(HttpClient.Redirect.NEVER).build();
   }
 
+  private io.storystream.processor.ProcessorMetrics metrics = io.storystream.processor.ProcessorMetrics.none();
+  private final List<io.storystream.common.ops.KafkaMeters.Binding> clientMeters = new ArrayList<>();
+
+  /** Where delivery counts and client metrics go (the process's management registry); call before {@link #start()}. */
+  public WebhookDispatcher withMetrics(io.storystream.processor.ProcessorMetrics processMetrics) {
+    this.metrics = processMetrics;
+    return this;
+  }
+
   public synchronized WebhookDispatcher start() {
     try (var admin = org.apache.kafka.clients.admin.Admin.create(config.kafka().admin())) {
       ProcessorTopics.catalogue(config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
@@ -171,6 +180,8 @@ public final class WebhookDispatcher implements AutoCloseable {
     props.put("max.poll.records", 500);
     consumer = new KafkaConsumer<>(props);
     producer = new KafkaProducer<>(config.kafka().producer("storystream-webhooks-" + config.instanceId()));
+    clientMeters.add(io.storystream.common.ops.KafkaMeters.bind(metrics.registry(), consumer));
+    clientMeters.add(io.storystream.common.ops.KafkaMeters.bind(metrics.registry(), producer));
     running = true;
     List<String> topics = new ArrayList<>(List.of(Topics.WEBHOOKS.name(), Topics.WEBHOOK_DELIVERIES.name()));
     topics.addAll(EVENT_SOURCES);
@@ -472,11 +483,18 @@ public final class WebhookDispatcher implements AutoCloseable {
           .setLastError(done.error());
       if (done.error() == null) {
         next.setStatus(DeliveryStatus.DELIVERED).setNextAttemptAt(null);
+        metrics.webhookDelivery("delivered");
       } else if (attempts >= config.retrySchedule().size() || "webhook_deleted".equals(done.error())) {
         next.setStatus(DeliveryStatus.FAILED).setNextAttemptAt(null);
-        log.info("webhook delivery {} of tenant {} failed for good after {} attempts: {}", d.getDeliveryId(),
+        metrics.webhookDelivery("failed");
+        try (io.storystream.common.logging.LogContext ids = io.storystream.common.logging.LogContext.of(
+            io.storystream.common.logging.LogContext.TENANT_ID, d.getTenantId(),
+            io.storystream.common.logging.LogContext.DELIVERY_ID, d.getDeliveryId())) {
+          log.info("webhook delivery {} of tenant {} failed for good after {} attempts: {}", d.getDeliveryId(),
             d.getTenantId(), attempts, done.error());
+        }
       } else {
+        metrics.webhookDelivery("retrying");
         next.setNextAttemptAt(Instant.ofEpochMilli(done.at()).plus(config.retrySchedule().get(attempts)));
       }
       WebhookDelivery updated = next.build();
@@ -578,6 +596,8 @@ public final class WebhookDispatcher implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    clientMeters.forEach(io.storystream.common.ops.KafkaMeters.Binding::close);
+    clientMeters.clear();
     producer.close(Duration.ofSeconds(5));
     log.info("webhook dispatcher {} stopped", config.instanceId());
   }

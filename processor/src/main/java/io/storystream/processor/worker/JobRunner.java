@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.common.logging.LogContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.common.http.JsonMapper;
@@ -51,7 +52,7 @@ final class JobRunner implements JobExecutor {
     this.blobs = blobs;
     this.client = client;
     this.tmpDir = tmpDir;
-    this.io = io;
+    this.io = LogContext.propagating(io); // every step logs with the job's ids
     this.clock = clock;
   }
 
@@ -178,12 +179,23 @@ final class JobRunner implements JobExecutor {
 
   private JobOutcome completedFrom(ResultDocument document, String prefix, boolean reused) {
     if (reused) {
-      log.info("job {} of tenant {}: result already in S3 from an earlier attempt", document.jobId(), document.tenantId());
+      // may run on a DataStoryBot client thread, which has no job context of its own
+      try (LogContext ids = LogContext.job(document.tenantId(), document.jobId())) {
+        log.info("job {} of tenant {}: result already in S3 from an earlier attempt", document.jobId(),
+            document.tenantId());
+      }
     }
     return JobOutcome.completed(prefix, document.rowsAnalyzed(), clock.millis());
   }
 
   private JobOutcome failure(AnalysisWork work, Throwable error, Tracked control) {
+    // runs on whichever thread failed the job (a DataStoryBot client thread, say): the ids are set here
+    try (LogContext ids = LogContext.job(work.getTenantId(), work.getJobId())) {
+      return failureOutcome(work, error, control);
+    }
+  }
+
+  private JobOutcome failureOutcome(AnalysisWork work, Throwable error, Tracked control) {
     boolean analysisCalled = control.analysisCalled();
     if (error instanceof DataStoryBotException dsb) {
       if (DataStoryBotException.CANCELLED.equals(dsb.reason())) {

@@ -16,6 +16,8 @@ public final class WorkerCommand implements Callable<Integer> {
 
   @Mixin WorkerOptions worker;
 
+  @Mixin io.storystream.common.logging.LogOptions logs;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new WorkerCommand()).execute(args));
   }
@@ -26,6 +28,7 @@ public final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    logs.apply(false);
     CountDownLatch stopped = new CountDownLatch(1);
     WorkerService service = new WorkerService(config()).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -1,5 +1,9 @@
 package io.storystream.processor.worker;
 
+import io.micrometer.core.instrument.Gauge;
+import io.storystream.common.ops.KafkaMeters;
+import io.storystream.processor.ProcessorMetrics;
+import io.storystream.common.logging.LogContext;
 import io.storystream.processor.ProcessorTopics;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.datastorybot.client.DataStoryBotClient;
@@ -124,6 +128,8 @@ public final class WorkerService implements AutoCloseable {
   private AvroDeserializer<AnalysisWork> workDeserializer;
   private CancellationFeed cancellations;
   private Thread loop;
+  private ProcessorMetrics metrics = ProcessorMetrics.none();
+  private final List<KafkaMeters.Binding> clientMeters = new ArrayList<>();
 
   // loop-thread state
   private FairScheduler<Job> scheduler;
@@ -164,6 +170,12 @@ public final class WorkerService implements AutoCloseable {
     this.injectedJobs = jobs;
   }
 
+  /** Where the worker's metrics go (the process's management registry); call before {@link #start()}. */
+  public WorkerService withMetrics(ProcessorMetrics processMetrics) {
+    this.metrics = processMetrics;
+    return this;
+  }
+
   /** How the loop waits before a restart (tests hold it there to look at the worker). Call before {@link #start()}. */
   WorkerService pauseBeforeRestart(Pause pause) {
     this.pause = pause;
@@ -183,7 +195,7 @@ public final class WorkerService implements AutoCloseable {
       runner = injectedJobs;
     } else {
       blobs = new BlobStore(config.s3());
-      client = new DataStoryBotClient(config.datastorybot());
+      client = new DataStoryBotClient(config.datastorybot(), metrics.datastorybotCalls());
       runner = new JobRunner(blobs, client, config.dataDir().resolve("worker-tmp"), io, clock);
     }
     outputs = new WorkerOutputs(registry, config.cacheTtl());
@@ -193,6 +205,8 @@ public final class WorkerService implements AutoCloseable {
     cancellations = new CancellationFeed(config.kafka(), registry, clock, config.instanceId()).start();
     openClients();
     health = Health.RUNNING;
+    Gauge.builder("storystream_worker_jobs_running", jobsRunning, AtomicInteger::get)
+        .description("Jobs this worker is running now").register(metrics.registry());
     loop = new Thread(this::runLoop, "worker-loop-" + config.instanceId());
     loop.start();
     log.info("worker {} started: group {}, {} jobs in flight at most", config.instanceId(), config.groupId(),
@@ -220,6 +234,12 @@ public final class WorkerService implements AutoCloseable {
       throw e;
     }
     consumer = created;
+    synchronized (clientMeters) { // the clients of the previous loop run are closed: their series go with them
+      clientMeters.forEach(KafkaMeters.Binding::close);
+      clientMeters.clear();
+      clientMeters.add(KafkaMeters.bind(metrics.registry(), created));
+      clientMeters.add(KafkaMeters.bind(metrics.registry(), producer));
+    }
   }
 
   private void ensureTopics() {
@@ -425,6 +445,7 @@ public final class WorkerService implements AutoCloseable {
           record.partition(), record.offset(), e.getClass().getSimpleName());
       Job poison = new Job(partition, record.offset(), owner, null, new long[] {now}, generation);
       held.add(new Finished(poison, null, List.of(outputs.deadLetter(record, "deserialization_failed", e, now))));
+      metrics.deadLettered("worker", "deserialization_failed");
       poisonRecords.done();
       return;
     }
@@ -451,6 +472,7 @@ public final class WorkerService implements AutoCloseable {
         error.getClass().getSimpleName());
     List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
     records.add(outputs.deadLetter(record, "processing_failed", error, now));
+    metrics.deadLettered("worker", "processing_failed");
     try {
       records.addAll(outputs.finished(work, now, JobOutcome.failed("worker_error", false,
           "the worker could not process this job", now)));
@@ -502,7 +524,11 @@ public final class WorkerService implements AutoCloseable {
       // a runner that throws instead of failing the job is a bug: the loop restarts and the job is read again, up to
       // PoisonRecords' bound, then it is dead-lettered
       poisonRecords.handling(started.partition(), started.offset());
-      CompletableFuture<JobOutcome> outcome = runner.run(work, control);
+      CompletableFuture<JobOutcome> outcome;
+      // the job's ids go with it into the runner's asynchronous steps (LogContext.propagating)
+      try (LogContext ids = LogContext.job(work.getTenantId(), work.getJobId())) {
+        outcome = runner.run(work, control);
+      }
       outbox.add(new Outgoing(started.partition(), outputs.running(work, now)));
       poisonRecords.done();
       jobsRunning.incrementAndGet();
@@ -718,6 +744,10 @@ public final class WorkerService implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     io.shutdownNow();
+    synchronized (clientMeters) {
+      clientMeters.forEach(KafkaMeters.Binding::close);
+      clientMeters.clear();
+    }
     closeQuietly(cancellations);
     closeQuietly(client);
     closeQuietly(blobs);

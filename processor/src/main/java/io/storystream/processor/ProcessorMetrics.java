@@ -1,0 +1,59 @@
+package io.storystream.processor;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.storystream.datastorybot.client.CallObserver;
+import java.time.Duration;
+
+/**
+ * The processor's own series on the management port; none has a tenant label (a tenant's figures are on its usage
+ * endpoint), so each is bounded by its fixed label values:
+ * <ul>
+ *   <li>{@code storystream_datastorybot_calls_seconds{step,outcome}}: every HTTP attempt to DataStoryBot, step one of
+ *       upload, analyze, refine, download; outcome one of {@link CallObserver#outcomeOf}'s six;</li>
+ *   <li>{@code storystream_dead_letters_total{source,reason}}: source admission or worker;</li>
+ *   <li>{@code storystream_webhook_deliveries_total{outcome}}: delivered, retrying, failed.</li>
+ * </ul>
+ */
+public final class ProcessorMetrics {
+  private final MeterRegistry registry;
+
+  public ProcessorMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** Records into a registry nobody scrapes (tests and benchmarks of one part). */
+  public static ProcessorMetrics none() {
+    return new ProcessorMetrics(new SimpleMeterRegistry());
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public CallObserver datastorybotCalls() {
+    return (step, outcome, nanos) -> Timer.builder("storystream_datastorybot_calls")
+        .description("HTTP attempts to DataStoryBot by step and outcome")
+        .tag("step", step).tag("outcome", outcome)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(5)).maximumExpectedValue(Duration.ofMinutes(5))
+        .register(registry).record(Duration.ofNanos(nanos));
+  }
+
+  public void deadLettered(String source, String reason) {
+    deadLettered(registry, source, reason);
+  }
+
+  /** The one dead-letter counter of every part (billing has its own copy of the name: it does not see this class). */
+  public static void deadLettered(MeterRegistry registry, String source, String reason) {
+    Counter.builder("storystream_dead_letters").description("Records sent to the dead-letter topic")
+        .tag("source", source).tag("reason", reason).register(registry).increment();
+  }
+
+  public void webhookDelivery(String outcome) {
+    Counter.builder("storystream_webhook_deliveries").description("Webhook delivery attempts by outcome")
+        .tag("outcome", outcome).register(registry).increment();
+  }
+}
