@@ -270,6 +270,38 @@ class BillingIntegrationTest {
     assertThat(getAs(base + "/tenants/acme/usage", RELAY_TOKEN, 200).path("tenantId").asText()).isEqualTo("acme");
   }
 
+  /**
+   * Bad usage records and refused callers, with unique strings planted in the record bytes and the presented
+   * token: every line the aggregator logs meanwhile (the JSON a log pipeline receives, our code at every level)
+   * names the tenant it concerns, and none holds a planted string or a token.
+   */
+  @Test
+  @Order(6)
+  void logsCarryTenantIdsButNoRecordContentOrTokens() throws Exception {
+    String planted = "PlantedUsagePayloadRt4";
+    String wrongToken = "ssb_PlantedWrongTokenVb70000000000000000000000000000000000000000000";
+    String base = "http://127.0.0.1:" + aggregator.port();
+    try (io.storystream.testsupport.LogCapture logs = io.storystream.testsupport.LogCapture.start();
+         org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> raw = new org.apache.kafka.clients.producer
+             .KafkaProducer<>(kafka.producer("planted-usage"), new org.apache.kafka.common.serialization.StringSerializer(),
+             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      raw.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.USAGE_EVENTS.name(), "acme",
+          ("\0\0\0\0" + planted).getBytes(java.nio.charset.StandardCharsets.UTF_8))).get();
+      getAs(base + "/tenants/acme/usage", wrongToken, 401);
+      getAs(base + "/tenants/acme/usage", RELAY_TOKEN, 200);
+      getAs(base + "/tenants/acme/statements/" + planted, RELAY_TOKEN, 400);
+      await().atMost(patience()).untilAsserted(() -> assertThat(logs.lines())
+          .anySatisfy(line -> assertThat(line).contains("dead-lettered")));
+
+      List<String> lines = logs.lines();
+      assertThat(lines).allSatisfy(line -> assertThat(line).doesNotContain(planted, "PlantedWrongToken", RELAY_TOKEN,
+          OPERATOR_TOKEN));
+      assertThat(lines).as("the dead letter's line names its tenant")
+          .anySatisfy(line -> assertThat(line).contains("dead-lettered", "\"tenant.id\":\"acme\""));
+      System.out.printf("billing: %d log lines checked%n", lines.size());
+    }
+  }
+
   private JsonNode get(String url, int status) throws Exception {
     return getAs(url, RELAY_TOKEN, status);
   }

@@ -60,6 +60,45 @@ class IngressEndToEndTest {
     billing.stop();
   }
 
+  /**
+   * A tenant's whole visit with unique strings planted in its CSV cells, prompts and key, including refusals and
+   * bad input: every line the ingress logs meanwhile (in the JSON a log pipeline receives, our code at every level)
+   * carries the request's, tenant's and key's ids where they concern it, and none of the planted strings.
+   */
+  @Test
+  void logsCarryIdsButNoCsvContentPromptsOrKeys() throws Exception {
+    String key = stack.tenantWithKey("initech", "pro");
+    String cell = "PlantedCellQx7Zr";
+    String steering = "PlantedSteeringPromptWv3";
+    String refinement = "PlantedRefinementPromptKp9";
+    String wrongKey = "ssk_PlantedWrongKeyMx4Lq0000000000000000000000";
+    try (io.storystream.testsupport.LogCapture logs = io.storystream.testsupport.LogCapture.start()) {
+      IngressStack.Reply upload = stack.uploadCsv(key, "planted.csv", "region,revenue\n" + cell + ",10\nOther,12\n");
+      assertThat(upload.status()).as(upload.text()).isEqualTo(201);
+      String fileId = upload.json().path("id").asText();
+      IngressStack.Reply submitted = stack.postJson(key, "/v1/analyses", "{\"fileId\":\"" + fileId
+          + "\",\"steeringPrompt\":\"" + steering + "\",\"refinementPrompt\":\"" + refinement + "\"}");
+      assertThat(submitted.status()).as(submitted.text()).isEqualTo(202);
+      String jobId = submitted.json().path("jobId").asText();
+      assertThat(stack.get(key, "/v1/analyses/" + jobId).status()).isEqualTo(200);
+      // refusals and bad input, each holding a planted string
+      assertThat(stack.get(wrongKey, "/v1/files").status()).isEqualTo(401);
+      assertThat(stack.postJson(key, "/v1/analyses", "{\"fileId\":\"" + cell + "\",\"steeringPrompt\":\""
+          + steering + "\"").status()).isEqualTo(400);
+      assertThat(stack.uploadCsv(key, "broken.csv", "a,b\n\"" + cell + ",1\n").status()).isBetween(400, 499);
+      assertThat(stack.delete(key, "/v1/analyses/" + jobId).status()).isLessThan(500);
+
+      List<String> lines = logs.lines();
+      String keySecret = key.substring(key.lastIndexOf('_') + 1);
+      assertThat(lines).isNotEmpty().allSatisfy(line -> assertThat(line).doesNotContain(cell, steering, refinement,
+          "PlantedWrongKey", keySecret, IngressStack.OPERATOR_TOKEN));
+      assertThat(lines).as("the upload's line names the tenant and carries the request's ids")
+          .anySatisfy(line -> assertThat(line).contains(fileId, "\"tenant.id\":\"initech\"", "\"request.id\":\"req_",
+              "\"key.id\":\""));
+      System.out.printf("ingress: %d log lines checked%n", lines.size());
+    }
+  }
+
   @Test
   void eachTenantUploadsSubmitsPollsAndFetches() throws Exception {
     for (String[] t : new String[][] {{"acme", acmeKey}, {"globex", globexKey}}) {

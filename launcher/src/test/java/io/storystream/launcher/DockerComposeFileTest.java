@@ -105,11 +105,12 @@ class DockerComposeFileTest {
     services.fields().forEachRemaining(e -> e.getValue().path("ports").forEach(p -> published.add(e.getKey() + " "
         + (p.isTextual() ? p.asText() : p.path("host_ip").asText("") + ":" + p.path("published").asText() + ":"
             + p.path("target").asText()))));
-    assertThat(published).hasSize(2);
+    assertThat(published).hasSize(3);
     assertThat(published).anySatisfy(p -> assertThat(p).matches("ingress :?8080:8080"))
-        .anySatisfy(p -> assertThat(p).startsWith("ingress 127.0.0.1:8082:8082"));
+        .anySatisfy(p -> assertThat(p).startsWith("ingress 127.0.0.1:8082:8082"))
+        .anySatisfy(p -> assertThat(p).startsWith("grafana 127.0.0.1:3000:3000"));
     for (String internal : List.of("kafka-1", "kafka-2", "kafka-3", "schema-registry", "minio", "billing",
-        "processor", "datastorybot-standin")) {
+        "processor", "datastorybot-standin", "prometheus")) {
       assertThat(services.path(internal).path("ports").isMissingNode()
           || services.path(internal).path("ports").isEmpty()).as("%s publishes nothing", internal).isTrue();
     }
@@ -257,6 +258,44 @@ class DockerComposeFileTest {
         .isEqualTo("http://datastorybot-standin:8090");
     assertThat(services.path("ingress").path("environment").path("STORYSTREAM_BILLING_URL").asText())
         .isEqualTo("http://billing:8083");
+  }
+
+  /**
+   * The observability profile: Prometheus (internal network only) scrapes the management port of every storystream
+   * service with the metrics token from the environment, Grafana is provisioned with its data source and dashboard,
+   * and neither starts without the profile.
+   */
+  @Test
+  void theObservabilityProfileScrapesEveryServiceWithTheMetricsToken() throws Exception {
+    JsonNode services = resolvedServices();
+    for (String tool : List.of("prometheus", "grafana")) {
+      assertThat(services.path(tool).path("profiles").toString()).as(tool).contains("observability");
+    }
+    assertThat(networks(services.path("prometheus"))).containsExactly("backend");
+    assertThat(services.path("prometheus").path("environment").path("STORYSTREAM_METRICS_TOKEN").asText())
+        .isEqualTo(SECRETS.get("STORYSTREAM_METRICS_TOKEN"));
+    assertThat(services.path("prometheus").path("command").toString()).contains("/tmp/metrics-token");
+    assertThat(services.path("grafana").path("environment").path("GF_SECURITY_ADMIN_PASSWORD").asText())
+        .isEqualTo(SECRETS.get("STORYSTREAM_OPERATOR_TOKEN"));
+    JsonNode prometheus = new ObjectMapper(new YAMLFactory()).readTree(
+        Path.of("..", "deploy", "prometheus", "prometheus.yml").toFile());
+    JsonNode job = prometheus.path("scrape_configs").path(0);
+    assertThat(job.path("authorization").path("credentials_file").asText()).isEqualTo("/tmp/metrics-token");
+    List<String> scraped = new ArrayList<>();
+    job.path("dns_sd_configs").path(0).path("names").forEach(n -> scraped.add(n.asText()));
+    assertThat(scraped).containsExactlyInAnyOrder("ingress", "processor", "billing");
+    assertThat(job.path("dns_sd_configs").path(0).path("port").asInt()).isEqualTo(8084);
+    for (String service : scraped) {
+      assertThat(services.path(service).path("environment").path("STORYSTREAM_MANAGEMENT_PORT").asText())
+          .as(service).isEqualTo("8084");
+    }
+    JsonNode dashboard = new ObjectMapper().readTree(
+        Path.of("..", "deploy", "grafana", "dashboards", "storystream.json").toFile());
+    assertThat(dashboard.path("panels").size()).isGreaterThanOrEqualTo(10);
+    assertThat(java.nio.file.Files.readString(Path.of("..", "deploy", "grafana", "provisioning", "dashboards",
+        "storystream.yml"))).contains("/var/lib/grafana/dashboards");
+    assertThat(services.path("grafana").path("volumes").toString()).contains("deploy/grafana/provisioning",
+        "deploy/grafana/dashboards");
   }
 
   /** Compose with the secrets an operator must supply (the file refuses to resolve without them). */

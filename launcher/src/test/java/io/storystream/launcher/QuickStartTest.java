@@ -46,6 +46,7 @@ class QuickStartTest {
 
     int tenantPort = FreePorts.pick();
     int standInPort = FreePorts.pick();
+    int managementPort = FreePorts.pick();
     // the embedded PostgreSQL runs as the postgres user when the tests run as root: it must pass through home
     java.nio.file.Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
     List<String> args = List.of("--data-dir", home.resolve("data").toString(),
@@ -54,7 +55,7 @@ class QuickStartTest {
         "--s3-port", Integer.toString(FreePorts.pick()), "--registry-port", Integer.toString(FreePorts.pick()),
         "--ingress-port", Integer.toString(tenantPort), "--admin-port", Integer.toString(FreePorts.pick()),
         "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(standInPort),
-        "--management-port", Integer.toString(FreePorts.pick()), "--postgres-port", Integer.toString(FreePorts.pick()),
+        "--management-port", Integer.toString(managementPort), "--postgres-port", Integer.toString(FreePorts.pick()),
         "--partitions", "2");
     try (ChildProcess system = ChildProcess.start("storystream", args, Map.of())) {
       system.awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
@@ -95,7 +96,68 @@ class QuickStartTest {
       assertThat(Files.size(home.resolve("chart-0.png"))).isPositive();
 
       repeatingTheAnalysisIsServedFromTheCache("http://127.0.0.1:" + tenantPort, "http://127.0.0.1:" + standInPort);
+      theManagementPortShowsEveryPartsMetrics("http://127.0.0.1:" + managementPort);
+      everyLogLineIsEcsJson(system.output());
     }
+  }
+
+  /**
+   * After the quick start, one scrape of the management port has the series docs/metrics.md lists, with their labels:
+   * Kafka's own (Streams and clients), the JVM's, every HTTP server's, and the domain's.
+   */
+  private void theManagementPortShowsEveryPartsMetrics(String management) throws Exception {
+    String token = Files.readString(home.resolve("data/operator-token")).trim();
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(management + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).as("no token, no metrics").isEqualTo(401);
+    // the billing statement is issued on the aggregator's interval: wait for its lag series, then read them all
+    String[] scrape = new String[1];
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+      scrape[0] = send(http, HttpRequest.newBuilder(URI.create(management + "/metrics"))
+          .header("Authorization", "Bearer " + token).build());
+      return scrape[0].contains("storystream_billing_lag_seconds_count{");
+    });
+    String metrics = scrape[0];
+    Files.writeString(Files.createDirectories(Path.of("target")).resolve("management-scrape.txt"), metrics); // post-mortem
+    long series = metrics.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).count();
+    System.out.printf("management port after the quick start: %d series, %d metric families%n", series,
+        metrics.lines().filter(l -> l.startsWith("# TYPE")).count());
+    assertThat(metrics).contains(
+        // Kafka Streams (admission, job-status view, billing) and plain clients (worker, webhooks, ingress)
+        "kafka_stream_", "application_id=\"storystream-admission\"", "kafka_consumer_", "kafka_producer_",
+        // the JVM
+        "jvm_memory_used_bytes{", "jvm_gc_", "jvm_threads_live_threads",
+        // every HTTP server: tenant, operator, billing and the management port itself
+        "storystream_http_requests_seconds_count{method=\"POST\",route=\"/v1/analyses\",server=\"tenant\"",
+        "server=\"operator\"", "server=\"billing\"", "server=\"management\"",
+        // the domain: jobs by state and reason, queue wait per plan, DataStoryBot by step, cache, quota, webhooks,
+        // billing lag, dead letters
+        "storystream_jobs_total{reason=\"none\",state=\"completed\"}",
+        "storystream_jobs_total{reason=\"none\",state=\"running\"}",
+        "storystream_queue_wait_seconds_count{plan=\"pro\"}",
+        "storystream_queue_depth{plan=\"pro\"}",
+        "storystream_datastorybot_calls_seconds_count{outcome=\"ok\",step=\"analyze\"}",
+        "storystream_datastorybot_calls_seconds_count{outcome=\"ok\",step=\"upload\"}",
+        "storystream_cache_requests_total{plan=\"pro\",result=\"hit\"}",
+        "storystream_cache_requests_total{plan=\"pro\",result=\"miss\"}",
+        "storystream_quota_used_units{plan=\"pro\"}", "storystream_quota_used_ratio_max{plan=\"pro\"}",
+        "storystream_worker_jobs_running", "storystream_billing_lag_seconds_count{plan=\"pro\"}",
+        "storystream_billing_unbilled_oldest_seconds", "storystream_billing_usage_events_total{outcome=\"counted\"}");
+    // the only tenant label is the bounded one of the request counter; no domain series names a tenant
+    assertThat(metrics.lines().filter(l -> l.contains("tenant=\"demo\"")))
+        .allSatisfy(l -> assertThat(l).startsWith("storystream_tenant_requests_total{"));
+  }
+
+  /** The child runs without a terminal: every log line is one ECS JSON object. */
+  private void everyLogLineIsEcsJson(List<String> output) throws Exception {
+    List<String> logLines = output.stream().filter(l -> l.startsWith("{")).toList();
+    assertThat(logLines).as("JSON log lines of the embedded default").isNotEmpty();
+    for (String line : logLines) {
+      JsonNode event = JsonMapper.shared().readTree(line);
+      assertThat(event.has("@timestamp") && event.has("log.level") && event.has("message")).as(line).isTrue();
+    }
+    System.out.printf("embedded default: %d JSON log lines checked%n", logLines.size());
   }
 
   /** The same file and prompts again (spaced and cased differently): completed from the cache, DataStoryBot idle. */

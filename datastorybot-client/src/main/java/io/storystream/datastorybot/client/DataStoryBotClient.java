@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -31,6 +32,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Runs DataStoryBot jobs (upload → analyze → refine → download charts and dataset) on the JDK HttpClient's async
@@ -187,9 +189,21 @@ public final class DataStoryBotClient implements AutoCloseable {
     private final AtomicLong[] phaseNanos = {new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()};
     private final AtomicInteger attempts = new AtomicInteger();
     private int restarts;
+    /**
+     * The job's ids for the log lines written on the HTTP client's threads (the caller's logging context plus the
+     * job's tenant and id, under the same keys as storystream's LogContext); never a prompt or a file name.
+     */
+    private final Map<String, String> logContext;
 
     Job(AnalysisJob job) {
       this.job = job;
+      Map<String, String> caller = MDC.getCopyOfContextMap();
+      Map<String, String> context = caller == null ? new java.util.HashMap<>() : new java.util.HashMap<>(caller);
+      context.put("job.id", job.jobId());
+      if (job.tenantId() != null) {
+        context.put("tenant.id", job.tenantId());
+      }
+      this.logContext = Map.copyOf(context);
       this.deadline = config.clock().instant().plus(config.jobDeadline());
     }
 
@@ -321,6 +335,21 @@ public final class DataStoryBotClient implements AutoCloseable {
     }
 
     private <T> CompletableFuture<T> outcome(CallState<T> call, HttpResponse<byte[]> response, Throwable error,
+        long elapsed) {
+      Map<String, String> before = MDC.getCopyOfContextMap();
+      MDC.setContextMap(logContext);
+      try {
+        return judge(call, response, error, elapsed);
+      } finally {
+        if (before == null) {
+          MDC.clear();
+        } else {
+          MDC.setContextMap(before);
+        }
+      }
+    }
+
+    private <T> CompletableFuture<T> judge(CallState<T> call, HttpResponse<byte[]> response, Throwable error,
         long elapsed) {
       TimeUnit unit = breaker.getTimestampUnit();
       if (error != null) {

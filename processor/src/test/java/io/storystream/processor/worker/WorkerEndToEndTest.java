@@ -161,6 +161,58 @@ class WorkerEndToEndTest {
     assertThat(stack.standIn.analyzeCalls()).as("only the other job called DataStoryBot").isEqualTo(callsBefore + 1);
   }
 
+  /**
+   * Jobs with unique strings planted in the CSV's cells and the prompts, through success, a DataStoryBot refusal
+   * that is retried and a record that cannot be read: every line the worker (and its DataStoryBot client) logs,
+   * in the JSON a log pipeline receives and our code at every level, carries the job's ids where it concerns a job,
+   * and none of the planted strings nor a sentence of the narrative.
+   */
+  @Test
+  void logsCarryJobIdsButNoCsvContentPromptsOrNarratives() throws Exception {
+    String cell = "PlantedEmeaRegionQ5";
+    String steering = "PlantedSteeringPromptHb2";
+    String refinement = "PlantedRefinementPromptNc6";
+    String key = "tenants/umbrella/files/file_planted";
+    stack.blobs.put(key, new String(WorkerStack.CSV, java.nio.charset.StandardCharsets.UTF_8).replace("EMEA", cell)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8), "text/csv");
+    try (io.storystream.testsupport.LogCapture logs = io.storystream.testsupport.LogCapture.start()) {
+      AnalysisWork planted = AnalysisWork.newBuilder(stack.work("umbrella", key, 2)).setSteeringPrompt(steering)
+          .setRefinementPrompt(refinement).setCacheKey(null).build();
+      stack.submit(planted);
+      stack.flush();
+      await().atMost(Duration.ofSeconds(120)).until(() -> terminal(List.of(planted)).size() == 1);
+      // DataStoryBot refuses the next analyze once (429): the client logs it, on its own thread, and retries
+      stack.standIn.server().faults().clear().inject(io.storystream.datastorybot.standin.Endpoint.ANALYZE,
+          io.storystream.datastorybot.standin.Fault.RATE_LIMITED, 1);
+      AnalysisWork retried = AnalysisWork.newBuilder(stack.work("umbrella", key, 2)).setSteeringPrompt(steering)
+          .setCacheKey(null).build();
+      stack.submit(retried);
+      stack.submitRaw("umbrella", ("\0\0\0\0" + steering + cell).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      stack.flush();
+      await().atMost(Duration.ofSeconds(120)).until(() -> terminal(List.of(retried)).size() == 1);
+      await().atMost(Duration.ofSeconds(60)).until(() -> deadLetters.values().stream()
+          .anyMatch(d -> d.getKey() != null && java.nio.charset.StandardCharsets.UTF_8.decode(d.getKey().duplicate())
+              .toString().equals("umbrella")));
+      stack.standIn.server().faults().clear();
+
+      JsonNode result = io.storystream.common.http.JsonMapper.shared().readTree(stack.blobs.get(
+          "tenants/umbrella/results/" + planted.getJobId() + "/result.json").orElseThrow());
+      String narrative = result.path("narrativeMarkdown").asText();
+      assertThat(narrative).as("the stand-in's narrative").isNotBlank();
+      List<String> sentences = java.util.Arrays.stream(narrative.split("[.\\n]")).map(String::strip)
+          .filter(x -> x.length() > 20).toList();
+      List<String> lines = logs.lines();
+      assertThat(lines).isNotEmpty().allSatisfy(line -> {
+        assertThat(line).doesNotContain(cell, steering, refinement);
+        sentences.forEach(sentence -> assertThat(line).doesNotContain(sentence));
+      });
+      assertThat(lines).as("the client's line about the refused call names the job and its tenant")
+          .anySatisfy(line -> assertThat(line).contains("\"job.id\":\"" + retried.getJobId() + "\"",
+              "\"tenant.id\":\"umbrella\""));
+      System.out.printf("worker: %d log lines checked%n", lines.size());
+    }
+  }
+
   @Test
   void aRecordThatCannotBeReadGoesToTheDeadLetterTopicAndWorkGoesOn() {
     stack.submitRaw("acme", new byte[] {0, 0, 0, 0, 99, 1, 2});
