@@ -441,8 +441,10 @@ public final class WorkerService implements AutoCloseable {
         throw new IllegalArgumentException("the record's tenant does not match its key");
       }
     } catch (RuntimeException e) {
-      log.warn("analysis-work {}-{}@{} cannot be processed, sent to the dead-letter topic: {}", record.topic(),
-          record.partition(), record.offset(), e.getClass().getSimpleName());
+      try (LogContext ids = LogContext.of(LogContext.TENANT_ID, record.key())) { // the key: the tenant's id
+        log.warn("analysis-work {}-{}@{} cannot be processed, sent to the dead-letter topic: {}", record.topic(),
+            record.partition(), record.offset(), e.getClass().getSimpleName());
+      }
       Job poison = new Job(partition, record.offset(), owner, null, new long[] {now}, generation);
       held.add(new Finished(poison, null, List.of(outputs.deadLetter(record, "deserialization_failed", e, now))));
       metrics.deadLettered("worker", "deserialization_failed");
