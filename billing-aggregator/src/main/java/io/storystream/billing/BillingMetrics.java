@@ -28,6 +28,7 @@ public final class BillingMetrics {
   private final Clock clock;
   /** tenantId:yyyy-MM → when its oldest event not yet on a statement was logged (epoch ms). */
   private final Map<String, Long> unbilledSince = new ConcurrentHashMap<>();
+  private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
 
   public BillingMetrics(MeterRegistry registry, Clock clock) {
     this.registry = registry;
@@ -48,8 +49,10 @@ public final class BillingMetrics {
   }
 
   void outcome(String outcome) {
-    Counter.builder("storystream_billing_usage_events").description("Usage events by what metering did with them")
-        .tag("outcome", outcome).register(registry).increment();
+    // one look-up per event on the stream thread: the counters are kept once registered
+    outcomes.computeIfAbsent(outcome, o -> Counter.builder("storystream_billing_usage_events")
+        .description("Usage events by what metering did with them").tag("outcome", o).register(registry))
+        .increment();
   }
 
   void deadLettered(String reason) {
