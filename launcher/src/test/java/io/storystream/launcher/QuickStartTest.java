@@ -126,6 +126,11 @@ class QuickStartTest {
     assertThat(metrics).contains(
         // Kafka Streams (admission, job-status view, billing) and plain clients (worker, webhooks, ingress)
         "kafka_stream_", "application_id=\"storystream-admission\"", "kafka_consumer_", "kafka_producer_",
+        "kafka_stream_alive_stream_threads{client_id=\"storystream-admission-",
+        "kafka_stream_alive_stream_threads{client_id=\"storystream-ingress-jobs-",
+        "kafka_stream_alive_stream_threads{client_id=\"storystream-billing-",
+        "kafka_consumer_fetch_manager_fetch_total{client_id=\"storystream-worker-",
+        "kafka_producer_record_send_total{client_id=\"storystream-webhooks-",
         // the JVM
         "jvm_memory_used_bytes{", "jvm_gc_", "jvm_threads_live_threads",
         // every HTTP server: tenant, operator, billing and the management port itself
