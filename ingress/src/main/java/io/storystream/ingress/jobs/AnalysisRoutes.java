@@ -505,16 +505,18 @@ public final class AnalysisRoutes {
     throw new ProblemException(400, "invalid-query", "Invalid query parameter", "limit is an integer from 1 to 100");
   }
 
+  /** {@code ?wait=}: the platform's one duration rule ({@link io.storystream.common.config.Durations}), capped at 60 s. */
   static Duration parseWait(String raw) {
     if (raw == null || raw.isBlank()) {
       return Duration.ZERO;
     }
-    var m = Pattern.compile("(\\d{1,6})(ms|s)?").matcher(raw.trim());
-    if (!m.matches()) {
-      throw new ProblemException(400, "invalid-wait", "Invalid wait", "wait is a duration such as 30s or 1500ms");
+    Duration wait;
+    try {
+      wait = io.storystream.common.config.Durations.parse(raw);
+    } catch (IllegalArgumentException e) {
+      throw new ProblemException(400, "invalid-wait", "Invalid wait",
+          "wait is a duration such as 30s, 1500ms or PT30S (a bare number other than 0 has no unit)");
     }
-    long n = Long.parseLong(m.group(1));
-    Duration wait = "ms".equals(m.group(2)) ? Duration.ofMillis(n) : Duration.ofSeconds(n);
     return wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
   }
 
