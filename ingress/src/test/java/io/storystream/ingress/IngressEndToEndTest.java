@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class IngressEndToEndTest {
   @TempDir static Path dir;
   static IngressStack stack;
-  static final MutableClock clock = new MutableClock();
+  static final io.storystream.testsupport.TestClock clock = io.storystream.testsupport.TestClock.ticking();
   static String acmeKey;
   static String globexKey;
 
