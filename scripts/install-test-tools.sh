@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the tools the test suite drives and a fresh machine may lack:
-#   node + npm      the independent Confluent-wire-format client (@kafkajs/confluent-schema-registry) and the OpenAPI linter
+#   node + npm      the independent Confluent-wire-format client (@kafkajs/confluent-schema-registry), the OpenAPI linter,
+#                   and the client generated from /openapi.json (openapi-typescript, openapi-fetch, typescript; the
+#                   tests install these npm packages, pinned, under their module's target/)
 #   docker-compose  validates docker-compose.yml (`docker-compose config -q`; no Docker engine needed)
 #   chromium + chromedriver  the dashboard's browser test (headless, driven by Selenium through /usr/bin/chromedriver)
 #   prometheus      its promtool checks the alert rules and the Prometheus configuration in deploy/prometheus

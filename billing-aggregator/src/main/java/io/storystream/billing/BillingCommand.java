@@ -47,26 +47,7 @@ public final class BillingCommand implements Runnable {
   }
 
   public static CommandLine commandLine() {
-    return new CommandLine(new BillingCommand()).registerConverter(Duration.class, BillingCommand::duration);
-  }
-
-  /** Accepts ISO-8601 ({@code PT48H}) or short forms ({@code 48h}, {@code 30m}, {@code 1s}, {@code 500ms}). */
-  static Duration duration(String text) {
-    String t = text.trim().toLowerCase();
-    if (t.startsWith("p")) {
-      return Duration.parse(text.trim().toUpperCase());
-    }
-    if (t.endsWith("ms")) {
-      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-    }
-    long n = Long.parseLong(t.substring(0, t.length() - 1));
-    return switch (t.charAt(t.length() - 1)) {
-      case 'd' -> Duration.ofDays(n);
-      case 'h' -> Duration.ofHours(n);
-      case 'm' -> Duration.ofMinutes(n);
-      case 's' -> Duration.ofSeconds(n);
-      default -> throw new IllegalArgumentException("not a duration: " + text + " (try 48h or PT48H)");
-    };
+    return io.storystream.common.config.Durations.register(new CommandLine(new BillingCommand()));
   }
 
   @Command(name = "run", mixinStandardHelpOptions = true, description = "Runs the billing aggregator and its read API.")
@@ -109,6 +90,7 @@ public final class BillingCommand implements Runnable {
     String applicationId;
 
     @Option(names = "--clock-offset", hidden = true, defaultValue = "${env:STORYSTREAM_CLOCK_OFFSET:-0s}",
+        converter = io.storystream.common.config.Durations.SignedConverter.class,
         description = "Shifts the wall clock that decides which month is current and which months are final "
             + "(tests pinning 'now', month-end rehearsals on a copy of the data). Never set in production.")
     Duration clockOffset;

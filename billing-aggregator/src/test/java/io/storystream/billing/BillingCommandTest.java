@@ -26,7 +26,6 @@ class BillingCommandTest {
     assertThat(run.grace).isEqualTo(Duration.ofHours(72));
     assertThat(run.interval).isEqualTo(Duration.ofMillis(500));
     assertThat(cli.getSubcommands()).containsKeys("run", "publish-price-book", "replay", "tail-statements");
-    assertThat(BillingCommand.duration("PT48H")).isEqualTo(Duration.ofHours(48));
   }
 
   @Test

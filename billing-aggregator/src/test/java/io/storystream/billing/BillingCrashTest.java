@@ -46,7 +46,7 @@ class BillingCrashTest {
       try (PriceBookPublisher publisher = new PriceBookPublisher(kafka)) {
         publisher.publishDefaultIfNone();
       }
-      Clock clock = TestNow.clock();
+      Clock clock = io.storystream.testsupport.TestClock.ticking();
       SyntheticUsage usage = SyntheticUsage.generate(7, 40_000, clock.instant());
 
       // The kill must land mid-stream: after the aggregator committed some progress, before it read everything it

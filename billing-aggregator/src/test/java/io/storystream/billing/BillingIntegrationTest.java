@@ -57,7 +57,7 @@ class BillingIntegrationTest {
   private TopicSerdes serdes;
   private SyntheticUsage usage;
   private BillingAggregator aggregator;
-  private final Clock clock = TestNow.clock();
+  private final Clock clock = io.storystream.testsupport.TestClock.ticking();
   private static final String RELAY_TOKEN = "ssb_4f6a8c0e2b4d6f8a1c3e5b7d9f0a2c4e6b8d1f3a5c7e9b0d2f4a6c8e1b3d5f7a";
   private static final String OPERATOR_TOKEN = "sso_b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a5c7e9b2d4";
   private final HttpClient http = HttpClient.newHttpClient();

@@ -72,7 +72,7 @@ class BillingTablesIntegrationTest {
   private SyntheticUsage usage;
   private BillingAggregator aggregator;
   private Process sink;
-  private final Clock clock = TestNow.clock();
+  private final Clock clock = io.storystream.testsupport.TestClock.ticking();
   private final HttpClient http = HttpClient.newHttpClient();
   private final ObjectMapper json = new ObjectMapper();
 

@@ -6,7 +6,6 @@ import io.storystream.common.ops.Management;
 import io.storystream.common.ops.ManagementOptions;
 import io.storystream.common.ops.ManagementServer;
 import java.nio.file.Path;
-import io.storystream.ingress.lifecycle.IntervalConverter;
 import io.storystream.ingress.lifecycle.TenantLifecycle;
 import java.time.Clock;
 import java.time.Duration;
@@ -72,7 +71,7 @@ public final class IngressCommand implements Callable<Integer> {
   String billingToken;
 
   @Option(names = "--retention-sweep-interval",
-      defaultValue = "${env:STORYSTREAM_RETENTION_SWEEP_INTERVAL:-PT1H}", converter = IntervalConverter.class,
+      defaultValue = "${env:STORYSTREAM_RETENTION_SWEEP_INTERVAL:-PT1H}", converter = io.storystream.common.config.Durations.Converter.class,
       description = "How often files and results older than their plan's retention are removed, e.g. PT1H, 15m; "
           + "0 turns the sweep off (env STORYSTREAM_RETENTION_SWEEP_INTERVAL; default ${DEFAULT-VALUE}).")
   Duration retentionSweepInterval;

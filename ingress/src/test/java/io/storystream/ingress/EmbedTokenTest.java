@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EmbedTokenTest {
   @TempDir static Path dir;
   static IngressStack stack;
-  static final MutableClock clock = new MutableClock();
+  static final io.storystream.testsupport.TestClock clock = io.storystream.testsupport.TestClock.ticking();
   static io.javalin.Javalin billing;
   static String acmeKey;
   static String globexKey;

@@ -15,7 +15,7 @@ class IngressCommandTest {
   void flagsHaveTheDesignsDefaultsAndSecretsAreGeneratedOnceIntoTheDataFolder() throws Exception {
     IngressCommand command = new IngressCommand();
     new CommandLine(command).parseArgs("--data-dir", data.toString());
-    // defaults of DESIGN.md §11 unless the environment overrides them
+    // the documented default ports (README.md) unless the environment overrides them
     if (System.getenv("STORYSTREAM_INGRESS_PORT") == null) {
       assertThat(command.ingressPort).isEqualTo(8080);
     }

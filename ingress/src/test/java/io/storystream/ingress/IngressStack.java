@@ -1,5 +1,6 @@
 package io.storystream.ingress;
 
+import io.storystream.common.results.ResultDocument;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -199,7 +200,7 @@ final class IngressStack implements AutoCloseable {
 
   /**
    * Plays the processor for a job: publishes its status transition and, on completion, the result objects under the
-   * tenant's prefix, exactly as DESIGN.md and the processor's contract describe.
+   * tenant's prefix, as the processor's worker does (common's {@code ResultDocument} is the contract).
    */
   void fakeProcessorStatus(String tenantId, String jobId, String fileId, JobState state, int sequence,
                            String reason, String resultPrefix, boolean fromCache) {
@@ -213,13 +214,15 @@ final class IngressStack implements AutoCloseable {
   }
 
   String fakeProcessorComplete(String tenantId, String jobId, String fileId) {
-    String prefix = "tenants/" + tenantId + "/results/" + jobId + "/";
-    blobs.put(prefix + "result.json", ("{\"stories\":[{\"id\":\"s1\",\"title\":\"Revenue climbs\",\"summary\":\"up 12%\"},"
-        + "{\"id\":\"s2\",\"title\":\"East leads\",\"summary\":\"east region\"},{\"id\":\"s3\",\"title\":\"Outlier\","
-        + "\"summary\":\"one spike\"}],\"chosen\":\"s1\",\"narrativeMarkdown\":\"# Revenue\\nIt climbs.\","
-        + "\"charts\":[{\"fileName\":\"chart-0.png\",\"caption\":\"Revenue by month\"}],"
-        + "\"dataset\":{\"fileName\":\"dataset.csv\",\"rows\":2,\"columns\":2}}").getBytes(StandardCharsets.UTF_8),
-        "application/json");
+    String prefix = ResultDocument.prefix(tenantId, jobId);
+    // the processor's own document type: what the worker writes is what the ingress reads
+    ResultDocument.Story first = new ResultDocument.Story("Revenue climbs", "up 12%");
+    ResultDocument document = new ResultDocument(jobId, tenantId, fileId,
+        List.of(first, new ResultDocument.Story("East leads", "east region"), new ResultDocument.Story("Outlier", "one spike")),
+        first, "# Revenue\nIt climbs.",
+        List.of(new ResultDocument.ChartRef(0, "chart-0.png", "Revenue by month", prefix + "charts/0.png")),
+        new ResultDocument.DatasetRef("dataset.csv", 2, 2, prefix + "dataset.csv"), 2, Instant.now().toEpochMilli());
+    blobs.put(prefix + ResultDocument.OBJECT_NAME, document.toJson(), "application/json");
     blobs.put(prefix + "charts/0.png", new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 1, 2, 3}, "image/png");
     blobs.put(prefix + "dataset.csv", ("month,revenue\n2026-01," + tenantId.length() + "\n").getBytes(StandardCharsets.UTF_8),
         "text/csv");

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RefusalAuditTest {
   @TempDir static Path dir;
   static IngressStack stack;
-  static final MutableClock clock = new MutableClock();
+  static final io.storystream.testsupport.TestClock clock = io.storystream.testsupport.TestClock.ticking();
 
   @BeforeAll
   static void start() throws Exception {

@@ -20,7 +20,7 @@ class RetentionSweepFlagTest {
     new CommandLine(command).parseArgs();
     // unless STORYSTREAM_RETENTION_SWEEP_INTERVAL says otherwise in this environment
     Duration expected = System.getenv("STORYSTREAM_RETENTION_SWEEP_INTERVAL") == null ? Duration.ofHours(1)
-        : io.storystream.ingress.lifecycle.IntervalConverter.parse(System.getenv("STORYSTREAM_RETENTION_SWEEP_INTERVAL"));
+        : io.storystream.common.config.Durations.parse(System.getenv("STORYSTREAM_RETENTION_SWEEP_INTERVAL"));
     assertThat(command.retentionSweepInterval).isEqualTo(expected);
   }
 }

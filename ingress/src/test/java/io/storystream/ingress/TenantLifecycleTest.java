@@ -40,7 +40,7 @@ class TenantLifecycleTest {
 
   @TempDir static Path dir;
   static IngressStack stack;
-  static final ShiftedClock sweepClock = new ShiftedClock();
+  static final io.storystream.testsupport.TestClock sweepClock = io.storystream.testsupport.TestClock.ticking();
   static final List<TenantLifecycle> lifecycles = new ArrayList<>();
 
   @BeforeAll

@@ -47,7 +47,8 @@ final class ProvisionTopics implements Callable<Integer> {
       description = "Kafka client properties (SASL, SSL…); STORYSTREAM_KAFKA_<NAME> variables add or override.")
   Path kafkaPropertiesFile;
 
-  @Option(names = "--kafka-connect-timeout", defaultValue = "${env:STORYSTREAM_KAFKA_CONNECT_TIMEOUT:-PT30S}")
+  @Option(names = "--kafka-connect-timeout", defaultValue = "${env:STORYSTREAM_KAFKA_CONNECT_TIMEOUT:-PT30S}",
+      converter = io.storystream.common.config.Durations.Converter.class)
   Duration connectTimeout;
 
   @Option(names = "--scram-users", defaultValue = "${env:STORYSTREAM_SCRAM_USERS}", split = ",",

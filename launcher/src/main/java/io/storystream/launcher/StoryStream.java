@@ -147,6 +147,7 @@ public final class StoryStream implements Callable<Integer> {
     System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES", "io.storystream.schemas");
     CommandLine commandLine = new CommandLine(new StoryStream());
     commandLine.addSubcommand("billing", BillingCommand.commandLine());
+    io.storystream.common.config.Durations.register(commandLine); // after every subcommand: picocli copies it down once
     int code = commandLine.execute(args);
     if (code != 0) {
       System.exit(code);

@@ -57,6 +57,7 @@ public final class PlatformOptions {
   public Path kafkaPropertiesFile;
 
   @Option(names = "--kafka-connect-timeout", defaultValue = "${env:STORYSTREAM_KAFKA_CONNECT_TIMEOUT:-PT30S}",
+      converter = Durations.Converter.class,
       description = "How long a service waits at start-up for Kafka to answer before it stops with what to check "
           + "(env STORYSTREAM_KAFKA_CONNECT_TIMEOUT; default ${DEFAULT-VALUE}).")
   public java.time.Duration kafkaConnectTimeout = java.time.Duration.ofSeconds(30);

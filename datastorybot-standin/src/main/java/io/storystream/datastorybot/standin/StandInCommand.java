@@ -104,25 +104,9 @@ public final class StandInCommand implements Callable<Integer> {
     }
   }
 
-  /** "250ms", "2s", "1m", a bare number of milliseconds, or ISO-8601 ("PT2S"). */
+  /** The platform's one duration rule ({@link io.storystream.common.config.Durations}): 250ms, 2s, 1m, PT2S or 0. */
   static Duration duration(String text) {
-    String t = text.strip().toLowerCase(Locale.ROOT);
-    if (t.isEmpty()) {
-      return Duration.ZERO;
-    }
-    if (t.startsWith("pt")) {
-      return Duration.parse(t.toUpperCase(Locale.ROOT));
-    }
-    if (t.endsWith("ms")) {
-      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2).strip()));
-    }
-    if (t.endsWith("s")) {
-      return Duration.ofMillis((long) (Double.parseDouble(t.substring(0, t.length() - 1).strip()) * 1000));
-    }
-    if (t.endsWith("m")) {
-      return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1).strip()) * 60);
-    }
-    return Duration.ofMillis(Long.parseLong(t));
+    return io.storystream.common.config.Durations.parse(text);
   }
 
   @Override

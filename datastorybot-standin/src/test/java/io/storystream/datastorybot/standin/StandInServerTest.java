@@ -25,7 +25,8 @@ class StandInServerTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String CSV = "date,region,revenue\n2025-01-05,North,100\n2025-01-20,South,50\n2025-02-03,North,120\n"
       + "2025-02-14,South,60\n2025-03-01,North,150\n2025-03-09,East,40\n";
-  static final MutableClock clock = new MutableClock();
+  static final io.storystream.testsupport.TestClock clock =
+      io.storystream.testsupport.TestClock.frozenAt(java.time.Instant.parse("2026-11-29T12:00:00Z"));
   static StandInServer standIn;
   static HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 

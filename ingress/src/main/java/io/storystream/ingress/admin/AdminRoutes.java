@@ -1,5 +1,6 @@
 package io.storystream.ingress.admin;
 
+import io.storystream.ingress.api.OperatorBodies;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
 import io.storystream.common.http.Problem;
@@ -65,43 +66,45 @@ public final class AdminRoutes {
     return List.of(
         Route.post("/admin/tenants").operator().audit("tenant.create", null)
             .doc("createTenant", "Create a tenant with a plan (idempotent by tenant id: a repeat answers 200)")
-            .consumes("application/json").reply(201, "created").reply(200, "already existed; unchanged")
+            .body(OperatorBodies.CreateTenant.class).returns(201, "created", OperatorBodies.TenantInfo.class)
+            .returns(200, "already existed; unchanged", OperatorBodies.TenantInfo.class)
             .reply(400, "malformed JSON").reply(415, "not JSON").reply(422, "invalid fields")
             .handle(this::createTenant),
         Route.get("/admin/tenants").operator()
-            .doc("listTenants", "Every tenant").reply(200, "the tenants")
-            .handle(ctx -> Json.write(ctx, 200, Map.of("tenants", directory.tenants().stream().map(AdminRoutes::tenantView).toList()))),
+            .doc("listTenants", "Every tenant").returns(200, "the tenants", OperatorBodies.TenantList.class)
+            .handle(ctx -> Json.write(ctx, 200, new OperatorBodies.TenantList(
+                directory.tenants().stream().map(AdminRoutes::tenantView).toList()))),
         Route.get("/admin/tenants/{tenantId}").operator().audit("tenant.read", "tenantId")
-            .doc("getTenant", "One tenant").reply(200, "the tenant").reply(404, "no such tenant")
+            .doc("getTenant", "One tenant").returns(200, "the tenant", OperatorBodies.TenantInfo.class).reply(404, "no such tenant")
             .handle(ctx -> Json.write(ctx, 200, tenantView(existing(ctx)))),
         Route.patch("/admin/tenants/{tenantId}").operator().audit("plan.change", "tenantId")
-            .doc("updateTenant", "Change a tenant's name, plan or limits").consumes("application/json")
-            .reply(200, "the updated tenant").reply(400, "malformed JSON").reply(404, "no such tenant")
+            .doc("updateTenant", "Change a tenant's name, plan or limits").body(OperatorBodies.UpdateTenant.class)
+            .returns(200, "the updated tenant", OperatorBodies.TenantInfo.class).reply(400, "malformed JSON").reply(404, "no such tenant")
             .reply(415, "not JSON").reply(422, "invalid fields")
             .handle(this::patchTenant),
         Route.put("/admin/tenants/{tenantId}/plan").operator().audit("plan.change", "tenantId")
-            .doc("changePlan", "Move a tenant to a plan ({\"plan\":\"pro\", \"limits\":{…}?})").consumes("application/json")
-            .reply(200, "the updated tenant").reply(400, "malformed JSON").reply(404, "no such tenant")
+            .doc("changePlan", "Move a tenant to a plan").body(OperatorBodies.ChangePlan.class)
+            .returns(200, "the updated tenant", OperatorBodies.TenantInfo.class).reply(400, "malformed JSON").reply(404, "no such tenant")
             .reply(415, "not JSON").reply(422, "invalid fields")
             .handle(this::putPlan),
         Route.post("/admin/tenants/{tenantId}/keys").operator().audit("key.create", null)
-            .doc("createKey", "Issue an API key; the secret is in this response only").consumes("application/json")
-            .reply(201, "the key, with its secret").reply(400, "malformed JSON").reply(404, "no such tenant")
+            .doc("createKey", "Issue an API key; the secret is in this response only")
+            .body(OperatorBodies.CreateKey.class).returns(201, "the key, with its secret", OperatorBodies.ApiKeyInfo.class).reply(400, "malformed JSON").reply(404, "no such tenant")
             .reply(415, "not JSON").reply(422, "invalid fields")
             .handle(this::createKey),
         Route.get("/admin/tenants/{tenantId}/keys").operator().audit("key.list", null)
-            .doc("listKeys", "A tenant's keys, without secrets").reply(200, "the keys").reply(404, "no such tenant")
+            .doc("listKeys", "A tenant's keys, without secrets").returns(200, "the keys", OperatorBodies.KeyList.class).reply(404, "no such tenant")
             .handle(this::listKeys),
         Route.delete("/admin/keys/{keyId}").operator().audit("key.revoke", "keyId")
             .doc("revokeKey", "Revoke a key (effective on every instance within a second)")
-            .reply(200, "the revoked key").reply(404, "no such key")
+            .returns(200, "the revoked key", OperatorBodies.ApiKeyInfo.class).reply(404, "no such key")
             .handle(this::revokeKey));
   }
 
   // ---- tenants --------------------------------------------------------------------------------------------------
 
   private synchronized void createTenant(Context ctx) throws IOException {
-    JsonNode body = JsonBodies.readObject(ctx, MAX_BODY, Set.of("tenantId", "name", "plan", "limits"));
+    JsonNode body = JsonBodies.readObject(ctx, MAX_BODY, JsonBodies.fieldsOf(OperatorBodies.CreateTenant.class));
     String tenantId = requiredText(body, "tenantId");
     if (!TenantKeys.isValidTenantId(tenantId)) {
       throw invalid("tenantId", "tenantId has 2–63 lower-case letters, digits or dashes, starting with a letter or digit");
@@ -131,7 +134,7 @@ public final class AdminRoutes {
 
   private synchronized void patchTenant(Context ctx) throws IOException {
     Tenant tenant = existing(ctx);
-    JsonNode body = JsonBodies.readObject(ctx, MAX_BODY, Set.of("name", "plan", "limits"));
+    JsonNode body = JsonBodies.readObject(ctx, MAX_BODY, JsonBodies.fieldsOf(OperatorBodies.UpdateTenant.class));
     String plan = body.hasNonNull("plan") ? requiredText(body, "plan") : tenant.getPlan();
     String name = body.hasNonNull("name") ? requiredText(body, "name") : tenant.getName();
     checkName(name);
@@ -141,7 +144,7 @@ public final class AdminRoutes {
 
   private synchronized void putPlan(Context ctx) throws IOException {
     Tenant tenant = existing(ctx);
-    JsonNode body = JsonBodies.readObject(ctx, MAX_BODY, Set.of("plan", "limits"));
+    JsonNode body = JsonBodies.readObject(ctx, MAX_BODY, JsonBodies.fieldsOf(OperatorBodies.ChangePlan.class));
     String plan = requiredText(body, "plan");
     update(ctx, Tenant.newBuilder(tenant).setPlan(plan).setLimits(limits(plan, body.get("limits"), null)));
   }
@@ -175,8 +178,7 @@ public final class AdminRoutes {
       if (!overrides.isObject()) {
         throw invalid("limits", "limits is an object");
       }
-      Set<String> known = Set.of("analysesPerMonth", "maxFileBytes", "cacheEnabled", "requestsPerMinute",
-          "concurrentJobs", "retentionDays", "maxQueuedJobs");
+      Set<String> known = JsonBodies.fieldsOf(OperatorBodies.Limits.class);
       for (Iterator<String> it = overrides.fieldNames(); it.hasNext(); ) {
         String f = it.next();
         if (!known.contains(f)) {
@@ -231,7 +233,7 @@ public final class AdminRoutes {
   private void createKey(Context ctx) throws IOException {
     Tenant tenant = existing(ctx);
     JsonNode body = ctx.req().getContentLengthLong() == 0 ? Json.mapper().createObjectNode()
-        : JsonBodies.readObject(ctx, MAX_BODY, Set.of("scopes", "expiresAt", "name"));
+        : JsonBodies.readObject(ctx, MAX_BODY, JsonBodies.fieldsOf(OperatorBodies.CreateKey.class));
     Set<String> scopes = new LinkedHashSet<>();
     if (body.hasNonNull("scopes")) {
       if (!body.get("scopes").isArray() || body.get("scopes").isEmpty()) {
@@ -269,14 +271,12 @@ public final class AdminRoutes {
     publisher.sendAndWait(Topics.API_KEYS, key.getKeyId(), key);
     Attrs.auditResource(ctx, key.getKeyId());
     log.info("key {} issued for tenant {} with scopes {}", key.getKeyId(), tenant.getTenantId(), scopes);
-    Map<String, Object> view = keyView(key);
-    view.put("apiKey", issued.apiKey());
-    Json.write(ctx, 201, view);
+    Json.write(ctx, 201, keyView(key).withSecret(issued.apiKey()));
   }
 
   private void listKeys(Context ctx) {
     Tenant tenant = existing(ctx);
-    Json.write(ctx, 200, Map.of("keys", directory.keysOf(tenant.getTenantId()).stream().map(this::keyView).toList()));
+    Json.write(ctx, 200, new OperatorBodies.KeyList(directory.keysOf(tenant.getTenantId()).stream().map(this::keyView).toList()));
   }
 
   private void revokeKey(Context ctx) {
@@ -291,39 +291,24 @@ public final class AdminRoutes {
     Json.write(ctx, 200, keyView(key));
   }
 
-  private Map<String, Object> keyView(ApiKey k) {
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("keyId", k.getKeyId());
-    v.put("tenantId", k.getTenantId());
-    v.put("name", k.getName());
-    v.put("scopes", k.getScopes());
-    v.put("status", k.getStatus().name().toLowerCase(Locale.ROOT));
-    v.put("createdAt", k.getCreatedAt().toString());
-    v.put("expiresAt", k.getExpiresAt() == null ? null : k.getExpiresAt().toString());
-    v.put("revokedAt", k.getRevokedAt() == null ? null : k.getRevokedAt().toString());
-    v.put("lastUsedAt", auditLog.lastUsed(k.getKeyId()).map(Instant::toString).orElse(null));
-    return v;
+  private OperatorBodies.ApiKeyInfo keyView(ApiKey k) {
+    return keyInfo(k, auditLog.lastUsed(k.getKeyId()).orElse(null));
   }
 
-  public static Map<String, Object> tenantView(Tenant t) {
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("tenantId", t.getTenantId());
-    v.put("name", t.getName());
-    v.put("plan", t.getPlan());
+  /** A key as the operator sees it, never its secret. */
+  public static OperatorBodies.ApiKeyInfo keyInfo(ApiKey k, Instant lastUsedAt) {
+    return new OperatorBodies.ApiKeyInfo(k.getKeyId(), k.getTenantId(), k.getName(), k.getScopes(),
+        k.getStatus().name().toLowerCase(Locale.ROOT), k.getCreatedAt(), k.getExpiresAt(), k.getRevokedAt(),
+        lastUsedAt, null);
+  }
+
+  public static OperatorBodies.TenantInfo tenantView(Tenant t) {
     PlanLimits l = t.getLimits();
-    Map<String, Object> limits = new LinkedHashMap<>();
-    limits.put("analysesPerMonth", l.getAnalysesPerMonth());
-    limits.put("maxFileBytes", l.getMaxFileBytes());
-    limits.put("cacheEnabled", l.getCacheEnabled());
-    limits.put("requestsPerMinute", l.getRequestsPerMinute());
-    limits.put("concurrentJobs", l.getConcurrentJobs());
-    limits.put("retentionDays", l.getRetentionDays());
-    limits.put("maxQueuedJobs", l.getMaxQueuedJobs());
-    v.put("limits", limits);
-    v.put("status", t.getStatus().name().toLowerCase(Locale.ROOT));
-    v.put("createdAt", t.getCreatedAt().toString());
-    v.put("updatedAt", t.getUpdatedAt().toString());
-    return v;
+    OperatorBodies.Limits limits = new OperatorBodies.Limits(l.getAnalysesPerMonth(), l.getMaxFileBytes(),
+        l.getCacheEnabled(), l.getRequestsPerMinute(), l.getConcurrentJobs(), l.getRetentionDays(),
+        l.getMaxQueuedJobs());
+    return new OperatorBodies.TenantInfo(t.getTenantId(), t.getName(), t.getPlan(), limits,
+        t.getStatus().name().toLowerCase(Locale.ROOT), t.getCreatedAt(), t.getUpdatedAt());
   }
 
   // ---- JSON fields ----------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package io.storystream.ingress.audit;
 
+import io.storystream.ingress.api.TenantBodies;
 import io.javalin.http.Context;
 import io.storystream.common.http.ProblemException;
 import io.storystream.ingress.auth.Directory;
@@ -49,7 +50,7 @@ public final class AuditRoutes {
     return b.query("from", "string", "ISO-8601 instant, inclusive (default: the beginning)")
         .query("to", "string", "ISO-8601 instant, exclusive (default: now and later)")
         .query("limit", "integer", "at most this many events (default and maximum 10000)")
-        .reply(200, "the events").reply(400, "bad time range");
+        .returns(200, "the events", TenantBodies.AuditEvents.class).reply(400, "bad time range");
   }
 
   private void answer(Context ctx, String tenantId) {
@@ -70,8 +71,9 @@ public final class AuditRoutes {
         throw new ProblemException(400, "invalid-query", "Invalid query parameter", "limit is 1–" + MAX_LIMIT);
       }
     }
-    List<Map<String, Object>> events = log.query(tenantId, from, to, limit).stream().map(AuditRoutes::view).toList();
-    Json.write(ctx, 200, Map.of("tenantId", tenantId, "events", events));
+    List<TenantBodies.AuditEvent> events = log.query(tenantId, from, to, limit).stream().map(AuditRoutes::view)
+        .toList();
+    Json.write(ctx, 200, new TenantBodies.AuditEvents(tenantId, events));
   }
 
   private static Instant instant(String raw, Instant fallback, String name) {
@@ -86,20 +88,9 @@ public final class AuditRoutes {
     }
   }
 
-  static Map<String, Object> view(AuditEvent e) {
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("eventId", e.getEventId());
-    v.put("tenantId", e.getTenantId());
-    v.put("keyId", e.getKeyId());
-    v.put("actor", e.getActor().name().toLowerCase(Locale.ROOT));
-    v.put("action", e.getAction());
-    v.put("resourceType", e.getResourceType());
-    v.put("resourceId", e.getResourceId());
-    v.put("outcome", e.getOutcome());
-    v.put("httpStatus", e.getHttpStatus());
-    v.put("requestId", e.getRequestId());
-    v.put("occurredAt", e.getOccurredAt().toString());
-    v.put("count", e.getCount() == null ? 1 : e.getCount());
-    return v;
+  static TenantBodies.AuditEvent view(AuditEvent e) {
+    return new TenantBodies.AuditEvent(e.getEventId(), e.getTenantId(), e.getKeyId(),
+        e.getActor().name().toLowerCase(Locale.ROOT), e.getAction(), e.getResourceType(), e.getResourceId(),
+        e.getOutcome(), e.getHttpStatus(), e.getRequestId(), e.getOccurredAt(), e.getCount() == null ? 1 : e.getCount());
   }
 }

@@ -1,5 +1,6 @@
 package io.storystream.ingress.embed;
 
+import io.storystream.ingress.api.TenantBodies;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
@@ -22,7 +23,7 @@ import java.util.Set;
  */
 public final class EmbedRoutes {
   private static final int MAX_BODY = 8 * 1024;
-  private static final Set<String> FIELDS = Set.of("scopes", "ttlSeconds", "jobIds");
+  private static final Set<String> FIELDS = JsonBodies.fieldsOf(TenantBodies.CreateEmbedToken.class);
   private static final long DEFAULT_TTL_SECONDS = 3600;
 
   private final EmbedTokens tokens;
@@ -35,8 +36,8 @@ public final class EmbedRoutes {
     return List.of(Route.post("/v1/embed-tokens").tenant().audit("embed-token.create", null)
         .doc("createEmbedToken", "Mint a read-only embed token (JWT) for this tenant: scopes results:read, usage:read,"
             + " statements:read; ttlSeconds ≤ 86400 (default 3600); optional jobIds narrows results to those jobs")
-        .consumes("application/json")
-        .reply(201, "the token and its expiresAt").reply(400, "malformed JSON")
+        .body(TenantBodies.CreateEmbedToken.class)
+        .returns(201, "the token and its expiresAt", TenantBodies.EmbedToken.class).reply(400, "malformed JSON")
         .reply(403, "a scope the minting key does not hold").reply(413, "body too large").reply(415, "not JSON")
         .reply(422, "invalid scopes, ttlSeconds or jobIds")
         .handle(this::create));
@@ -57,9 +58,7 @@ public final class EmbedRoutes {
       ttlSeconds = -1; // 1.5 is not a number of seconds
     }
     EmbedTokens.Minted minted = tokens.mint(principal, scopes, ttlSeconds, jobIds);
-    Map<String, Object> reply = new LinkedHashMap<>();
-    reply.put("token", minted.token());
-    reply.put("expiresAt", minted.expiresAt().toString());
+    TenantBodies.EmbedToken reply = new TenantBodies.EmbedToken(minted.token(), minted.expiresAt());
     ctx.header("Cache-Control", "no-store");
     Json.write(ctx, 201, reply);
   }

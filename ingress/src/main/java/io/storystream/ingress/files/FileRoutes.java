@@ -5,6 +5,7 @@ import io.storystream.common.Ids;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.common.http.Problem;
 import io.storystream.common.http.ProblemException;
+import io.storystream.ingress.api.FileBodies;
 import io.storystream.ingress.auth.Principal;
 import io.storystream.ingress.auth.Scope;
 import io.storystream.ingress.http.Attrs;
@@ -66,16 +67,16 @@ public final class FileRoutes {
         Route.post("/v1/files").tenant(Scope.FILES_WRITE).audit("file.upload", null)
             .doc("uploadFile", "Upload a CSV file (multipart field 'file', or a text/csv body with ?name=)")
             .consumes("multipart/form-data", "text/csv").query("name", "string", "file name for a text/csv body")
-            .reply(201, "the registered file").reply(413, "larger than the plan allows")
+            .returns(201, "the registered file", FileBodies.FileInfo.class).reply(413, "larger than the plan allows")
             .reply(408, "the body arrived slower than the minimum data rate").reply(415, "not a CSV upload")
             .reply(422, "not a valid CSV file").reply(429, "rate limit, or the tenant's concurrent uploads")
             .reply(503, "storage unavailable")
             .handle(this::upload),
         Route.get("/v1/files").tenant(Scope.FILES_WRITE, Scope.ANALYSES_WRITE).audit("file.list", null)
-            .doc("listFiles", "The tenant's files, newest first").reply(200, "the files")
+            .doc("listFiles", "The tenant's files, newest first").returns(200, "the files", FileBodies.FileList.class)
             .handle(this::list),
         Route.get("/v1/files/{fileId}").tenant(Scope.FILES_WRITE, Scope.ANALYSES_WRITE).audit("file.read", "fileId")
-            .doc("getFile", "One file's metadata").reply(200, "the file").reply(404, "no such file")
+            .doc("getFile", "One file's metadata").returns(200, "the file", FileBodies.FileInfo.class).reply(404, "no such file")
             .handle(this::get),
         Route.delete("/v1/files/{fileId}").tenant(Scope.FILES_WRITE).audit("file.delete", "fileId")
             .doc("deleteFile", "Delete a file and its object").reply(204, "deleted", null).reply(404, "no such file")
@@ -269,7 +270,7 @@ public final class FileRoutes {
 
   private void list(Context ctx) {
     Principal principal = Attrs.principal(ctx);
-    Json.write(ctx, 200, Map.of("files", catalog.list(principal.tenantId()).stream().map(FileRoutes::view).toList()));
+    Json.write(ctx, 200, new FileBodies.FileList(catalog.list(principal.tenantId()).stream().map(FileRoutes::view).toList()));
   }
 
   private void get(Context ctx) {
@@ -287,17 +288,9 @@ public final class FileRoutes {
     ctx.status(204);
   }
 
-  static Map<String, Object> view(FileRegistered f) {
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("id", f.getFileId());
-    v.put("name", f.getName());
-    v.put("size", f.getSizeBytes());
-    v.put("rows", f.getRows());
-    v.put("columns", f.getColumns());
-    v.put("columnNames", f.getColumnNames());
-    v.put("sha256", f.getSha256());
-    v.put("uploadedAt", f.getUploadedAt().toString());
-    return v;
+  static FileBodies.FileInfo view(FileRegistered f) {
+    return new FileBodies.FileInfo(f.getFileId(), f.getName(), f.getSizeBytes(), f.getRows(), f.getColumns(),
+        f.getColumnNames(), f.getSha256(), f.getUploadedAt());
   }
 
   static ProblemException notFound() {

@@ -62,6 +62,18 @@ public final class JsonBodies {
     return (ObjectNode) node;
   }
 
+  /**
+   * The fields a body may have: the components of its record, the same record the OpenAPI document describes the
+   * body with, so the accepted fields and the documented ones are one list.
+   */
+  public static Set<String> fieldsOf(Class<? extends Record> body) {
+    Set<String> names = new java.util.LinkedHashSet<>();
+    for (var component : body.getRecordComponents()) {
+      names.add(component.getName());
+    }
+    return Set.copyOf(names);
+  }
+
   /** A client's field name as it may be sent back: short, and nothing but letters, digits, dot, dash, underscore. */
   public static String echoable(String name) {
     String cut = name.length() > MAX_ECHOED_NAME ? name.substring(0, MAX_ECHOED_NAME) : name;

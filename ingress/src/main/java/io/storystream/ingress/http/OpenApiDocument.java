@@ -2,15 +2,55 @@ package io.storystream.ingress.http;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.victools.jsonschema.generator.Option;
+import com.github.victools.jsonschema.generator.OptionPreset;
+import com.github.victools.jsonschema.generator.SchemaBuilder;
+import com.github.victools.jsonschema.generator.SchemaGenerator;
+import com.github.victools.jsonschema.generator.SchemaGeneratorConfigBuilder;
+import com.github.victools.jsonschema.generator.SchemaVersion;
+import com.github.victools.jsonschema.module.jackson.JacksonModule;
+import com.github.victools.jsonschema.module.jackson.JacksonOption;
+import io.storystream.ingress.api.OptionalField;
+import io.storystream.ingress.api.ProblemTypes;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * The OpenAPI 3.1 document of both servers, generated from the same {@link Route} specs the servers register: the
- * tenant API's paths use the document's server, the operator API's paths name the operator server.
+ * tenant API's paths use the document's server, the operator API's paths name the operator server. Every JSON body
+ * a route declares is a record ({@link Route.Builder#body}, {@link Route.Builder#returns(int, String, Class)}); its
+ * JSON Schema is generated here from that record with Jackson's view of it (the same mapper that writes it), and
+ * {@link Json#write} refuses to answer with any other type, so the document and the handlers are one definition.
+ * Every problem type of {@link ProblemTypes} has a schema with its {@code type} URI.
  */
 public final class OpenApiDocument {
   private OpenApiDocument() {}
+
+  /** JSON Schema 2020-12 (OpenAPI 3.1's dialect) of records, as Jackson writes them. */
+  static SchemaGenerator schemaGenerator() {
+    SchemaGeneratorConfigBuilder config = new SchemaGeneratorConfigBuilder(Json.mapper(), SchemaVersion.DRAFT_2020_12,
+        OptionPreset.PLAIN_JSON)
+        .with(new JacksonModule(JacksonOption.FLATTENED_ENUMS_FROM_JSONVALUE,
+            JacksonOption.RESPECT_JSONPROPERTY_ORDER))
+        .with(Option.DEFINITIONS_FOR_ALL_OBJECTS, Option.EXTRA_OPEN_API_FORMAT_VALUES, Option.ADDITIONAL_FIXED_TYPES,
+            Option.MAP_VALUES_AS_ADDITIONAL_PROPERTIES, Option.FORBIDDEN_ADDITIONAL_PROPERTIES_BY_DEFAULT)
+        .without(Option.SCHEMA_VERSION_INDICATOR);
+    config.forTypesInGeneral().withDefinitionNamingStrategy((key, context) ->
+        key.getType().getErasedType().getSimpleName());
+    // every field is required and never null, unless its record component says @OptionalField
+    config.forFields()
+        .withRequiredCheck(f -> f.getAnnotationConsideringFieldAndGetter(OptionalField.class) == null)
+        .withNullableCheck(f -> f.getAnnotationConsideringFieldAndGetter(OptionalField.class) != null);
+    return new SchemaGenerator(config.build());
+  }
+
+  /** The component name of a problem type's schema: {@code not-found} → {@code NotFoundProblem}. */
+  static String problemSchemaName(String slug) {
+    return Arrays.stream(slug.split("-")).map(w -> Character.toUpperCase(w.charAt(0)) + w.substring(1))
+        .collect(Collectors.joining()) + "Problem";
+  }
 
   public static ObjectNode build(List<Route> tenantRoutes, List<Route> operatorRoutes, String tenantUrl,
                                  String operatorUrl) {
@@ -24,8 +64,9 @@ public final class OpenApiDocument {
         + "(operator token, its own port). Every error is application/problem+json (RFC 9457).");
     doc.putArray("servers").addObject().put("url", tenantUrl).put("description", "tenant API");
     ObjectNode paths = doc.putObject("paths");
-    add(paths, tenantRoutes, null);
-    add(paths, operatorRoutes, operatorUrl);
+    SchemaBuilder bodies = schemaGenerator().buildMultipleSchemaDefinitions();
+    add(paths, tenantRoutes, null, bodies);
+    add(paths, operatorRoutes, operatorUrl, bodies);
 
     ObjectNode components = doc.putObject("components");
     ObjectNode schemes = components.putObject("securitySchemes");
@@ -34,8 +75,12 @@ public final class OpenApiDocument {
     schemes.putObject("tenantApiKey").put("type", "apiKey").put("in", "header").put("name", "X-Api-Key");
     schemes.putObject("operatorToken").put("type", "http").put("scheme", "bearer")
         .put("description", "the operator token (STORYSTREAM_OPERATOR_TOKEN or <data-dir>/operator-token)");
-    ObjectNode problem = components.putObject("schemas").putObject("Problem");
+    ObjectNode schemas = components.putObject("schemas");
+    schemas.setAll(bodies.collectDefinitions("components/schemas"));
+    ObjectNode problem = schemas.putObject("Problem");
     problem.put("type", "object");
+    problem.put("description", "An RFC 9457 problem detail (application/problem+json). type is one of the *Problem "
+        + "schemas' type URIs; clients switch on it. Some types add members (field, fields, reason, state).");
     ObjectNode props = problem.putObject("properties");
     props.putObject("type").put("type", "string").put("format", "uri");
     props.putObject("title").put("type", "string");
@@ -43,10 +88,18 @@ public final class OpenApiDocument {
     props.putObject("detail").put("type", "string");
     props.putObject("instance").put("type", "string");
     problem.putArray("required").add("type").add("title").add("status");
+    for (ProblemTypes.Type t : ProblemTypes.ALL) {
+      ObjectNode typed = schemas.putObject(problemSchemaName(t.slug()));
+      typed.put("description", t.title() + " (" + t.status() + "): " + t.when());
+      typed.putArray("allOf").addObject().put("$ref", "#/components/schemas/Problem");
+      ObjectNode p = typed.putObject("properties");
+      p.putObject("type").put("const", t.uri());
+      p.putObject("status").put("const", t.status());
+    }
     return doc;
   }
 
-  private static void add(ObjectNode paths, List<Route> routes, String serverUrl) {
+  private static void add(ObjectNode paths, List<Route> routes, String serverUrl, SchemaBuilder bodies) {
     var json = Json.mapper();
     for (Route r : routes) {
       ObjectNode path = paths.has(r.path()) ? (ObjectNode) paths.get(r.path()) : paths.putObject(r.path());
@@ -80,10 +133,16 @@ public final class OpenApiDocument {
       if (!r.requestMedia().isEmpty()) {
         ObjectNode content = op.putObject("requestBody").put("required", true).putObject("content");
         for (String media : r.requestMedia()) {
-          ObjectNode schema = content.putObject(media).putObject("schema");
+          ObjectNode mediaNode = content.putObject(media);
+          if (media.equals("application/json") && r.requestType() != null) {
+            mediaNode.set("schema", bodies.createSchemaReference(r.requestType())); // filled in by collectDefinitions
+            continue;
+          }
+          ObjectNode schema = mediaNode.putObject("schema");
           if (media.startsWith("multipart/")) {
             schema.put("type", "object").putObject("properties").putObject("file").put("type", "string")
-                .put("contentMediaType", "text/csv");
+                .put("format", "binary").put("contentMediaType", "text/csv");
+            schema.putArray("required").add("file");
           } else if (media.equals("application/json")) {
             schema.put("type", "object");
           } else {
@@ -105,7 +164,12 @@ public final class OpenApiDocument {
         ObjectNode resp = responses.putObject(Integer.toString(status));
         resp.put("description", reply.description());
         if (reply.media() != null) {
-          ObjectNode schema = resp.putObject("content").putObject(reply.media()).putObject("schema");
+          ObjectNode mediaNode = resp.putObject("content").putObject(reply.media());
+          if (reply.type() != null) {
+            mediaNode.set("schema", bodies.createSchemaReference(reply.type())); // filled in by collectDefinitions
+            return;
+          }
+          ObjectNode schema = mediaNode.putObject("schema");
           if (reply.media().equals(Route.Problem.MEDIA)) {
             schema.put("$ref", "#/components/schemas/Problem");
           } else if (reply.media().equals("application/json")) {

@@ -1,5 +1,6 @@
 package io.storystream.ingress.http;
 
+import io.storystream.ingress.api.OpsBodies;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +16,10 @@ public final class OpsRoutes {
 
   public static List<Route> routes(Map<String, BooleanSupplier> readiness, Supplier<Object> openApi) {
     return List.of(
-        Route.get("/health/live").doc("live", "The process is up").reply(200, "alive")
-            .handle(ctx -> Json.write(ctx, 200, Map.of("status", "up"))),
+        Route.get("/health/live").doc("live", "The process is up").returns(200, "alive", OpsBodies.Liveness.class)
+            .handle(ctx -> Json.write(ctx, 200, new OpsBodies.Liveness("up"))),
         Route.get("/health/ready").doc("ready", "Ready only when Kafka, S3 and the local stores are")
-            .reply(200, "ready").reply(503, "not ready", "application/json")
+            .returns(200, "ready", OpsBodies.Readiness.class).returns(503, "not ready", OpsBodies.Readiness.class)
             .handle(ctx -> {
               Map<String, String> checks = new LinkedHashMap<>();
               boolean ready = true;
@@ -32,7 +33,7 @@ public final class OpsRoutes {
                 checks.put(check.getKey(), ok ? "up" : "down");
                 ready &= ok;
               }
-              Json.write(ctx, ready ? 200 : 503, Map.of("status", ready ? "up" : "down", "checks", checks));
+              Json.write(ctx, ready ? 200 : 503, new OpsBodies.Readiness(ready ? "up" : "down", checks));
             }),
         Route.get("/openapi.json").doc("openapi", "This API's OpenAPI 3.1 document").reply(200, "the document")
             .handle(ctx -> Json.write(ctx, 200, openApi.get())));

@@ -17,14 +17,25 @@ import java.util.Set;
  */
 public record Route(HandlerType method, String path, Access access, Set<Scope> anyOf, String auditAction,
                     String auditResourceParam, String operationId, String summary, List<QueryParam> query,
-                    List<String> requestMedia, Map<Integer, Reply> responses, Handler handler) {
+                    List<String> requestMedia, Class<?> requestType, Map<Integer, Reply> responses, Handler handler) {
 
   /** Who may call a route. */
   public enum Access { TENANT, OPERATOR, PUBLIC }
 
   public record QueryParam(String name, String description, String type) {}
 
-  public record Reply(String description, String media) {}
+  /** One documented answer; {@code type} is the record a JSON body is written from (null: no JSON body). */
+  public record Reply(String description, String media, Class<?> type) {
+    public Reply(String description, String media) {
+      this(description, media, null);
+    }
+  }
+
+  /** The record a JSON answer with {@code status} is declared to be, if any. */
+  public Class<?> replyType(int status) {
+    Reply reply = responses.get(status);
+    return reply == null ? null : reply.type();
+  }
 
   public static Builder get(String path) {
     return new Builder(HandlerType.GET, path);
@@ -67,6 +78,7 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
     private String summary = "";
     private final List<QueryParam> query = new ArrayList<>();
     private final List<String> requestMedia = new ArrayList<>();
+    private Class<?> requestType;
     private final Map<Integer, Reply> responses = new LinkedHashMap<>();
 
     private Builder(HandlerType method, String path) {
@@ -116,8 +128,25 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
       return this;
     }
 
+    /** A JSON request body read into (or checked against the fields of) {@code type}. */
+    public Builder body(Class<?> type) {
+      if (!requestMedia.contains("application/json")) {
+        requestMedia.add("application/json");
+      }
+      this.requestType = type;
+      return this;
+    }
+
+    /** A JSON answer written from {@code type}: the document's schema and the handler's body are one type. */
+    public Builder returns(int status, String description, Class<?> type) {
+      responses.put(status, new Reply(description, "application/json", type));
+      return this;
+    }
+
     public Builder reply(int status, String description) {
-      return reply(status, description, status >= 400 ? Problem.MEDIA : "application/json");
+      // 204 and 304 have no body; an error is a problem; anything else is JSON
+      return reply(status, description, status == 204 || status == 304 ? null
+          : status >= 400 ? Problem.MEDIA : "application/json");
     }
 
     public Builder reply(int status, String description, String media) {
@@ -131,7 +160,7 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
       }
       Map<Integer, Reply> sorted = new java.util.TreeMap<>(responses);
       return new Route(method, path, access, anyOf, auditAction, auditResourceParam, operationId, summary,
-          List.copyOf(query), List.copyOf(requestMedia), sorted, handler);
+          List.copyOf(query), List.copyOf(requestMedia), requestType, sorted, handler);
     }
   }
 

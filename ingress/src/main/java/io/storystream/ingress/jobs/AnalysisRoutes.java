@@ -9,6 +9,8 @@ import io.storystream.common.Ids;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.common.http.Problem;
 import io.storystream.common.http.ProblemException;
+import io.storystream.common.results.ResultDocument;
+import io.storystream.ingress.api.AnalysisBodies;
 import io.storystream.ingress.auth.ApiKeyCodec;
 import io.storystream.ingress.auth.Principal;
 import io.storystream.ingress.auth.Scope;
@@ -52,7 +54,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  */
 public final class AnalysisRoutes {
   private static final Logger log = LoggerFactory.getLogger(AnalysisRoutes.class);
-  private static final Set<String> FIELDS = Set.of("fileId", "steeringPrompt", "refinementPrompt");
+  private static final Set<String> FIELDS = JsonBodies.fieldsOf(AnalysisBodies.SubmitAnalysis.class);
   private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final int MAX_BODY = 64 * 1024;
   static final Duration MAX_WAIT = Duration.ofSeconds(60);
@@ -84,8 +86,9 @@ public final class AnalysisRoutes {
     return List.of(
         Route.post("/v1/analyses").tenant(Scope.ANALYSES_WRITE).audit("job.submit", null)
             .doc("submitAnalysis", "Submit an analysis of an uploaded file (asynchronous; optional Idempotency-Key)")
-            .consumes("application/json")
-            .reply(202, "accepted; Location names the job").reply(400, "malformed JSON or Idempotency-Key")
+            .body(AnalysisBodies.SubmitAnalysis.class)
+            .returns(202, "accepted; Location names the job", AnalysisBodies.Job.class)
+            .reply(400, "malformed JSON or Idempotency-Key")
             .reply(404, "no such file").reply(413, "body too large").reply(415, "not JSON")
             .reply(422, "invalid fields, prompt too long, or Idempotency-Key reused with another body")
             .reply(503, "could not be queued")
@@ -98,23 +101,24 @@ public final class AnalysisRoutes {
             .query("since", "string", "only jobs submitted at or after this instant (ISO-8601, e.g. 2026-11-30T00:00:00Z)")
             .query("limit", "integer", "page size, 1–100 (default 20)")
             .query("pageToken", "string", "nextPageToken of the previous page")
-            .reply(200, "a page of jobs").reply(400, "bad query parameter").reply(503, "job store moving")
+            .returns(200, "a page of jobs", AnalysisBodies.JobPage.class).reply(400, "bad query parameter").reply(503, "job store moving")
             .handle(this::list),
         Route.get("/v1/analyses/{jobId}").tenant(Scope.ANALYSES_READ).audit("job.read", "jobId")
             .doc("getAnalysis", "A job's status; ?wait=30s returns as soon as it changes")
             .query("wait", "string", "long-poll up to this long (e.g. 30s, 1500ms; at most 60s)")
-            .reply(200, "the job").reply(400, "bad wait").reply(404, "no such job").reply(503, "job store moving")
+            .returns(200, "the job", AnalysisBodies.Job.class).reply(400, "bad wait").reply(404, "no such job").reply(503, "job store moving")
             .handle(this::get),
         Route.post("/v1/analyses/{jobId}/cancel").tenant(Scope.ANALYSES_WRITE).audit("job.cancel", "jobId")
             .doc("cancelAnalysis", "Cancel a job: a queued one never starts, a running one makes no further "
                 + "DataStoryBot call and stores no result; a cancelled job is not billed and its quota unit returns "
                 + "unless DataStoryBot's analyze was already called")
-            .reply(200, "the job, cancelled").reply(202, "cancel requested; the job had not stopped within 10 s")
+            .returns(200, "the job, cancelled", AnalysisBodies.Job.class)
+            .returns(202, "cancel requested; the job had not stopped within 10 s", AnalysisBodies.Job.class)
             .reply(404, "no such job").reply(409, "the job already ended").reply(503, "could not be requested")
             .handle(this::cancel),
         Route.get("/v1/analyses/{jobId}/result").tenant(Scope.ANALYSES_READ).audit("result.read", "jobId")
             .doc("getAnalysisResult", "Stories, narrative and links to charts and dataset of a completed job")
-            .reply(200, "the result").reply(404, "no such job").reply(409, "the job has not completed")
+            .returns(200, "the result", AnalysisBodies.AnalysisResult.class).reply(404, "no such job").reply(409, "the job has not completed")
             .handle(this::result),
         Route.get("/v1/analyses/{jobId}/charts/{n}").tenant(Scope.ANALYSES_READ).audit("chart.read", "jobId")
             .doc("getAnalysisChart", "Chart n (0-based) of a completed job, as PNG")
@@ -411,10 +415,8 @@ public final class AnalysisRoutes {
             : awaitEnd(tenantId, now, deadline));
   }
 
-  private static Map<String, Object> cancelRequested(JobView view) {
-    Map<String, Object> body = publicView(view);
-    body.put("cancelRequested", true);
-    return body;
+  private static AnalysisBodies.Job cancelRequested(JobView view) {
+    return publicView(view).withCancelRequested();
   }
 
   private static ProblemException ended(JobView view) {
@@ -444,10 +446,9 @@ public final class AnalysisRoutes {
           .sorted(newestFirst)
           .filter(v -> after == null || after.before(v))
           .limit(limit + 1L).toList();
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("jobs", page.stream().limit(limit).map(AnalysisRoutes::publicView).toList());
-      body.put("nextPageToken", page.size() > limit ? Cursor.of(page.get(limit - 1)) : null);
-      Json.write(local, 200, body);
+      Json.write(local, 200, new AnalysisBodies.JobPage(
+          page.stream().limit(limit).map(AnalysisRoutes::publicView).toList(),
+          page.size() > limit ? Cursor.of(page.get(limit - 1)) : null));
     });
   }
 
@@ -505,16 +506,18 @@ public final class AnalysisRoutes {
     throw new ProblemException(400, "invalid-query", "Invalid query parameter", "limit is an integer from 1 to 100");
   }
 
+  /** {@code ?wait=}: the platform's one duration rule ({@link io.storystream.common.config.Durations}), capped at 60 s. */
   static Duration parseWait(String raw) {
     if (raw == null || raw.isBlank()) {
       return Duration.ZERO;
     }
-    var m = Pattern.compile("(\\d{1,6})(ms|s)?").matcher(raw.trim());
-    if (!m.matches()) {
-      throw new ProblemException(400, "invalid-wait", "Invalid wait", "wait is a duration such as 30s or 1500ms");
+    Duration wait;
+    try {
+      wait = io.storystream.common.config.Durations.parse(raw);
+    } catch (IllegalArgumentException e) {
+      throw new ProblemException(400, "invalid-wait", "Invalid wait",
+          "wait is a duration such as 30s, 1500ms or PT30S (a bare number other than 0 has no unit)");
     }
-    long n = Long.parseLong(m.group(1));
-    Duration wait = "ms".equals(m.group(2)) ? Duration.ofMillis(n) : Duration.ofSeconds(n);
     return wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
   }
 
@@ -526,9 +529,9 @@ public final class AnalysisRoutes {
     String jobId = ctx.pathParam("jobId");
     router.route(ctx, tenantId, Duration.ofSeconds(30).plus(JobStatusView.CATCH_UP_LIMIT), (local, mayWait) ->
         withCompletedJob(local, tenantId, jobId, mayWait, view -> {
-          byte[] document = blobs.get(view.resultPrefix() + "result.json").orElseThrow(AnalysisRoutes::notFound);
-          JsonNode stored = Json.mapper().readTree(document);
-          Json.write(local, 200, ResultDocument.publicResult(jobId, view.fromCache(), stored));
+          byte[] document = blobs.get(view.resultPrefix() + ResultDocument.OBJECT_NAME)
+              .orElseThrow(AnalysisRoutes::notFound);
+          Json.write(local, 200, PublicResult.of(jobId, view.fromCache(), ResultDocument.fromJson(document)));
         }));
   }
 
@@ -634,48 +637,19 @@ public final class AnalysisRoutes {
 
   // ---- views ----------------------------------------------------------------------------------------------------
 
-  static Map<String, Object> publicView(JobView v) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("jobId", v.jobId());
-    m.put("fileId", v.fileId());
-    m.put("state", v.state().toLowerCase(Locale.ROOT));
-    if (v.reason() != null) {
-      m.put("reason", v.reason());
-    }
-    if (v.message() != null) {
-      m.put("message", v.message());
-    }
-    if (v.retryable() != null) {
-      m.put("retryable", v.retryable());
-    }
-    if ("QUEUED".equals(v.state()) && v.position() != null) {
-      m.put("position", v.position());
-    }
-    m.put("fromCache", v.fromCache());
-    m.put("promptFlags", v.promptFlags() == null ? List.of() : v.promptFlags());
-    m.put("submittedAt", iso(v.submittedAt()));
-    m.put("updatedAt", iso(v.updatedAt()));
-    if (v.startedAt() != null) {
-      m.put("startedAt", iso(v.startedAt()));
-    }
-    if (v.completedAt() != null) {
-      m.put("completedAt", iso(v.completedAt()));
-    }
-    Map<String, String> links = new LinkedHashMap<>();
-    links.put("self", "/v1/analyses/" + v.jobId());
-    if (!v.terminal()) {
-      links.put("cancel", "/v1/analyses/" + v.jobId() + "/cancel");
-    }
-    if ("COMPLETED".equals(v.state())) {
-      links.put("result", "/v1/analyses/" + v.jobId() + "/result");
-      links.put("dataset", "/v1/analyses/" + v.jobId() + "/dataset");
-    }
-    m.put("links", links);
-    return m;
+  static AnalysisBodies.Job publicView(JobView v) {
+    String self = "/v1/analyses/" + v.jobId();
+    boolean completed = "COMPLETED".equals(v.state());
+    AnalysisBodies.JobLinks links = new AnalysisBodies.JobLinks(self, v.terminal() ? null : self + "/cancel",
+        completed ? self + "/result" : null, completed ? self + "/dataset" : null);
+    return new AnalysisBodies.Job(v.jobId(), v.fileId(), AnalysisBodies.JobState.of(v.state()), v.reason(),
+        v.message(), v.retryable(), "QUEUED".equals(v.state()) ? v.position() : null, v.fromCache(),
+        v.promptFlags() == null ? List.of() : v.promptFlags(), instant(v.submittedAt()), instant(v.updatedAt()),
+        instant(v.startedAt()), instant(v.completedAt()), null, links);
   }
 
-  private static String iso(Long millis) {
-    return millis == null ? null : Instant.ofEpochMilli(millis).toString();
+  private static Instant instant(Long millis) {
+    return millis == null ? null : Instant.ofEpochMilli(millis);
   }
 
   static ProblemException notFound() {

@@ -1,9 +1,8 @@
 package io.storystream.ingress.lifecycle;
 
+import io.storystream.ingress.api.TenantBodies;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What one erasure call deleted: API keys revoked, files and job statuses tombstoned, cache-index entries tombstoned,
@@ -17,24 +16,12 @@ public record ErasureReceipt(String tenantId, Instant deletedAt, List<String> ke
   }
 
   /** The JSON answer: per kind, a count and the ids (object keys for objects). */
-  public Map<String, Object> view() {
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("tenantId", tenantId);
-    v.put("status", "deleted");
-    v.put("deletedAt", deletedAt == null ? null : deletedAt.toString());
-    v.put("keys", part(keys));
-    v.put("files", part(files));
-    v.put("jobs", part(jobs));
-    v.put("cacheEntries", part(cacheEntries));
-    v.put("objects", part(objects));
-    v.put("retained", List.of("usage-events", "billing-statements", "audit"));
-    return v;
+  public TenantBodies.ErasureReceipt view() {
+    return new TenantBodies.ErasureReceipt(tenantId, "deleted", deletedAt, part(keys), part(files), part(jobs),
+        part(cacheEntries), part(objects), List.of("usage-events", "billing-statements", "audit"));
   }
 
-  private static Map<String, Object> part(List<String> ids) {
-    Map<String, Object> p = new LinkedHashMap<>();
-    p.put("count", ids.size());
-    p.put("ids", ids);
-    return p;
+  private static TenantBodies.ErasedPart part(List<String> ids) {
+    return new TenantBodies.ErasedPart(ids.size(), ids);
   }
 }

@@ -1,5 +1,6 @@
 package io.storystream.ingress.lifecycle;
 
+import io.storystream.ingress.api.OperatorBodies;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
 import io.storystream.common.http.ProblemException;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Provisioning {
   private static final Logger log = LoggerFactory.getLogger(Provisioning.class);
-  static final Set<String> FIELDS = Set.of("name", "plan", "limits", "keyName", "scopes");
+  static final Set<String> FIELDS = JsonBodies.fieldsOf(OperatorBodies.ProvisionTenant.class);
 
   private final IngressParts parts;
 
@@ -86,7 +87,7 @@ final class Provisioning {
     }
 
     List<ApiKey> keys = parts.directory().keysOf(tenantId);
-    Map<String, Object> keyView;
+    OperatorBodies.ApiKeyInfo keyView;
     boolean issued = false;
     if (keys.isEmpty()) {
       ApiKeyCodec.Issued secret = parts.codec().issue();
@@ -98,17 +99,12 @@ final class Provisioning {
       parts.auditTrail().record(new AuditTrail.Entry(tenantId, null, AuditActor.OPERATOR, "key.create",
           key.getKeyId(), "success", 201, Attrs.requestId(ctx)));
       log.info("first key {} issued for tenant {}", key.getKeyId(), tenantId);
-      keyView = keyView(key);
-      keyView.put("apiKey", secret.apiKey());
+      keyView = AdminRoutes.keyInfo(key, null).withSecret(secret.apiKey());
       issued = true;
     } else {
-      keyView = keyView(keys.get(0)); // the first key, never its secret
+      keyView = AdminRoutes.keyInfo(keys.get(0), null); // the first key, never its secret
     }
-    Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put("tenant", AdminRoutes.tenantView(tenant));
-    answer.put("key", keyView);
-    answer.put("created", created);
-    answer.put("keyIssued", issued);
+    var answer = new OperatorBodies.Provisioned(AdminRoutes.tenantView(tenant), keyView, created, issued);
     if (created) {
       ctx.header("Location", "/admin/tenants/" + tenantId);
     }
@@ -142,14 +138,4 @@ final class Provisioning {
     return name;
   }
 
-  private static Map<String, Object> keyView(ApiKey k) {
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("keyId", k.getKeyId());
-    v.put("tenantId", k.getTenantId());
-    v.put("name", k.getName());
-    v.put("scopes", k.getScopes());
-    v.put("status", k.getStatus().name().toLowerCase(Locale.ROOT));
-    v.put("createdAt", k.getCreatedAt().toString());
-    return v;
-  }
 }

@@ -61,9 +61,11 @@ public final class TenantLifecycle implements IngressExtension {
                 + "this response only. Idempotent by tenant id: a repeat answers 200 with the same tenant and its "
                 + "first key, without a secret, and issues no second key. Body (optional): "
                 + "{\"name\",\"plan\",\"limits\":{…},\"keyName\",\"scopes\":[…]}")
-            .consumes("application/json")
-            .reply(201, "created (tenant and/or first key); the key's secret is in apiKey")
-            .reply(200, "already provisioned; unchanged, no secret").reply(400, "malformed JSON")
+            .body(io.storystream.ingress.api.OperatorBodies.ProvisionTenant.class)
+            .returns(201, "created (tenant and/or first key); the key's secret is in apiKey",
+                io.storystream.ingress.api.OperatorBodies.Provisioned.class)
+            .returns(200, "already provisioned; unchanged, no secret",
+                io.storystream.ingress.api.OperatorBodies.Provisioned.class).reply(400, "malformed JSON")
             .reply(409, "the tenant id belonged to an erased tenant").reply(415, "not JSON")
             .reply(422, "invalid fields")
             .handle(provisioning::provision),
@@ -71,7 +73,8 @@ public final class TenantLifecycle implements IngressExtension {
             .doc("deleteTenant", "Erase a tenant: its keys stop working at once; its files, results and cache "
                 + "objects, file records, job statuses, cache index and quota state are deleted; usage events, "
                 + "statements and the audit trail stay. Safe to repeat (a repeat returns an empty receipt)")
-            .reply(200, "the erasure receipt: per kind a count and the ids deleted")
+            .returns(200, "the erasure receipt: per kind a count and the ids deleted",
+                io.storystream.ingress.api.TenantBodies.ErasureReceipt.class)
             .reply(404, "no such tenant").reply(503, "interrupted; nothing is lost, repeat the call")
             .handle(ctx -> {
               String tenantId = ctx.pathParam("tenantId");

@@ -1,5 +1,6 @@
 package io.storystream.ingress.webhooks;
 
+import io.storystream.ingress.api.TenantBodies;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
@@ -36,7 +37,7 @@ public final class WebhookRoutes {
   public static final Set<String> EVENTS = Set.of("job.completed", "job.failed", "job.rejected", "job.cancelled",
       "quota.threshold", "statement.finalized");
   static final int MAX_WEBHOOKS = 10;
-  private static final Set<String> FIELDS = Set.of("url", "events");
+  private static final Set<String> FIELDS = JsonBodies.fieldsOf(TenantBodies.CreateWebhook.class);
 
   private final WebhookBook book;
   private final EventPublisher publisher;
@@ -55,17 +56,17 @@ public final class WebhookRoutes {
         Route.post("/v1/webhooks").tenant(Scope.ANALYSES_WRITE).audit("webhook.create", null)
             .doc("createWebhook", "Register an endpoint for events (job.completed, job.failed, job.rejected, "
                 + "job.cancelled, quota.threshold, statement.finalized); the signing secret is shown only here")
-            .consumes("application/json")
-            .reply(201, "the webhook with its secret").reply(400, "malformed JSON").reply(415, "not JSON")
+            .body(TenantBodies.CreateWebhook.class)
+            .returns(201, "the webhook with its secret", TenantBodies.Webhook.class).reply(400, "malformed JSON").reply(415, "not JSON")
             .reply(422, "invalid url or events, or a private/plain-http target").reply(503, "could not be stored")
             .handle(this::create),
         Route.get("/v1/webhooks").tenant(Scope.ANALYSES_READ).audit("webhook.list", null)
             .doc("listWebhooks", "The tenant's webhooks (without secrets)")
-            .reply(200, "the webhooks")
+            .returns(200, "the webhooks", TenantBodies.WebhookList.class)
             .handle(ctx -> {
-              List<Map<String, Object>> list = book.list(Attrs.principal(ctx).tenantId()).stream()
+              List<TenantBodies.Webhook> list = book.list(Attrs.principal(ctx).tenantId()).stream()
                   .map(WebhookRoutes::view).toList();
-              Json.write(ctx, 200, Map.of("webhooks", list));
+              Json.write(ctx, 200, new TenantBodies.WebhookList(list));
             }),
         Route.delete("/v1/webhooks/{webhookId}").tenant(Scope.ANALYSES_WRITE).audit("webhook.delete", "webhookId")
             .doc("deleteWebhook", "Remove a webhook; pending deliveries to it are dropped")
@@ -75,7 +76,7 @@ public final class WebhookRoutes {
             .audit("webhook.deliveries", "webhookId")
             .doc("listWebhookDeliveries", "The webhook's latest deliveries, newest first: status (pending, delivered, "
                 + "failed), attempts, last status code and error")
-            .reply(200, "the deliveries").reply(404, "no such webhook")
+            .returns(200, "the deliveries", TenantBodies.WebhookDeliveryList.class).reply(404, "no such webhook")
             .handle(this::deliveries));
   }
 
@@ -118,8 +119,7 @@ public final class WebhookRoutes {
     }
     book.applyOwn(sub);
     Attrs.auditResource(ctx, sub.getWebhookId());
-    Map<String, Object> created = view(sub);
-    created.put("secret", sub.getSecret()); // once: it is never shown again
+    TenantBodies.Webhook created = view(sub).withSecret(sub.getSecret()); // once: it is never shown again
     ctx.header("Location", "/v1/webhooks/" + sub.getWebhookId());
     Json.write(ctx, 201, created);
   }
@@ -141,31 +141,19 @@ public final class WebhookRoutes {
     String tenantId = Attrs.principal(ctx).tenantId();
     String webhookId = ctx.pathParam("webhookId");
     book.find(tenantId, webhookId).orElseThrow(WebhookRoutes::notFound);
-    List<Map<String, Object>> list = book.deliveries(tenantId, webhookId).stream().map(WebhookRoutes::view).toList();
-    Json.write(ctx, 200, Map.of("deliveries", list));
+    List<TenantBodies.WebhookDelivery> list = book.deliveries(tenantId, webhookId).stream().map(WebhookRoutes::view)
+        .toList();
+    Json.write(ctx, 200, new TenantBodies.WebhookDeliveryList(list));
   }
 
-  static Map<String, Object> view(WebhookSubscription sub) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("id", sub.getWebhookId());
-    m.put("url", sub.getUrl());
-    m.put("events", sub.getEvents());
-    m.put("createdAt", sub.getCreatedAt().toString());
-    return m;
+  static TenantBodies.Webhook view(WebhookSubscription sub) {
+    return new TenantBodies.Webhook(sub.getWebhookId(), sub.getUrl(), sub.getEvents(), sub.getCreatedAt(), null);
   }
 
-  static Map<String, Object> view(WebhookDelivery d) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("id", d.getDeliveryId());
-    m.put("eventType", d.getEventType());
-    m.put("status", d.getStatus().name().toLowerCase(Locale.ROOT));
-    m.put("attempts", d.getAttempts());
-    m.put("createdAt", d.getCreatedAt().toString());
-    m.put("lastAttemptAt", d.getLastAttemptAt() == null ? null : d.getLastAttemptAt().toString());
-    m.put("nextAttemptAt", d.getNextAttemptAt() == null ? null : d.getNextAttemptAt().toString());
-    m.put("lastStatusCode", d.getLastStatusCode());
-    m.put("lastError", d.getLastError());
-    return m;
+  static TenantBodies.WebhookDelivery view(WebhookDelivery d) {
+    return new TenantBodies.WebhookDelivery(d.getDeliveryId(), d.getEventType(),
+        d.getStatus().name().toLowerCase(Locale.ROOT), d.getAttempts(), d.getCreatedAt(), d.getLastAttemptAt(),
+        d.getNextAttemptAt(), d.getLastStatusCode(), d.getLastError());
   }
 
   private static ProblemException invalid(String field, String detail) {

@@ -1,7 +1,7 @@
 package io.storystream.processor.admission;
 
 /**
- * Why admission turned a request down: the machine-readable {@code reason} of a REJECTED status (DESIGN §11), and
+ * Why admission turned a request down: the machine-readable {@code reason} of a REJECTED status (listed in docs/ARCHITECTURE.md), and
  * whether sending the same request later can succeed.
  */
 enum Rejection {

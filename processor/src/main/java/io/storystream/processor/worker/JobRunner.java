@@ -1,9 +1,8 @@
 package io.storystream.processor.worker;
 
 import io.storystream.common.logging.LogContext;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.storystream.common.results.ResultDocument;
 import io.storystream.common.blob.BlobStore;
-import io.storystream.common.http.JsonMapper;
 import io.storystream.datastorybot.client.AnalysisJob;
 import io.storystream.datastorybot.client.AnalysisResult;
 import io.storystream.datastorybot.client.Chart;
@@ -40,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 final class JobRunner implements JobExecutor {
   private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
-  private static final ObjectMapper JSON = JsonMapper.shared();
 
   private final BlobStore blobs;
   private final DataStoryBotClient client;
@@ -124,10 +122,10 @@ final class JobRunner implements JobExecutor {
   }
 
   private Optional<ResultDocument> storedResult(String prefix) {
-    return blobs.get(prefix + "result.json").map(bytes -> {
+    return blobs.get(prefix + ResultDocument.OBJECT_NAME).map(bytes -> {
       try {
-        return JSON.readValue(bytes, ResultDocument.class);
-      } catch (IOException e) {
+        return ResultDocument.fromJson(bytes);
+      } catch (UncheckedIOException e) {
         return null; // unreadable: run the job again and overwrite it
       }
     });
@@ -169,11 +167,7 @@ final class JobRunner implements JobExecutor {
         result.stories().stream().map(s -> new ResultDocument.Story(s.title(), s.summary())).toList(),
         result.chosen() == null ? null : new ResultDocument.Story(result.chosen().title(), result.chosen().summary()),
         result.narrativeMarkdown(), charts, dataset, rows, clock.millis());
-    try {
-      blobs.put(prefix + "result.json", JSON.writeValueAsBytes(document), "application/json");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    blobs.put(prefix + ResultDocument.OBJECT_NAME, document.toJson(), "application/json");
     return completedFrom(document, prefix, false);
   }
 

@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.common.results.ResultDocument;
 import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.JobState;

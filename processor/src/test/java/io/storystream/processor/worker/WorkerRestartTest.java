@@ -1,5 +1,6 @@
 package io.storystream.processor.worker;
 
+import io.storystream.common.results.ResultDocument;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

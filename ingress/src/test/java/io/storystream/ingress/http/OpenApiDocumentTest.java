@@ -1,0 +1,85 @@
+package io.storystream.ingress.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.storystream.ingress.api.AnalysisBodies;
+import io.storystream.ingress.api.OperatorBodies;
+import io.storystream.ingress.api.ProblemTypes;
+import io.storystream.ingress.auth.Scope;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The document's schemas are generated from the body records: what each record says is what the document says. */
+class OpenApiDocumentTest {
+  private static final ObjectNode DOC = OpenApiDocument.build(
+      List.of(Route.post("/v1/analyses").tenant(Scope.ANALYSES_WRITE).doc("submitAnalysis", "submit")
+          .body(AnalysisBodies.SubmitAnalysis.class).returns(202, "accepted", AnalysisBodies.Job.class)
+          .reply(422, "invalid").handle(ctx -> { })),
+      List.of(Route.get("/admin/tenants").operator().doc("listTenants", "tenants")
+          .returns(200, "the tenants", OperatorBodies.TenantList.class).handle(ctx -> { })),
+      "http://127.0.0.1:8080", "http://127.0.0.1:8082");
+
+  private static JsonNode schema(String name) {
+    return DOC.path("components").path("schemas").path(name);
+  }
+
+  @Test
+  void requestAndResponseBodiesReferToTheirRecordsSchemas() {
+    JsonNode op = DOC.path("paths").path("/v1/analyses").path("post");
+    assertThat(op.at("/requestBody/content/application~1json/schema/$ref").asText())
+        .isEqualTo("#/components/schemas/SubmitAnalysis");
+    assertThat(op.at("/responses/202/content/application~1json/schema/$ref").asText())
+        .isEqualTo("#/components/schemas/Job");
+    assertThat(op.at("/responses/422/content/application~1problem+json/schema/$ref").asText())
+        .isEqualTo("#/components/schemas/Problem");
+    assertThat(DOC.at("/paths/~1admin~1tenants/get/responses/200/content/application~1json/schema/$ref").asText())
+        .isEqualTo("#/components/schemas/TenantList");
+  }
+
+  @Test
+  void aRecordsComponentsAreRequiredUnlessMarkedOptionalAndThenMayBeNull() {
+    JsonNode submit = schema("SubmitAnalysis");
+    assertThat(names(submit.path("required"))).containsExactly("fileId");
+    assertThat(submit.at("/properties/fileId/type").asText()).isEqualTo("string");
+    assertThat(names(submit.at("/properties/steeringPrompt/type"))).containsExactlyInAnyOrder("string", "null");
+    assertThat(submit.path("additionalProperties").asBoolean(true)).as("unknown fields are refused").isFalse();
+
+    JsonNode job = schema("Job");
+    assertThat(names(job.path("required"))).contains("jobId", "state", "fromCache", "promptFlags", "links")
+        .doesNotContain("reason", "position", "completedAt");
+    assertThat(names(resolve(job.at("/properties/state")).path("enum")))
+        .containsExactly("queued", "admitted", "running", "completed", "failed", "rejected", "cancelled");
+    assertThat(job.at("/properties/completedAt").toString()).contains("date-time");
+    assertThat(job.at("/properties/links/$ref").asText()).isEqualTo("#/components/schemas/JobLinks");
+    assertThat(schema("JobLinks").isObject()).isTrue();
+    assertThat(schema("TenantInfo").at("/properties/limits/$ref").asText()).isEqualTo("#/components/schemas/Limits");
+  }
+
+  @Test
+  void everyProblemTypeHasASchemaWithItsTypeUri() {
+    assertThat(names(schema("Problem").path("required"))).containsExactly("type", "title", "status");
+    for (ProblemTypes.Type t : ProblemTypes.ALL) {
+      JsonNode s = schema(OpenApiDocument.problemSchemaName(t.slug()));
+      assertThat(s.at("/properties/type/const").asText()).as(t.slug()).isEqualTo(t.uri());
+      assertThat(s.at("/properties/status/const").asInt()).as(t.slug()).isEqualTo(t.status());
+      assertThat(s.at("/allOf/0/$ref").asText()).isEqualTo("#/components/schemas/Problem");
+    }
+    assertThat(schema("NotFoundProblem").at("/properties/type/const").asText())
+        .isEqualTo("https://storystream.dev/problems/not-found");
+  }
+
+  private static JsonNode resolve(JsonNode node) {
+    String ref = node.path("$ref").asText("");
+    return ref.isEmpty() ? node : schema(ref.substring(ref.lastIndexOf('/') + 1));
+  }
+
+  private static List<String> names(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
+}
