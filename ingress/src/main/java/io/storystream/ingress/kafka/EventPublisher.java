@@ -36,6 +36,11 @@ public final class EventPublisher implements AutoCloseable {
     this.serdes = serdes;
   }
 
+  /** The serdes the records are written with (for readers of the same topics). */
+  public TopicSerdes serdes() {
+    return serdes;
+  }
+
   public void mirrorInto(Topic<?> topic, TopicMirror mirror) {
     mirrors.put(topic.name(), mirror);
   }
