@@ -29,12 +29,6 @@ final class BillingStreams {
     props.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueExceptionHandler.class.getName());
     props.put("processing.exception.handler.global.enabled", "true");
-    // billing stays a dynamic member: measured after kill -9 of the embedded default, with static membership its
-    // stream thread kept retrying its committed offsets and did not reach RUNNING within 4 minutes (without it: about
-    // 40 s on the same loaded machine). Until that is understood, only admission, the job view, the worker and the
-    // webhook dispatcher rejoin statically.
-    props.remove(StreamsConfig.mainConsumerPrefix(org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
-    props.remove(StreamsConfig.mainConsumerPrefix(org.apache.kafka.clients.consumer.ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG));
     if (applicationServer != null) {
       props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
     }
