@@ -7,6 +7,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +17,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,16 +33,23 @@ import org.slf4j.LoggerFactory;
  * for minutes and never became ready. That is Kafka's "hanging transaction" (what {@code kafka-transactions.sh
  * find-hanging} looks for).
  *
- * <p>This sweeper follows the open transactions of every partition ({@code describeProducers}) and aborts one
- * ({@code abortTransaction}) once it has stayed open, unchanged, for {@link #HANGING_AFTER}: longer than any
- * transaction timeout the services use (Streams 10 s, the worker 30 s) plus the coordinator's 10 s check for expired
- * transactions. A live transaction is always committed or aborted by its coordinator before that, so only a hanging
- * one is ever aborted.
+ * <p>This sweeper follows the open transactions of every partition ({@code describeProducers}, every
+ * {@link #CHECK_EVERY}) and aborts one ({@code abortTransaction}) when it is certainly hanging:
+ * <ul>
+ *   <li>at once, when it was open in two checks in a row and its coordinator has moved past it: the producer's
+ *       transaction there is complete or empty (not ongoing or preparing) under a newer epoch. A live transaction
+ *       always carries its coordinator's current epoch, so an older epoch whose coordinator is idle can only be the
+ *       leftover of a crash. This is what a restarted service's producer causes when it fences its killed
+ *       predecessor, so the wait after a crash is one or two checks;</li>
+ *   <li>in any case once it has stayed open, unchanged, for {@link #HANGING_AFTER}: longer than any transaction
+ *       timeout the services use (Streams 10 s, the worker 30 s) plus the coordinator's 10 s check for expired
+ *       transactions, which a live transaction never outlasts.</li>
+ * </ul>
  */
 final class HangingTransactions implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HangingTransactions.class);
   static final Duration HANGING_AFTER = Duration.ofSeconds(45);
-  static final Duration CHECK_EVERY = Duration.ofSeconds(5);
+  static final Duration CHECK_EVERY = Duration.ofSeconds(2);
 
   private final Admin admin;
   private final Clock clock;
@@ -61,7 +73,7 @@ final class HangingTransactions implements AutoCloseable {
   }
 
   HangingTransactions start() {
-    timer.scheduleWithFixedDelay(this::sweepQuietly, CHECK_EVERY.toMillis(), CHECK_EVERY.toMillis(),
+    timer.scheduleWithFixedDelay(this::sweepQuietly, 0, CHECK_EVERY.toMillis(),
         TimeUnit.MILLISECONDS);
     return this;
   }
@@ -83,6 +95,7 @@ final class HangingTransactions implements AutoCloseable {
       topic.partitions().forEach(p -> partitions.add(new TopicPartition(topic.name(), p.partition())));
     }
     Map<OpenTransaction, Long> stillOpen = new HashMap<>();
+    Set<OpenTransaction> seenBefore = new HashSet<>(firstSeen.keySet());
     admin.describeProducers(partitions).all().get().forEach((partition, state) -> {
       for (ProducerState producer : state.activeProducers()) {
         if (producer.currentTransactionStartOffset().isPresent() && producer.coordinatorEpoch().isPresent()) {
@@ -94,21 +107,45 @@ final class HangingTransactions implements AutoCloseable {
     });
     firstSeen.clear();
     firstSeen.putAll(stillOpen);
+    Map<Long, TransactionDescription> coordinators = stillOpen.isEmpty() ? Map.of() : idleCoordinators();
     int aborted = 0;
     for (Map.Entry<OpenTransaction, Long> e : stillOpen.entrySet()) {
-      if (now - e.getValue() < HANGING_AFTER.toMillis()) {
+      OpenTransaction open = e.getKey();
+      TransactionDescription coordinator = coordinators.get(open.producerId());
+      boolean movedPast = seenBefore.contains(open) && coordinator != null && coordinator.producerEpoch() > open.epoch();
+      if (!movedPast && now - e.getValue() < HANGING_AFTER.toMillis()) {
         continue;
       }
-      OpenTransaction open = e.getKey();
-      log.warn("aborting the transaction of producer {} (epoch {}) on {}, open since offset {} for more than {} s "
-          + "(a hanging transaction, left by a crash)", open.producerId(), open.epoch(), open.partition(),
-          open.startOffset(), HANGING_AFTER.toSeconds());
+      log.warn("aborting the transaction of producer {} (epoch {}) on {}, open since offset {} ({}): a hanging "
+          + "transaction, left by a crash", open.producerId(), open.epoch(), open.partition(), open.startOffset(),
+          movedPast ? "its coordinator is idle at epoch " + coordinator.producerEpoch()
+              : "for more than " + HANGING_AFTER.toSeconds() + " s");
       admin.abortTransaction(new AbortTransactionSpec(open.partition(), open.producerId(), (short) open.epoch(),
           open.coordinatorEpoch())).all().get();
       firstSeen.remove(open);
       aborted++;
     }
     return aborted;
+  }
+
+  /** The coordinators' view of every transactional producer that is idle (no transaction ongoing or preparing). */
+  private Map<Long, TransactionDescription> idleCoordinators() throws Exception {
+    Map<String, Long> producers = new HashMap<>();
+    for (TransactionListing listing : admin.listTransactions().all().get()) {
+      producers.put(listing.transactionalId(), listing.producerId());
+    }
+    Map<Long, TransactionDescription> idle = new HashMap<>();
+    if (producers.isEmpty()) {
+      return idle;
+    }
+    admin.describeTransactions(producers.keySet()).all().get().forEach((id, description) -> {
+      TransactionState state = description.state();
+      if (state == TransactionState.EMPTY || state == TransactionState.COMPLETE_COMMIT
+          || state == TransactionState.COMPLETE_ABORT) {
+        idle.put(description.producerId(), description);
+      }
+    });
+    return idle;
   }
 
   @Override
