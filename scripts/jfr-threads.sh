@@ -8,7 +8,7 @@ file=$1; top=${2:-20}
 jfr print --events jdk.ExecutionSample --stack-depth 1 "$file" | awk -v top="$top" '
   /sampledThread = / {
     name = $0; sub(/.*sampledThread = "/, "", name); sub(/".*/, "", name)
-    gsub(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, "<id>", name)
+    gsub(/[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+/, "<id>", name)
     gsub(/[0-9]+/, "N", name)
     groups[name]++; total++ }
   END {
