@@ -18,8 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Submit throughput and latency of the ingress ({@code POST /v1/analyses}: authentication, rate limit, validation,
- * two acknowledged Kafka writes) measured with wrk, next to a bare Javalin JSON POST (parse and answer, nothing else)
- * on the same machine in the same run. Prints the figures; asserts only that every request succeeded.
+ * one acknowledged Kafka write) measured with wrk, next to a bare Javalin JSON POST (parse and answer, nothing else)
+ * on the same machine in the same run, in alternating rounds ({@code -Dbench.rounds}, default 3); prints each round,
+ * the medians and ranges. {@code -Dbench.jfr=<file>} records a JFR profile of the first submit round. Asserts only that
+ * every request succeeded.
  *
  * <p>Run: {@code scripts/bench-ingress.sh} (installs wrk if missing), or
  * {@code mvn -o -pl ingress -am test -Dtest=IngressBenchmarkTest -Dsurefire.excludedGroups= -Dgroups=benchmark
@@ -63,19 +65,52 @@ class IngressBenchmarkTest {
       wrk("http://127.0.0.1:" + bare.port() + "/bare", body, null, "3s", connections);
       wrk("http://127.0.0.1:" + ingress.ingressPort() + "/v1/analyses", body, key, "3s", connections);
 
-      Figures baseline = wrk("http://127.0.0.1:" + bare.port() + "/bare", body, null, duration, connections);
-      Figures submit = wrk("http://127.0.0.1:" + ingress.ingressPort() + "/v1/analyses", body, key, duration,
-          connections);
+      // alternating rounds (bare, submit, bare, submit, …): on a shared machine the load drifts during a run, so each
+      // submit round is compared with the bare round next to it, and the medians and spreads are reported
+      int rounds = Integer.getInteger("bench.rounds", 3);
+      String jfr = System.getProperty("bench.jfr");
+      jdk.jfr.Recording recording = null;
+      List<Figures> bares = new java.util.ArrayList<>();
+      List<Figures> submits = new java.util.ArrayList<>();
+      for (int round = 0; round < rounds; round++) {
+        bares.add(wrk("http://127.0.0.1:" + bare.port() + "/bare", body, null, duration, connections));
+        if (jfr != null && round == 0) {
+          // the profile covers the first submit round only (JFR's "profile" settings: 10/20 ms execution samples)
+          recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+          recording.start();
+        }
+        submits.add(wrk("http://127.0.0.1:" + ingress.ingressPort() + "/v1/analyses", body, key, duration,
+            connections));
+        if (recording != null && round == 0) {
+          recording.stop();
+          recording.dump(Path.of(jfr));
+          recording.close();
+        }
+      }
       System.out.println();
-      System.out.println("=== ingress submit benchmark (wrk -t2 -c" + connections + " -d" + duration
-          + ", same machine, same run) ===");
-      System.out.println("bare Javalin JSON POST : " + baseline);
-      System.out.println("POST /v1/analyses      : " + submit);
-      System.out.printf("ratio submit/bare      : %.3f%n", submit.requestsPerSecond() / baseline.requestsPerSecond());
+      System.out.println("=== ingress submit benchmark (wrk -t2 -c" + connections + " -d" + duration + ", " + rounds
+          + " alternating rounds, same machine, same run) ===");
+      for (int round = 0; round < rounds; round++) {
+        System.out.printf("round %d: bare %s%n         submit %s%n", round + 1, bares.get(round), submits.get(round));
+      }
+      double[] ratio = new double[rounds];
+      double[] addedP99 = new double[rounds];
+      for (int round = 0; round < rounds; round++) {
+        ratio[round] = submits.get(round).requestsPerSecond() / bares.get(round).requestsPerSecond();
+        addedP99[round] = millis(submits.get(round).p99()) - millis(bares.get(round).p99());
+      }
+      System.out.println("bare Javalin JSON POST : " + summary(bares.stream().mapToDouble(Figures::requestsPerSecond)
+          .toArray(), "req/s") + ", p99 " + summary(bares.stream().mapToDouble(f -> millis(f.p99())).toArray(), "ms"));
+      System.out.println("POST /v1/analyses      : " + summary(submits.stream().mapToDouble(Figures::requestsPerSecond)
+          .toArray(), "req/s") + ", p99 " + summary(submits.stream().mapToDouble(f -> millis(f.p99())).toArray(), "ms"));
+      System.out.println("ratio submit/bare      : " + summary(ratio, ""));
+      System.out.println("added p99 (submit−bare): " + summary(addedP99, "ms"));
       System.out.println("machine load average   : " + Files.readString(Path.of("/proc/loadavg")).trim());
-      assertThat(baseline.non2xx()).isZero();
-      assertThat(submit.non2xx()).isZero();
-      assertThat(submit.requests()).isPositive();
+      for (int round = 0; round < rounds; round++) {
+        assertThat(bares.get(round).non2xx()).isZero();
+        assertThat(submits.get(round).non2xx()).isZero();
+        assertThat(submits.get(round).requests()).isPositive();
+      }
     } finally {
       bare.stop();
     }
@@ -95,6 +130,31 @@ class IngressBenchmarkTest {
     return new Figures(number(out, "Requests/sec:\\s+([\\d.]+)"), text(out, "\\s50%\\s+(\\S+)"),
         text(out, "\\s99%\\s+(\\S+)"), (long) number(out, "Non-2xx or 3xx responses:\\s+(\\d+)"),
         (long) number(out, "(\\d+) requests in"), (long) number(out, "timeout (\\d+)"));
+  }
+
+  /** The median and the range of per-round figures, e.g. "0.41 (0.38–0.45) ratio". */
+  static String summary(double[] values, String unit) {
+    double[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    return String.format("median %,.3f %s (range %,.3f–%,.3f over %d rounds)", median, unit, sorted[0],
+        sorted[sorted.length - 1], sorted.length);
+  }
+
+  /** wrk's latency text (e.g. "850.00us", "3.61ms", "1.20s") in milliseconds. */
+  static double millis(String latency) {
+    Matcher m = Pattern.compile("([\\d.]+)(us|ms|s|m)").matcher(latency);
+    if (!m.matches()) {
+      return Double.NaN;
+    }
+    double n = Double.parseDouble(m.group(1));
+    return switch (m.group(2)) {
+      case "us" -> n / 1000;
+      case "ms" -> n;
+      case "s" -> n * 1000;
+      default -> n * 60_000;
+    };
   }
 
   private static double number(String out, String regex) {

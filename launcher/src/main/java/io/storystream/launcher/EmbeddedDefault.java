@@ -121,6 +121,8 @@ public final class EmbeddedDefault implements AutoCloseable {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
       topics = ProcessorTopics.catalogue(settings.tenantPartitions(), (short) 1).ensure(admin);
     }
+    // the broker shares this JVM, so a kill -9 of it is a broker crash, which can leave hanging transactions
+    stage("hanging-transaction sweeper", new HangingTransactions(kafka.bootstrapServers(), Clock.systemUTC()).start());
   }
 
   private void startServices() throws Exception {

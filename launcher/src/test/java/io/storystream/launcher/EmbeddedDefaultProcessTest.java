@@ -99,7 +99,84 @@ class EmbeddedDefaultProcessTest {
             URI.create("http://127.0.0.1:" + servicePorts.get(1) + "/v1/files"))
         .header("Authorization", "Bearer " + demoKey).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(files.statusCode()).as("the demo key still works after a restart: %s", files.body()).isEqualTo(200);
-    second.stop();
+
+    // kill -9 with jobs in flight: the next start is ready again and every job answered 202 still ends, each once
+    List<String> jobs = submitJobs(demoKey, 30);
+    second.kill();
+    long restarted = System.nanoTime();
+    ChildProcess third = launch();
+    long banner = System.nanoTime();
+    awaitReady();
+    long ready = System.nanoTime();
+    System.out.printf("embedded default after kill -9 with %d jobs submitted: banner after %d ms, ready after %d ms%n",
+        jobs.size(), (banner - restarted) / 1_000_000, (ready - restarted) / 1_000_000);
+    Map<String, String> ended = awaitEnded(demoKey, jobs);
+    assertThat(ended).as("every job answered 202 before the kill ended, none lost").hasSize(jobs.size());
+    assertThat(ended.values()).as("the stand-in fails nothing: every job completed").containsOnly("completed");
+    third.stop();
+  }
+
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private String tenantApi() {
+    return "http://127.0.0.1:" + servicePorts.get(1) + "/v1";
+  }
+
+  /** Uploads a small CSV and submits {@code count} analyses of it with distinct prompts (no cache hits). */
+  private List<String> submitJobs(String key, int count) throws Exception {
+    HttpResponse<String> upload = http.send(HttpRequest.newBuilder(URI.create(tenantApi() + "/files?name=kill.csv"))
+        .header("Authorization", "Bearer " + key).header("Content-Type", "text/csv")
+        .POST(HttpRequest.BodyPublishers.ofString("region,revenue\nnorth,10\nsouth,20\n")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(upload.statusCode()).as(upload.body()).isEqualTo(201);
+    String fileId = upload.body().replaceAll(".*\"id\":\"(file_[^\"]+)\".*", "$1");
+    List<String> jobs = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      HttpResponse<String> submit = http.send(HttpRequest.newBuilder(URI.create(tenantApi() + "/analyses"))
+          .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"fileId\":\"" + fileId
+              + "\",\"steeringPrompt\":\"angle " + i + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(submit.statusCode()).as(submit.body()).isEqualTo(202);
+      jobs.add(submit.body().replaceAll(".*\"jobId\":\"(job_[^\"]+)\".*", "$1"));
+    }
+    return jobs;
+  }
+
+  /** Waits (bounded generously) until the management port reports every service of the process ready. */
+  private void awaitReady() throws Exception {
+    URI ready = URI.create("http://127.0.0.1:" + servicePorts.get(9) + "/health/ready");
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    while (true) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 200) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("ready within 3 minutes: %s", r.body()).isLessThan(deadline);
+      Thread.sleep(100); // polling the readiness probe, as an orchestrator does
+    }
+  }
+
+  /** The terminal state of every job, long-polling each until it ends (bounded generously). */
+  private Map<String, String> awaitEnded(String key, List<String> jobs) throws Exception {
+    Map<String, String> ended = new java.util.LinkedHashMap<>();
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    for (String job : jobs) {
+      while (true) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(tenantApi() + "/analyses/" + job
+            + "?wait=20s")).header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("job %s: %s", job, r.body()).isIn(200, 503);
+        String state = r.body().replaceAll(".*\"state\":\"([a-z]+)\".*", "$1");
+        if (r.statusCode() == 200 && List.of("completed", "failed", "rejected", "cancelled").contains(state)) {
+          ended.put(job, state);
+          break;
+        }
+        assertThat(System.nanoTime()).as("job %s ended within 3 minutes: %s", job, r.body()).isLessThan(deadline);
+        if (r.statusCode() == 503) {
+          Thread.sleep(200); // the job store is moving (Retry-After): ask again shortly
+        }
+      }
+    }
+    return ended;
   }
 
   /** The tables of database storystream, as user storystream with the password the first start generated. */

@@ -15,7 +15,7 @@ import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * Client settings every service shares: string keys (so the tenant partitioner sees the tenant), durable producers (acks=all, idempotent, the tenant partitioner) and
- * exactly-once Streams with state under the data folder.
+ * exactly-once Streams with state under the data folder and static group membership (see {@link StaticMembership}).
  *
  * <p>{@code clientProperties} ({@link ClientProperties}: SASL, SSL, …) are added to every client this creates —
  * producers, consumers, admin clients and Streams (which passes them to its own clients) — after the settings above.
@@ -95,6 +95,12 @@ public record KafkaSettings(String bootstrapServers, String registryUrl, int ten
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    // static membership (Streams appends "-<thread>" for each stream thread): a restart after kill -9 takes its
+    // predecessor's place in the group at once instead of waiting out the dead member; see StaticMembership
+    props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+        applicationId + "-" + StaticMembership.instanceId(dataDir));
+    props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+        (int) StaticMembership.SESSION_TIMEOUT.toMillis());
     return withClientProperties(props);
   }
 }

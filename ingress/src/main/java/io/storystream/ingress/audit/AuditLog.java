@@ -63,7 +63,10 @@ public final class AuditLog implements TopicMirror.Sink {
     }
   }
 
-  /** The tenant's events with {@code from <= occurredAt < to}, in log order, at most {@code limit}. */
+  /**
+   * The tenant's events with {@code from <= occurredAt < to}, at most {@code limit} (the first ones in log order),
+   * in the order of {@code occurredAt}.
+   */
   public List<AuditEvent> query(String tenantId, Instant from, Instant to, int limit) {
     boolean admitted;
     try {
@@ -76,7 +79,11 @@ public final class AuditLog implements TopicMirror.Sink {
       throw new ProblemException(503, "unavailable", "Service unavailable", "too many audit queries at once; retry");
     }
     try {
-      return read(tenantId, from, to, limit);
+      List<AuditEvent> found = read(tenantId, from, to, limit);
+      // in the order things happened: a submit's event is derived from its request record a moment after the call
+      // (and refusals are published after their minute), so log order can trail time order; ties keep log order
+      found.sort(java.util.Comparator.comparing(AuditEvent::getOccurredAt));
+      return found;
     } finally {
       queries.release();
     }

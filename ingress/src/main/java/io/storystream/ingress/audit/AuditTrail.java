@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * Publishes one {@code audit} event (key = tenant id) per access or change: who (tenant key or operator), what
  * (action, resource), the outcome and the request id. Never content. Events of one tenant from one instance keep
  * their order, because they share a partition and a producer; the ingress answers a call only once its event is
- * acknowledged, so a client's sequential calls are recorded in their order whichever instances serve them.
+ * acknowledged, so a client's sequential calls are recorded in their order whichever instances serve them. The one
+ * exception is an accepted submit: its {@code job.submit} event is derived from the request record (the submit's only
+ * write) by the job-status topology, exactly once and a moment later; queries order events by {@code occurredAt}.
  *
  * <p>Refusals ({@code rate_limited}, {@code denied}: a flood past the rate limit, a revoked or expired key) are not one
  * event per call: {@link #refusal} counts them per tenant, key, action, outcome and status within a minute, and one

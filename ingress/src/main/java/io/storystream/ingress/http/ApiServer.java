@@ -166,6 +166,9 @@ public final class ApiServer implements AutoCloseable {
     if (route == null || route.auditAction() == null || tenant == null || gate.forwardedBySibling(ctx)) {
       return; // forwarded requests are audited by the instance the client called
     }
+    if (Boolean.TRUE.equals(ctx.attribute(Attrs.AUDITED_BY_RECORD)) && status < 300) {
+      return; // its event is derived from the durable record the call wrote (a submit's request), exactly once
+    }
     String resource = ctx.attribute(Attrs.AUDIT_RESOURCE);
     if (resource == null && route.auditResourceParam() != null) {
       resource = ctx.pathParamMap().get(route.auditResourceParam());

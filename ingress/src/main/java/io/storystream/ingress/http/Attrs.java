@@ -14,6 +14,11 @@ public final class Attrs {
   public static final String AUDIT_KEY = "audit.key";
   public static final String AUDIT_RESOURCE = "audit.resource";
   public static final String OPERATOR = "operator";
+  /**
+   * Set when the call's audit event is derived from a record the handler wrote (a submit's request record becomes its
+   * {@code job.submit} event in the job-status topology): the after-hook then writes nothing itself.
+   */
+  public static final String AUDITED_BY_RECORD = "audit.byRecord";
 
   private Attrs() {}
 
@@ -32,6 +37,11 @@ public final class Attrs {
   /** Names the resource an audit event is about when it is not a path parameter (e.g. a newly created id). */
   public static void auditResource(Context ctx, String resourceId) {
     ctx.attribute(AUDIT_RESOURCE, resourceId);
+  }
+
+  /** The call's audit event follows from the record it wrote; the after-hook writes none (see AUDITED_BY_RECORD). */
+  public static void auditedByRecord(Context ctx) {
+    ctx.attribute(AUDITED_BY_RECORD, Boolean.TRUE);
   }
 
   public static void auditTenant(Context ctx, String tenantId) {

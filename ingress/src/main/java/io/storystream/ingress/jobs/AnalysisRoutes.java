@@ -21,9 +21,7 @@ import io.storystream.ingress.http.JsonBodies;
 import io.storystream.ingress.http.Route;
 import io.storystream.ingress.kafka.EventPublisher;
 import io.storystream.schemas.AnalysisRequest;
-import io.storystream.schemas.AnalysisStatus;
 import io.storystream.schemas.JobCancellation;
-import io.storystream.schemas.JobState;
 import io.storystream.schemas.UsageEvent;
 import io.storystream.schemas.UsageType;
 import io.storystream.schemas.topics.TenantKeys;
@@ -174,16 +172,16 @@ public final class AnalysisRoutes {
         .setSteeringPrompt(steering.text()).setRefinementPrompt(refinement.text())
         .setIdempotencyKey(idempotencyKey).setRequestHash(requestHash).setPromptFlags(flags)
         .setRequestId(Attrs.requestId(ctx)).setSubmittedAt(now).build();
-    AnalysisStatus queued = AnalysisStatus.newBuilder()
-        .setJobId(jobId).setTenantId(tenantId).setFileId(fileId).setState(JobState.QUEUED).setSequence(1)
-        .setIdempotencyKey(idempotencyKey).setSubmittedAt(now).setUpdatedAt(now).build();
+    // the request record is the submit's only write on the response path: the job's queued state is derived from it
+    // (JobView.fromRequest, in the job-status view), and so is the submit's audit event (JobStatusTopology), so a
+    // 202 never leaves a job half-written (a request without its status or the other way round)
     try {
-      EventPublisher.await(publisher.send(Topics.ANALYSIS_REQUESTS, tenantId, request)
-          .thenCombine(publisher.send(Topics.ANALYSIS_STATUS, TenantKeys.of(tenantId, jobId), queued), (a, b) -> a));
+      EventPublisher.await(publisher.send(Topics.ANALYSIS_REQUESTS, tenantId, request));
     } catch (EventPublisher.PublishFailedException e) {
       throw new ProblemException(503, "unavailable", "Service unavailable", "the job could not be queued; retry");
     }
-    JobView view = JobView.withStatus(JobView.fromRequest(request), queued);
+    Attrs.auditedByRecord(ctx);
+    JobView view = JobView.fromRequest(request);
     recent.put(TenantKeys.of(tenantId, jobId), view);
     if (flags.contains("prompt_injection")) {
       log.warn("job {} of tenant {} (key {}) flagged {}", jobId, tenantId, principal.keyId(), flags);

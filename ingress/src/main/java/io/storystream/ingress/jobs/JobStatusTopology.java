@@ -2,6 +2,8 @@ package io.storystream.ingress.jobs;
 
 import io.storystream.schemas.AnalysisRequest;
 import io.storystream.schemas.AnalysisStatus;
+import io.storystream.schemas.AuditActor;
+import io.storystream.schemas.AuditEvent;
 import io.storystream.schemas.topics.TenantKeys;
 import io.storystream.schemas.topics.TopicSerdes;
 import io.storystream.schemas.topics.Topics;
@@ -17,8 +19,12 @@ import org.apache.kafka.streams.state.Stores;
  * The job-status view the tenant API polls, read top to bottom:
  *
  * <ol>
- *   <li>{@code analysis-requests} (key tenant id): each submitted request creates the job's view (queued) or fills
- *       in the request fields of a view a status created first;</li>
+ *   <li>{@code analysis-requests} (key tenant id): each submitted request creates the job's view (queued: the
+ *       request record is the submit's only write, so it is also the job's queued state) or fills in the request
+ *       fields of a view a status created first; and each request becomes the submit's {@code job.submit} event on
+ *       {@code audit}. Deriving the audit event here, in the same exactly-once transaction that applies the request,
+ *       means it is written once per request record and cannot be lost once the submit was answered 202 (the
+ *       request record was acknowledged before the answer), without a second write on the response path;</li>
  *   <li>{@code analysis-status} (key tenantId:jobId): each transition replaces the held one only when it is newer
  *       (higher sequence; a stale or replayed transition is ignored), a tombstone removes the job (erasure);</li>
  *   <li>both write the {@code jobs} store, key {@code tenantId:jobId}. Both topics are partitioned by tenant, so
@@ -29,6 +35,8 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class JobStatusTopology {
   public static final String JOBS_STORE = "jobs";
+  /** The audit action of a submit; its event is derived from the request record here, not written by the route. */
+  public static final String SUBMIT_ACTION = "job.submit";
 
   private JobStatusTopology() {}
 
@@ -49,7 +57,8 @@ public final class JobStatusTopology {
         Stores.persistentKeyValueStore(JOBS_STORE), serdes.key(), JobViewSerde.serde()));
 
     builder.stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS))
-        .process(() -> new RequestIntoView(listener), JOBS_STORE);
+        .process(() -> new RequestIntoView(listener), JOBS_STORE)
+        .to(Topics.AUDIT.name(), serdes.produced(Topics.AUDIT));
 
     builder.stream(Topics.ANALYSIS_STATUS.name(), serdes.consumed(Topics.ANALYSIS_STATUS))
         .process(() -> new StatusIntoView(listener), JOBS_STORE);
@@ -57,9 +66,9 @@ public final class JobStatusTopology {
     return builder.build();
   }
 
-  private static final class RequestIntoView implements Processor<String, AnalysisRequest, Void, Void> {
+  private static final class RequestIntoView implements Processor<String, AnalysisRequest, String, AuditEvent> {
     private final JobChangeListener listener;
-    private ProcessorContext<Void, Void> context;
+    private ProcessorContext<String, AuditEvent> context;
     private KeyValueStore<String, JobView> jobs;
 
     RequestIntoView(JobChangeListener listener) {
@@ -67,7 +76,7 @@ public final class JobStatusTopology {
     }
 
     @Override
-    public void init(ProcessorContext<Void, Void> context) {
+    public void init(ProcessorContext<String, AuditEvent> context) {
       this.context = context;
       jobs = context.getStateStore(JOBS_STORE);
     }
@@ -94,7 +103,30 @@ public final class JobStatusTopology {
         jobs.put(key, view);
         listener.changed(key, view);
       }
+      // every request record is one submit answered 202 (two racing retries of one Idempotency-Key are two calls)
+      context.forward(new Record<>(request.getTenantId(), submitAudit(request), record.timestamp()));
     }
+  }
+
+  /**
+   * The {@code job.submit} event of a request: who (the key), the job, success, 202, the request id and the submit
+   * time. Its id is derived from the request's own ids, so a consumer that deduplicates by event id sees one event per
+   * submit even if this were ever replayed outside a transaction.
+   */
+  static AuditEvent submitAudit(AnalysisRequest request) {
+    return AuditEvent.newBuilder()
+        .setEventId("aud_" + request.getJobId() + (request.getRequestId() == null ? "" : "_" + request.getRequestId()))
+        .setTenantId(request.getTenantId())
+        .setKeyId(request.getKeyId())
+        .setActor(AuditActor.TENANT)
+        .setAction(SUBMIT_ACTION)
+        .setResourceType("job")
+        .setResourceId(request.getJobId())
+        .setOutcome("success")
+        .setHttpStatus(202)
+        .setRequestId(request.getRequestId())
+        .setOccurredAt(request.getSubmittedAt())
+        .build();
   }
 
   private static final class StatusIntoView implements Processor<String, AnalysisStatus, Void, Void> {

@@ -68,7 +68,12 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
     props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
-    props.put(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), 50);
+    // completion → long-poll: a status reaches a waiting poll the moment this view applies it (the topology wakes the
+    // waiters while processing, before any commit), so the commit interval (100 ms) and the record cache (the jobs
+    // store has none) add nothing on that path; what remains is how soon the fetch of analysis-status returns once
+    // the worker's transaction committed. A parked fetch is answered after at most fetch.max.wait.ms: 10 ms (it was
+    // 50 ms; the default 500 ms), about 100 small fetches a second per idle instance, for a p99 under 50 ms
+    props.put(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), 10);
     this.streams = new KafkaStreams(JobStatusTopology.build(serdes, this), props);
     this.admin = Admin.create(kafka.admin());
   }

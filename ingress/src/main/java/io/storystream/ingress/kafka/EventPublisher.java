@@ -41,6 +41,11 @@ public final class EventPublisher implements AutoCloseable {
     return io.storystream.common.ops.KafkaMeters.bind(registry, producer);
   }
 
+  /** The serdes the records are written with (for readers of the same topics). */
+  public TopicSerdes serdes() {
+    return serdes;
+  }
+
   public void mirrorInto(Topic<?> topic, TopicMirror mirror) {
     mirrors.put(topic.name(), mirror);
   }

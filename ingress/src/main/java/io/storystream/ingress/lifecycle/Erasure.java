@@ -4,6 +4,7 @@ import io.storystream.common.kafka.KafkaSettings;
 import io.storystream.ingress.IngressParts;
 import io.storystream.ingress.audit.AuditTrail;
 import io.storystream.ingress.kafka.EventPublisher;
+import io.storystream.schemas.AnalysisRequest;
 import io.storystream.schemas.ApiKey;
 import io.storystream.schemas.ApiKeyStatus;
 import io.storystream.schemas.AuditActor;
@@ -14,13 +15,17 @@ import io.storystream.schemas.topics.Topics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *   <li>disable: the tenant's record turns DELETED (every instance refuses its keys on the next poll of its
  *       directory, this one at once) and each active key is revoked;</li>
  *   <li>tombstone what the topics hold about the tenant's content: files ({@code tenantId:fileId}), job statuses
- *       ({@code tenantId:jobId}) and the processor's cache index ({@code tenantId:cacheKey}), each read from the
+ *       ({@code tenantId:jobId}, also of jobs known only from their request) and the processor's cache index ({@code tenantId:cacheKey}), each read from the
  *       tenant's partition so records no local copy holds are found too; admission forgets its quota and dedup
  *       state when it reads the DELETED record;</li>
  *   <li>delete every object under {@code tenants/{tenantId}/} (files, results, cache), after the tombstones, so no
@@ -42,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Erasure {
   private static final Logger log = LoggerFactory.getLogger(Erasure.class);
   static final Duration SCAN_TIMEOUT = Duration.ofSeconds(30);
+  /** Requests this much older than a tenant's deletion were written before its first erasure read the topic. */
+  static final Duration REQUESTS_SEEN_BY_FIRST_ERASURE = Duration.ofMinutes(1);
 
   private final IngressParts parts;
   private final KafkaSettings kafka;
@@ -64,6 +71,9 @@ public final class Erasure {
     }
     Instant now = parts.clock().instant();
     Tenant tenant = held.get();
+    // on a repeated erasure, the first one already handled every job requested well before it (see tombstoneJobs)
+    Instant erasedBefore = tenant.getStatus() == TenantStatus.DELETED && tenant.getDeletedAt() != null
+        ? tenant.getDeletedAt().minus(REQUESTS_SEEN_BY_FIRST_ERASURE) : null;
     if (tenant.getStatus() != TenantStatus.DELETED) {
       tenant = Tenant.newBuilder(tenant).setStatus(TenantStatus.DELETED).setDeletedAt(now).setUpdatedAt(now).build();
       parts.publisher().sendAndWait(Topics.TENANTS, tenantId, tenant);
@@ -82,8 +92,7 @@ public final class Erasure {
 
     List<String> files = tombstone(Topics.FILES.name(), tenantId,
         key -> parts.publisher().send(Topics.FILES, key, null).thenApply(m -> null));
-    List<String> jobs = tombstone(Topics.ANALYSIS_STATUS.name(), tenantId,
-        key -> parts.publisher().send(Topics.ANALYSIS_STATUS, key, null).thenApply(m -> null));
+    List<String> jobs = tombstoneJobs(tenantId, erasedBefore);
     List<String> cacheEntries = tombstone(TenantLifecycle.CACHE_INDEX_TOPIC, tenantId, this::rawTombstone);
     // webhooks (with their secrets), their deliveries (job views) and the quota figures go too
     List<String> webhooks = tombstone(Topics.WEBHOOKS.name(), tenantId,
@@ -101,6 +110,39 @@ public final class Erasure {
     log.info("tenant {} erased: {} keys revoked, {} files, {} jobs, {} cache entries, {} objects deleted", tenantId,
         keys.size(), files.size(), jobs.size(), cacheEntries.size(), objects.size());
     return Optional.of(receipt);
+  }
+
+  /**
+   * Tombstones the tenant's jobs on {@code analysis-status}: every job with a live status, and every job known only
+   * from its request (a submit writes the request record alone; its queued view is derived from it), read from the
+   * tenant's partition of {@code analysis-requests}. A request whose job has any status record left (live or already
+   * a tombstone) is covered by the status; on a repeated erasure ({@code erasedBefore} not null) requests older than
+   * the first erasure are skipped, because it tombstoned them and compaction may since have dropped the tombstones.
+   */
+  private List<String> tombstoneJobs(String tenantId, Instant erasedBefore) {
+    TenantPartitionScan.Keys statuses = TenantPartitionScan.keys(kafka, Topics.ANALYSIS_STATUS.name(), tenantId,
+        SCAN_TIMEOUT);
+    Set<String> keys = new LinkedHashSet<>(statuses.live().keySet());
+    Deserializer<AnalysisRequest> requests = parts.publisher().serdes().value(Topics.ANALYSIS_REQUESTS).deserializer();
+    TenantPartitionScan.tenantRecords(kafka, Topics.ANALYSIS_REQUESTS.name(), tenantId, SCAN_TIMEOUT, (bytes, at) -> {
+      if (erasedBefore != null && at < erasedBefore.toEpochMilli()) {
+        return;
+      }
+      AnalysisRequest request;
+      try {
+        request = requests.deserialize(Topics.ANALYSIS_REQUESTS.name(), bytes);
+      } catch (RuntimeException unreadable) {
+        return; // not a request this ingress wrote; it has no view either
+      }
+      String key = TenantKeys.of(tenantId, request.getJobId());
+      if (tenantId.equals(request.getTenantId()) && !statuses.seen().contains(key)) {
+        keys.add(key);
+      }
+    });
+    List<CompletableFuture<RecordMetadata>> acks = keys.stream()
+        .map(key -> parts.publisher().send(Topics.ANALYSIS_STATUS, key, null)).toList();
+    EventPublisher.await(CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)));
+    return keys.stream().map(TenantKeys::resourceOf).toList();
   }
 
   static String prefixOf(String tenantId) {

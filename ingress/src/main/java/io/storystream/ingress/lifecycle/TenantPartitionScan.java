@@ -4,10 +4,13 @@ import io.storystream.common.kafka.KafkaSettings;
 import io.storystream.schemas.topics.TenantKeys;
 import io.storystream.schemas.topics.TenantPartitioner;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.function.BiConsumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -25,16 +28,56 @@ final class TenantPartitionScan {
 
   /** Key → timestamp of its last record, for every key of the tenant whose last record is not a tombstone. */
   static Map<String, Long> liveKeys(KafkaSettings kafka, String topic, String tenantId, Duration timeout) {
+    return keys(kafka, topic, tenantId, timeout).live();
+  }
+
+  /**
+   * The tenant's keys on a compacted topic: {@code live} as {@link #liveKeys}, and {@code seen}, every key with any
+   * record still on the topic, tombstones included (a key erased before is seen but not live).
+   */
+  record Keys(Map<String, Long> live, Set<String> seen) {}
+
+  static Keys keys(KafkaSettings kafka, String topic, String tenantId, Duration timeout) {
+    String prefix = TenantKeys.of(tenantId, "");
+    Map<String, Long> live = new LinkedHashMap<>();
+    Set<String> seen = new HashSet<>();
+    read(kafka, topic, tenantId, timeout, record -> {
+      if (record.key() == null || !record.key().startsWith(prefix)) {
+        return;
+      }
+      seen.add(record.key());
+      if (record.value() == null) {
+        live.remove(record.key());
+      } else {
+        live.put(record.key(), record.timestamp());
+      }
+    });
+    return new Keys(live, seen);
+  }
+
+  /**
+   * Every record keyed exactly {@code tenantId} on an append-only topic keyed by tenant (e.g. analysis-requests),
+   * handed to {@code each} with its value bytes and timestamp. Values are decoded by the caller, only for this tenant.
+   */
+  static void tenantRecords(KafkaSettings kafka, String topic, String tenantId, Duration timeout,
+                            BiConsumer<byte[], Long> each) {
+    read(kafka, topic, tenantId, timeout, record -> {
+      if (tenantId.equals(record.key()) && record.value() != null) {
+        each.accept(record.value(), record.timestamp());
+      }
+    });
+  }
+
+  private static void read(KafkaSettings kafka, String topic, String tenantId, Duration timeout,
+                           java.util.function.Consumer<ConsumerRecord<String, byte[]>> each) {
     Properties props = kafka.consumer(null);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "ingress-lifecycle-scan");
     props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a missing topic has no keys; never create it
     props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
-    String prefix = TenantKeys.of(tenantId, "");
-    Map<String, Long> live = new LinkedHashMap<>();
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props)) {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
       if (infos == null || infos.isEmpty()) {
-        return live;
+        return;
       }
       TopicPartition partition = new TopicPartition(topic, TenantPartitioner.partition(tenantId, infos.size()));
       consumer.assign(List.of(partition));
@@ -46,17 +89,9 @@ final class TenantPartitionScan {
           throw new IllegalStateException("reading " + partition + " did not reach offset " + end + " in " + timeout);
         }
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-          if (record.key() == null || !record.key().startsWith(prefix)) {
-            continue;
-          }
-          if (record.value() == null) {
-            live.remove(record.key());
-          } else {
-            live.put(record.key(), record.timestamp());
-          }
+          each.accept(record);
         }
       }
     }
-    return live;
   }
 }

@@ -27,6 +27,7 @@ class JobStatusTopologyTest {
   private TopologyTestDriver driver;
   private TestInputTopic<String, AnalysisRequest> requests;
   private TestInputTopic<String, AnalysisStatus> statuses;
+  private org.apache.kafka.streams.TestOutputTopic<String, io.storystream.schemas.AuditEvent> audit;
   private KeyValueStore<String, JobView> jobs;
   private final List<String> changes = new ArrayList<>();
 
@@ -43,6 +44,8 @@ class JobStatusTopologyTest {
     statuses = driver.createInputTopic(Topics.ANALYSIS_STATUS.name(), serdes.key().serializer(),
         serdes.value(Topics.ANALYSIS_STATUS).serializer());
     jobs = driver.getKeyValueStore(JobStatusTopology.JOBS_STORE);
+    audit = driver.createOutputTopic(Topics.AUDIT.name(), serdes.key().deserializer(),
+        serdes.value(Topics.AUDIT).deserializer());
   }
 
   @AfterEach
@@ -157,6 +160,40 @@ class JobStatusTopologyTest {
     assertThat(view.state()).isEqualTo("QUEUED");
     assertThat(view.sequence()).isEqualTo(1);
     assertThat(view.requestHash()).isEqualTo("h1");
+  }
+
+  @Test
+  void eachRequestRecordBecomesTheSubmitsAuditEvent() {
+    requests.pipeInput("acme", AnalysisRequest.newBuilder(request("acme", "job_a", "h1")).setKeyId("key_1")
+        .setRequestId("req_1").build());
+    // a second record of one job id (two racing retries of an Idempotency-Key, each answered 202) is a second call
+    requests.pipeInput("acme", AnalysisRequest.newBuilder(request("acme", "job_a", "h1")).setKeyId("key_1")
+        .setRequestId("req_2").build());
+    requests.pipeInput("acme", request("globex", "job_b", "h2")); // key and body disagree: no view, no event
+    var events = audit.readKeyValuesToList();
+    assertThat(events).hasSize(2);
+    var first = events.get(0);
+    assertThat(first.key).isEqualTo("acme");
+    assertThat(first.value.getAction()).isEqualTo("job.submit");
+    assertThat(first.value.getActor()).isEqualTo(io.storystream.schemas.AuditActor.TENANT);
+    assertThat(first.value.getKeyId()).isEqualTo("key_1");
+    assertThat(first.value.getResourceType()).isEqualTo("job");
+    assertThat(first.value.getResourceId()).isEqualTo("job_a");
+    assertThat(first.value.getOutcome()).isEqualTo("success");
+    assertThat(first.value.getHttpStatus()).isEqualTo(202);
+    assertThat(first.value.getRequestId()).isEqualTo("req_1");
+    assertThat(first.value.getOccurredAt()).isEqualTo(T0);
+    assertThat(first.value.getEventId()).isEqualTo("aud_job_a_req_1");
+    assertThat(events.get(1).value.getRequestId()).isEqualTo("req_2");
+    assertThat(jobs.get("acme:job_a").requestHash()).isEqualTo("h1");
+  }
+
+  @Test
+  void aTombstoneRemovesAJobKnownOnlyFromItsRequest() {
+    requests.pipeInput("acme", request("acme", "job_a", "h1"));
+    statuses.pipeInput("acme:job_a", (AnalysisStatus) null);
+    assertThat(jobs.get("acme:job_a")).isNull();
+    assertThat(changes).containsExactly("acme:job_a=QUEUED", "acme:job_a=gone");
   }
 
   @Test

@@ -175,6 +175,9 @@ public final class WebhookDispatcher implements AutoCloseable {
     Properties props = config.kafka().consumer(GROUP);
     props.put("client.id", "storystream-webhooks-" + config.instanceId());
     props.put("group.protocol", "classic");
+    // static membership, as the worker's: a restart after kill -9 takes its partitions back at once
+    props.put("group.instance.id", "storystream-webhooks-" + config.instanceId());
+    props.put("session.timeout.ms", (int) io.storystream.common.kafka.StaticMembership.SESSION_TIMEOUT.toMillis());
     // the same tenants on all three topics: range assignment over topics with equal partition counts
     props.put("partition.assignment.strategy", RangeAssignor.class.getName());
     props.put("max.poll.records", 500);
