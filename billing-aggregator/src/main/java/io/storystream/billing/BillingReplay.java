@@ -86,7 +86,8 @@ public final class BillingReplay {
 
   /**
    * @param settle how long, once caught up, to keep comparing while the live side may still be catching up
-   * @param keepOutput keep the replay's statement topic (e.g. to swap consumers onto it after a rating change)
+   * @param keepOutput keep the replay's statement topic (e.g. to swap consumers onto it after a rating change); its
+   *     dead letters are removed either way
    */
   public Result run(Duration settle, boolean keepOutput) throws InterruptedException {
     String runId = "replay-" + System.currentTimeMillis();
@@ -136,7 +137,7 @@ public final class BillingReplay {
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
             .withTimeout(Duration.ofSeconds(30)));
         streams.cleanUp();
-        cleanUp(admin, applicationId, keepOutput ? Set.of() : Set.of(statementsTopic, deadLetterTopic));
+        cleanUp(admin, applicationId, keepOutput ? Set.of(deadLetterTopic) : Set.of(statementsTopic, deadLetterTopic));
       }
     } catch (ExecutionException e) {
       throw new IllegalStateException("replay failed: " + e.getCause().getMessage(), e.getCause());

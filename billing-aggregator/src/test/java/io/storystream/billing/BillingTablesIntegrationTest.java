@@ -485,7 +485,8 @@ class BillingTablesIntegrationTest {
         BillingCommand.class.getName(), "sink",
         "--bootstrap-servers", kafka.bootstrapServers(),
         "--registry-url", kafka.registryUrl(),
-        "--data-dir", dir.resolve("sink-data").toString());
+        "--data-dir", dir.resolve("sink-data").toString(),
+        "--management-port", "0");
     Files.createDirectories(dir);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve(name + ".log").toFile());
