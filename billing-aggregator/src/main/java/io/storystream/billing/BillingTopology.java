@@ -231,6 +231,12 @@ public final class BillingTopology {
       revisions = context.getStateStore(STATEMENT_REVISIONS);
       priceBooks = context.getStateStore(PRICE_BOOKS);
       tenants = context.getStateStore(TENANTS);
+      // Kafka Streams re-initializes the same processor after an aborted transaction (the stores roll back, these
+      // fields would not): start over as after a start, so a tick lost with the abort is written again
+      ratedWith = null;
+      changed = true;
+      lastTickAt = Long.MIN_VALUE;
+      lastTickBooks = Integer.MIN_VALUE;
       if (settings.writesTicks()) {
         context.schedule(settings.statementInterval(), PunctuationType.WALL_CLOCK_TIME, this::maybeTick);
       }
