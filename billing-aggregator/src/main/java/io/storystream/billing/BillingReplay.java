@@ -193,10 +193,6 @@ public final class BillingReplay {
     return offsets(admin, partitions, OffsetSpec.latest());
   }
 
-  private static long beginOffsets(Admin admin, int partitions) throws InterruptedException, ExecutionException {
-    return offsets(admin, partitions, OffsetSpec.earliest()).values().stream().mapToLong(Long::longValue).sum();
-  }
-
   private static Map<TopicPartition, Long> offsets(Admin admin, int partitions, OffsetSpec spec)
       throws InterruptedException, ExecutionException {
     Map<TopicPartition, OffsetSpec> request = new java.util.HashMap<>();

@@ -175,6 +175,7 @@ class BillingIntegrationTest {
         new HttpSchemaRegistryClient(registryServer.url()), Duration.ofHours(48), clock).run(Duration.ofSeconds(30), true);
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     result.print(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    System.out.print(printed.toString(StandardCharsets.UTF_8)); // the figures, for the record
     assertThat(result.differences()).isEmpty();
     assertThat(result.statements()).isEqualTo(6);
     assertThat(result.events()).isEqualTo(usage.log.size());

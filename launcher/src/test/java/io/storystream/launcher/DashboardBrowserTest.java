@@ -189,10 +189,8 @@ class DashboardBrowserTest {
       throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     WebDriverWait wait = waiting(browser, 30);
-    browser.get(base + "/#/statements");
-    wait.until(d -> !d.findElements(By.cssSelector("#revision-history li[data-revision]")).isEmpty());
-    int before = Integer.parseInt(browser.findElement(By.cssSelector("#revision-history li[data-revision]"))
-        .getDomAttribute("data-revision"));
+    WebElement first = newestRevisionOnceItShows(browser, base, newest -> true);
+    int before = Integer.parseInt(first.getDomAttribute("data-revision"));
     String totalBefore = browser.findElement(By.id("statement-total")).getText();
 
     HttpResponse<String> current = http.send(HttpRequest.newBuilder(URI.create(admin + "/admin/price-books/current"))
@@ -221,19 +219,7 @@ class DashboardBrowserTest {
     assertThat(newTotal).isEqualTo(2 * oldTotal);
 
     // the aggregator issues the re-rated revision on its next tick: re-read the page until it is listed
-    boolean listed = false;
-    for (int attempt = 0; attempt < 30 && !listed; attempt++) {
-      browser.get(base + "/#/usage");
-      wait.until(d -> heading(d).equals("Usage"));
-      browser.get(base + "/#/statements");
-      wait.until(d -> !d.findElements(By.cssSelector("#revision-history li[data-revision]")).isEmpty());
-      listed = browser.findElement(By.cssSelector("#revision-history li[data-revision]")).getText()
-          .contains("price book " + version);
-      if (!listed) {
-        Thread.sleep(1000); // paces the re-reads; the loop ends on what the page shows, not the time
-      }
-    }
-    assertThat(listed).as("the re-rated revision is listed").isTrue();
+    newestRevisionOnceItShows(browser, base, newest -> newest.getText().contains("price book " + version));
     List<WebElement> revisions = browser.findElements(By.cssSelector("#revision-history li[data-revision]"));
     assertThat(revisions).hasSizeGreaterThanOrEqualTo(2);
     WebElement newest = revisions.get(0);
@@ -253,6 +239,29 @@ class DashboardBrowserTest {
     wait.until(d -> newest.findElement(By.cssSelector("details")).getDomProperty("open").equals("true"));
     assertThat(newest.findElement(By.cssSelector("details table")).getText()).contains("→");
     shoot(browser, "statement-revisions");
+  }
+
+  /**
+   * Opens the statements page until its revision history's newest entry satisfies the condition (the statement and
+   * its revisions are issued a moment after the usage or the price book); fails after 30 readings.
+   */
+  private static WebElement newestRevisionOnceItShows(WebDriver browser, String base,
+                                                      java.util.function.Predicate<WebElement> condition)
+      throws InterruptedException {
+    WebDriverWait wait = waiting(browser, 30);
+    for (int attempt = 0; attempt < 30; attempt++) {
+      browser.get(base + "/#/usage");
+      wait.until(d -> heading(d).equals("Usage"));
+      browser.get(base + "/#/statements");
+      wait.until(d -> !d.findElements(By.cssSelector("#revision-history li[data-revision]")).isEmpty()
+          || d.findElement(By.id("statement")).getText().startsWith("No statement"));
+      List<WebElement> shown = browser.findElements(By.cssSelector("#revision-history li[data-revision]"));
+      if (!shown.isEmpty() && condition.test(shown.get(0))) {
+        return shown.get(0);
+      }
+      Thread.sleep(1000); // paces the re-reads; the loop ends on what the page shows, not the time
+    }
+    throw new AssertionError("the statements page never showed the expected newest revision");
   }
 
   private void embedView(WebDriver browser, String base, String key, String jobId) throws Exception {
