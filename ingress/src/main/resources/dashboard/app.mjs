@@ -412,7 +412,7 @@ async function usagePage(gen) {
 async function statementsPage(gen) {
   const out = h('div', { id: 'statement' });
   page('Statements', h('div', { class: 'card' }, monthPicker('statement-month', 'Month', month => load(month))), out);
-  async function load(month) {
+  async function load(month, again = false) {
     let st;
     try { st = await api(`/v1/statements/${encodeURIComponent(month)}`); }
     catch (e) {
@@ -439,14 +439,16 @@ async function statementsPage(gen) {
       `Lines of ${st.month}, revision ${st.revision}`),
     h('section', { class: 'card', 'aria-labelledby': 'history-heading' },
       h('h2', { id: 'history-heading' }, 'Revision history'), history));
-    await loadHistory(month, history);
+    await loadHistory(month, history, st.revision, again);
   }
   // every revision of the month, newest first, with what changed from the one before (total and lines)
-  async function loadHistory(month, into) {
+  async function loadHistory(month, into, shown, again) {
     let r;
     try { r = await api(`/v1/statements/${encodeURIComponent(month)}/revisions?limit=50`); }
     catch (e) { if (e.status !== 401) into.replaceChildren(h('p', {}, `Could not read the revision history: ${e.message}`)); return; }
     if (gen !== generation) return;
+    // a revision issued between the two reads: read the statement again, so the page shows one state (once)
+    if (r.latestRevision > shown && !again) { await load(month, true); return; }
     const cur = r.currency;
     const signed = d => `${d >= 0 ? '+' : '−'}${money(Math.abs(d), cur)}`;
     fill(into,
