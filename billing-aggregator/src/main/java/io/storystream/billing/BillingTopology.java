@@ -59,8 +59,8 @@ import org.slf4j.LoggerFactory;
  * <p>Everything a record changes (the dedup mark, the month's account, a dead letter) commits in one exactly-once
  * transaction, so a retried or replayed event counts once and a failed write never marks an event as seen.
  *
- * <p>The billing clock is Kafka Streams' stream time: the latest record timestamp (when the usage was logged) seen
- * by the task. It decides lateness, so a full replay of the log takes exactly the decisions the live run took.
+ * <p>The billing clock is Kafka Streams' stream time: the latest record timestamp (when the usage, or a tick, was
+ * logged) seen by the task. It decides lateness, so a full replay of the log takes exactly the decisions the live run took.
  *
  * <p>Statements are byte for byte a function of the usage log and the price books: a revision is issued only where
  * the log says so. The live instance's wall-clock punctuator does not issue statements itself; it appends a
