@@ -412,7 +412,7 @@ async function usagePage(gen) {
 async function statementsPage(gen) {
   const out = h('div', { id: 'statement' });
   page('Statements', h('div', { class: 'card' }, monthPicker('statement-month', 'Month', month => load(month))), out);
-  async function load(month) {
+  async function load(month, again = false) {
     let st;
     try { st = await api(`/v1/statements/${encodeURIComponent(month)}`); }
     catch (e) {
@@ -422,6 +422,7 @@ async function statementsPage(gen) {
     }
     if (gen !== generation) return;
     const change = st.previousTotalMicros != null ? st.totalMicros - st.previousTotalMicros : null;
+    const history = h('div', { id: 'statement-history' }, h('p', { class: 'hint' }, 'Loading the revision history…'));
     out.replaceChildren(h('section', { class: 'card' },
       h('dl', { class: 'facts' },
         h('dt', {}, 'Status'), h('dd', {}, String(st.status ?? '').toLowerCase()),
@@ -435,7 +436,39 @@ async function statementsPage(gen) {
     table([['Line'], ['Quantity', 'num'], ['Unit price', 'num hide-narrow'], ['Amount', 'num']],
       (st.lines ?? []).map(l => h('tr', {}, h('td', {}, l.description ?? l.code), h('td', { class: 'num' }, String(l.quantity)),
         h('td', { class: 'num hide-narrow' }, money(l.unitPriceMicros, st.currency)), h('td', { class: 'num' }, money(l.amountMicros, st.currency)))),
-      `Lines of ${st.month}, revision ${st.revision}`));
+      `Lines of ${st.month}, revision ${st.revision}`),
+    h('section', { class: 'card', 'aria-labelledby': 'history-heading' },
+      h('h2', { id: 'history-heading' }, 'Revision history'), history));
+    await loadHistory(month, history, st.revision, again);
+  }
+  // every revision of the month, newest first, with what changed from the one before (total and lines)
+  async function loadHistory(month, into, shown, again) {
+    let r;
+    try { r = await api(`/v1/statements/${encodeURIComponent(month)}/revisions?limit=50`); }
+    catch (e) { if (e.status !== 401) into.replaceChildren(h('p', {}, `Could not read the revision history: ${e.message}`)); return; }
+    if (gen !== generation) return;
+    // a revision issued between the two reads: read the statement again, so the page shows one state (once)
+    if (r.latestRevision > shown && !again) { await load(month, true); return; }
+    const cur = r.currency;
+    const signed = d => `${d >= 0 ? '+' : '−'}${money(Math.abs(d), cur)}`;
+    fill(into,
+      h('p', { class: 'hint' }, r.truncated ? `The newest ${r.revisions.length} of ${r.latestRevision} revisions.` : `${r.revisions.length} revision${r.revisions.length === 1 ? '' : 's'}.`),
+      h('ol', { id: 'revision-history', reversed: true, class: 'history' }, r.revisions.map(v => h('li', { dataset: { revision: v.revision } },
+        h('p', {},
+          h('strong', {}, `Revision ${v.revision}`), ` · ${when(v.generatedAt)} · ${String(v.status ?? '').toLowerCase()} · price book ${v.priceBookVersion}`,
+          v.previousPriceBookVersion != null && v.previousPriceBookVersion !== v.priceBookVersion ? ` (was ${v.previousPriceBookVersion})` : null),
+        h('p', { class: 'revision-total' }, v.differenceMicros == null
+          ? `Total ${money(v.totalMicros, cur)} (first revision)`
+          : h('span', { class: 'revision-diff ' + (v.differenceMicros > 0 ? 'diff-up' : v.differenceMicros < 0 ? 'diff-down' : '') },
+            `${money(v.previousTotalMicros, cur)} → ${money(v.totalMicros, cur)} (${signed(v.differenceMicros)})`)),
+        v.lineChanges && v.lineChanges.length ? h('details', {},
+          h('summary', {}, `${v.lineChanges.length} line${v.lineChanges.length === 1 ? '' : 's'} changed from revision ${v.revision - 1}`),
+          table([['Line'], ['Quantity', 'num'], ['Amount', 'num'], ['Change', 'num']],
+            v.lineChanges.map(c => h('tr', {}, h('td', {}, c.description ?? c.code),
+              h('td', { class: 'num' }, c.previousQuantity === c.quantity ? String(c.quantity) : `${c.previousQuantity} → ${c.quantity}`),
+              h('td', { class: 'num' }, `${money(c.previousAmountMicros, cur)} → ${money(c.amountMicros, cur)}`),
+              h('td', { class: 'num' }, signed(c.differenceMicros)))),
+            `Lines changed in revision ${v.revision}`)) : null))));
   }
   await load(main.querySelector('#statement-month').value);
 }

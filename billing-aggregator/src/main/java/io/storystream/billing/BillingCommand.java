@@ -242,15 +242,27 @@ public final class BillingCommand implements Runnable {
   static final class Sink implements Callable<Integer> {
     @Mixin PlatformOptions platform;
     @Mixin PostgresOptions postgres;
+    @Mixin ManagementOptions managementOptions;
 
     @Override
     public Integer call() throws Exception {
-      BillingSink sink = new BillingSink(platform.kafka(),
-          new TopicSerdes(new HttpSchemaRegistryClient(platform.registryUrl)), postgres.connection(platform.dataDir))
-          .start();
+      // readiness and metrics on the management port: /health/ready reports billing.sink (copying)
+      Management management = managementOptions.management();
+      ManagementServer managementServer = managementOptions.start(management, platform.dataDir);
+      BillingSink sink;
+      try {
+        sink = new BillingSink(platform.kafka(),
+            new TopicSerdes(new HttpSchemaRegistryClient(platform.registryUrl)), postgres.connection(platform.dataDir))
+            .start();
+      } catch (Exception e) {
+        managementServer.close();
+        throw e;
+      }
+      management.readiness("billing.sink", sink::copying);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         sink.close();
+        managementServer.close();
         stopped.countDown();
       }, "billing-sink-shutdown"));
       System.out.println("billing sink running");

@@ -33,6 +33,8 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  *   <li>{@code GET /tenants/{tenantId}/usage[?month=yyyy-MM]}: the month's usage (default: the current UTC month)
  *       with the plan's analysis quota remaining</li>
  *   <li>{@code GET /tenants/{tenantId}/statements/{yyyy-MM}}: the latest statement revision of a month</li>
+ *   <li>{@code GET /tenants/{tenantId}/statements/{yyyy-MM}/revisions[?limit=N]}: the month's revision history,
+ *   newest first, each with its difference to the one before</li>
  *   <li>{@code GET /tenants/{tenantId}/statements}: all of a tenant's statements</li>
  *   <li>{@code GET /months/{yyyy-MM}/statements}: every tenant's statement of a month (operator)</li>
  *   <li>{@code GET /tenants/{tenantId}/months/{yyyy-MM}/explain}: events counted, duplicates dropped, events
@@ -89,6 +91,7 @@ public final class BillingHttpApi implements AutoCloseable {
       cfg.routes.get("/tenants/{tenantId}/usage", this::usage);
       cfg.routes.get("/tenants/{tenantId}/statements", this::statements);
       cfg.routes.get("/tenants/{tenantId}/statements/{month}", this::statement);
+      cfg.routes.get("/tenants/{tenantId}/statements/{month}/revisions", this::revisions);
       cfg.routes.get("/tenants/{tenantId}/months/{month}/explain", this::explain);
       cfg.routes.get("/months/{month}/statements", this::monthStatements);
       cfg.routes.get("/admin/statements/{file}", this::monthCsv);
@@ -193,6 +196,50 @@ public final class BillingHttpApi implements AutoCloseable {
     Statement s = queries().statement(tenantId, month).orElseThrow(() -> new ProblemException(404,
         "statement-not-found", "Statement not found", "no statement for " + month));
     json(ctx, StatementJson.statement(s));
+  }
+
+  /** Newest first; {@code limit} (default {@value #DEFAULT_REVISIONS}, at most {@value BillingTopology#KEPT_REVISIONS}). */
+  private void revisions(Context ctx) {
+    String tenantId = ctx.pathParam("tenantId");
+    YearMonth month = month(ctx.pathParam("month"));
+    int limit = limit(ctx.queryParam("limit"));
+    List<Statement> kept = queries().revisions(tenantId, month);
+    if (kept.isEmpty()) {
+      throw new ProblemException(404, "statement-not-found", "Statement not found", "no statement for " + month);
+    }
+    List<Map<String, Object>> newestFirst = new java.util.ArrayList<>();
+    for (int i = kept.size() - 1; i >= 0 && newestFirst.size() < limit; i--) {
+      Statement previous = i > 0 && kept.get(i - 1).getRevision() == kept.get(i).getRevision() - 1 ? kept.get(i - 1) : null;
+      newestFirst.add(StatementJson.revision(kept.get(i), previous));
+    }
+    Statement latest = kept.get(kept.size() - 1);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("tenantId", tenantId);
+    body.put("month", month.toString());
+    body.put("currency", latest.getCurrency());
+    body.put("latestRevision", latest.getRevision());
+    body.put("revisionsKept", kept.size());
+    body.put("truncated", newestFirst.size() < latest.getRevision());
+    body.put("revisions", newestFirst);
+    json(ctx, body);
+  }
+
+  static final int DEFAULT_REVISIONS = 100;
+
+  private static int limit(String text) {
+    if (text == null) {
+      return DEFAULT_REVISIONS;
+    }
+    try {
+      int n = Integer.parseInt(text);
+      if (n >= 1 && n <= BillingTopology.KEPT_REVISIONS) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw new ProblemException(400, "invalid-limit", "Invalid limit",
+        "limit is a whole number from 1 to " + BillingTopology.KEPT_REVISIONS);
   }
 
   private void statements(Context ctx) {

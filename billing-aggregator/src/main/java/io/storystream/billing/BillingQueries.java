@@ -73,6 +73,21 @@ public final class BillingQueries {
         .get(TenantKeys.of(tenantId, month.toString())));
   }
 
+  /**
+   * The kept revisions of a tenant's month (the newest {@value BillingTopology#KEPT_REVISIONS}), oldest first: the
+   * aggregator's own history, restored from its changelog like every store (the compacted statements topic keeps
+   * only the latest revision of each month).
+   */
+  public List<Statement> revisions(String tenantId, YearMonth month) {
+    List<Statement> list = new ArrayList<>();
+    String prefix = TenantKeys.of(tenantId, month.toString()) + TenantKeys.SEPARATOR;
+    try (KeyValueIterator<String, Statement> it = store(BillingTopology.STATEMENT_REVISIONS, Statement.class)
+        .prefixScan(prefix, new StringSerializer())) {
+      it.forEachRemaining(kv -> list.add(kv.value));
+    }
+    return list;
+  }
+
   public boolean unsettled(String tenantId, YearMonth month) {
     return store(BillingTopology.UNSETTLED_MONTHS, Long.class).get(TenantKeys.of(tenantId, month.toString())) != null;
   }

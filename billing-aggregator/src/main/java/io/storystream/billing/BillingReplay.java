@@ -29,33 +29,35 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Full replay: rebuilds every statement from the immutable usage log with the current rating logic, under a fresh
- * application id (empty state) and into a topic of its own, then compares the result with the live statements. With
- * nothing changed they are identical (revision numbers and generation times aside: a replay issues fewer
- * intermediate revisions). The live aggregator is not touched; the replay's topics are removed afterwards unless
- * kept.
+ * application id (empty state) and into a topic of its own, then compares the latest record of every tenant-month
+ * with the live one <em>as serialized</em>: key bytes, value bytes (schema id and Avro body) and record timestamp.
+ * A statement depends only on the usage log (including the live aggregator's {@link BillingTick ticks}, which say
+ * where revisions were issued and on which clock) and the price books, so with nothing changed they are identical
+ * byte for byte, revision numbers and times included. The live aggregator is not touched; the replay's topics are
+ * removed afterwards unless kept.
  */
 public final class BillingReplay {
   private static final Logger log = LoggerFactory.getLogger(BillingReplay.class);
 
-  /** One tenant-month on which the live and the replayed statements disagree. */
-  public record Difference(String key, String live, String replayed) {
+  /** One tenant-month on which the live and the replayed statements disagree, and where their bytes part. */
+  public record Difference(String key, String live, String replayed, String bytes) {
     @Override
     public String toString() {
-      return key + ": live " + live + " | replayed " + replayed;
+      return key + ": " + bytes + "; live " + live + " | replayed " + replayed;
     }
   }
 
-  /** The outcome: how many usage events were re-read, how many statements compared, and the differences. */
+  /** The outcome: how many usage events were re-read (ticks aside), how many statements compared, and the differences. */
   public record Result(String runId, long events, int statements, List<Difference> differences, Duration rebuildTime) {
     public boolean identical() {
       return differences.isEmpty();
     }
 
     public void print(PrintStream out) {
-      out.printf("replay %s: %d usage events re-read in %.1f s, %d statements compared%n", runId, events,
-          rebuildTime.toMillis() / 1000.0, statements);
+      out.printf("replay %s: %d usage events re-read in %.1f s, %d statements compared byte for byte%n", runId,
+          events, rebuildTime.toMillis() / 1000.0, statements);
       if (identical()) {
-        out.println("identical: the replayed statements equal the live ones");
+        out.println("identical: every replayed statement record equals the live one, byte for byte");
       } else {
         out.printf("%d difference(s):%n", differences.size());
         differences.forEach(d -> out.println("  " + d));
@@ -73,7 +75,7 @@ public final class BillingReplay {
     this(kafka, dataDir, registry, grace, Clock.systemUTC());
   }
 
-  /** With the live aggregator's clock: which months are final must be decided at the same "now" on both sides. */
+  /** With the live aggregator's clock (it only paces the replay's stream threads; statements follow the log's ticks). */
   public BillingReplay(KafkaSettings kafka, Path dataDir, SchemaRegistryClient registry, Duration grace, Clock clock) {
     this.kafka = kafka;
     this.dataDir = dataDir;
@@ -84,7 +86,8 @@ public final class BillingReplay {
 
   /**
    * @param settle how long, once caught up, to keep comparing while the live side may still be catching up
-   * @param keepOutput keep the replay's statement topic (e.g. to swap consumers onto it after a rating change)
+   * @param keepOutput keep the replay's statement topic (e.g. to swap consumers onto it after a rating change); its
+   *     dead letters are removed either way
    */
   public Result run(Duration settle, boolean keepOutput) throws InterruptedException {
     String runId = "replay-" + System.currentTimeMillis();
@@ -102,50 +105,62 @@ public final class BillingReplay {
           new NewTopic(statementsTopic, partitions, kafka.replicationFactor()).configs(Map.of("cleanup.policy", "compact")),
           new NewTopic(deadLetterTopic, partitions, kafka.replicationFactor()))).all().get();
       Map<TopicPartition, Long> end = endOffsets(admin, partitions);
-      long events = end.values().stream().mapToLong(Long::longValue).sum() - beginOffsets(admin, partitions);
       long t0 = System.nanoTime();
       KafkaStreams streams = BillingStreams.start(BillingTopology.build(serdes, settings),
           BillingStreams.properties(kafka, applicationId, dataDir, null), clock, Duration.ofSeconds(60));
       try {
+        // a statement is issued by the tick it follows, in the transaction that commits the tick's offset
         awaitCaughtUp(admin, applicationId, end);
-        Thread.sleep(interval.multipliedBy(3).toMillis()); // the statement interval issues what the last records changed
         Duration rebuild = Duration.ofNanos(System.nanoTime() - t0);
+        long[] events = new long[1];
+        TopicReader.readRecords(kafka, Topics.USAGE_EVENTS.name(), r -> {
+          if (!BillingTick.isTick(r.headers())) {
+            events[0]++;
+          }
+        });
         List<Difference> differences;
         int compared;
         long deadline = System.nanoTime() + settle.toNanos();
         while (true) {
-          Map<String, Statement> live = StatementLog.latest(kafka, serdes, Topics.BILLING_STATEMENTS.name());
-          Map<String, Statement> replayed = StatementLog.latest(kafka, serdes, statementsTopic);
-          differences = compare(live, replayed);
+          Map<String, StatementLog.Serialized> live = StatementLog.latestSerialized(kafka, serdes, Topics.BILLING_STATEMENTS.name());
+          Map<String, StatementLog.Serialized> replayed = StatementLog.latestSerialized(kafka, serdes, statementsTopic);
+          differences = compare(live, replayed, serdes);
           compared = new TreeSet<>(live.keySet()).size();
           if (differences.isEmpty() || System.nanoTime() > deadline) {
             break;
           }
           Thread.sleep(interval.toMillis());
         }
-        return new Result(runId, events, compared, differences, rebuild);
+        return new Result(runId, events[0], compared, differences, rebuild);
       } finally {
         // leave the group at once (Streams otherwise keeps it until the session times out), so it can be deleted
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
             .withTimeout(Duration.ofSeconds(30)));
         streams.cleanUp();
-        cleanUp(admin, applicationId, keepOutput ? Set.of() : Set.of(statementsTopic, deadLetterTopic));
+        cleanUp(admin, applicationId, keepOutput ? Set.of(deadLetterTopic) : Set.of(statementsTopic, deadLetterTopic));
       }
     } catch (ExecutionException e) {
       throw new IllegalStateException("replay failed: " + e.getCause().getMessage(), e.getCause());
     }
   }
 
-  /** Differences between two sets of latest statements, ignoring revision numbers and generation times. */
-  public static List<Difference> compare(Map<String, Statement> live, Map<String, Statement> replayed) {
+  /**
+   * Differences between two sets of latest statement records, byte for byte: a key missing on one side, other value
+   * bytes or another record timestamp.
+   */
+  public static List<Difference> compare(Map<String, StatementLog.Serialized> live,
+                                         Map<String, StatementLog.Serialized> replayed, TopicSerdes serdes) {
     Set<String> keys = new TreeSet<>(live.keySet());
     keys.addAll(replayed.keySet());
     List<Difference> differences = new ArrayList<>();
+    var values = serdes.value(Topics.BILLING_STATEMENTS).deserializer();
     for (String key : keys) {
-      Statement a = live.get(key);
-      Statement b = replayed.get(key);
-      if (a == null || b == null || !BillingTopology.sameBill(a, b)) {
-        differences.add(new Difference(key, describe(a), describe(b)));
+      StatementLog.Serialized a = live.get(key);
+      StatementLog.Serialized b = replayed.get(key);
+      String bytes = a == null ? "missing live" : b == null ? "missing in the replay" : a.differenceFrom(b);
+      if (bytes != null) {
+        differences.add(new Difference(key, a == null ? "(none)" : describe(a.decode(values)),
+            b == null ? "(none)" : describe(b.decode(values)), bytes));
       }
     }
     return differences;
@@ -155,7 +170,7 @@ public final class BillingReplay {
     if (s == null) {
       return "(none)";
     }
-    return s.getStatus() + " v" + s.getPriceBookVersion() + " " + s.getPlan() + " total "
+    return "rev " + s.getRevision() + " " + s.getStatus() + " generated " + s.getGeneratedAt() + " v" + s.getPriceBookVersion() + " " + s.getPlan() + " total "
         + StatementJson.money(s.getTotalMicros()) + " " + s.getCurrency() + " quantities " + s.getQuantities();
   }
 
@@ -176,10 +191,6 @@ public final class BillingReplay {
   private static Map<TopicPartition, Long> endOffsets(Admin admin, int partitions)
       throws InterruptedException, ExecutionException {
     return offsets(admin, partitions, OffsetSpec.latest());
-  }
-
-  private static long beginOffsets(Admin admin, int partitions) throws InterruptedException, ExecutionException {
-    return offsets(admin, partitions, OffsetSpec.earliest()).values().stream().mapToLong(Long::longValue).sum();
   }
 
   private static Map<TopicPartition, Long> offsets(Admin admin, int partitions, OffsetSpec spec)

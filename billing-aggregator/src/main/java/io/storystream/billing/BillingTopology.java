@@ -47,9 +47,11 @@ import org.slf4j.LoggerFactory;
  *        │  seen-event-ids (windows of a month, kept ≥ 35 d): duplicate? → counted in the explain view only
  *        │  (every copy not counted: its reason in usage-event-outcomes, for the per-event explanation)
  *        │  month-accounts: meter quantities per tenant-month (UTC, event time); unsettled-months += month
- *        └─ every statement interval (wall clock): for each unsettled month
- *             rate(quantities, plan, price book in force) → if the bill changed, a new revision
- *             OPEN while usage may still arrive, FINAL once the grace period has passed ──> [billing-statements]
+ *        │  (every statement interval, wall clock: when anything changed, a tick record ──> [usage-events], own partition)
+ *        └─ a tick record read back from the log: for each unsettled month
+ *             rate(quantities, plan, price book in force among those the tick names) → if the bill changed, a new
+ *             revision, OPEN while usage may still arrive, FINAL once the grace period has passed (on the tick's time)
+ *             ──> [billing-statements]; every revision also kept in statement-revisions (the history)
  * [price-books] → global store (a new version re-rates every month it covers)
  * [tenants]     → global store (the plan when events carry none; quota for the read API)
  * </pre>
@@ -57,11 +59,18 @@ import org.slf4j.LoggerFactory;
  * <p>Everything a record changes (the dedup mark, the month's account, a dead letter) commits in one exactly-once
  * transaction, so a retried or replayed event counts once and a failed write never marks an event as seen.
  *
- * <p>The billing clock is Kafka Streams' stream time: the latest record timestamp (when the usage was logged) seen
- * by the task. It decides lateness, so a full replay of the log takes exactly the decisions the live run took.
- * Finalization also follows the wall clock, so a month closes even when its tenant stops sending usage; during a
- * replay a month may thus be finalized before all of its events are re-read, and the next ones supersede it with a
- * new FINAL revision (never an edit in place) that ends equal to the live one.
+ * <p>The billing clock is Kafka Streams' stream time: the latest record timestamp (when the usage, or a tick, was
+ * logged) seen by the task. It decides lateness, so a full replay of the log takes exactly the decisions the live run took.
+ *
+ * <p>Statements are byte for byte a function of the usage log and the price books: a revision is issued only where
+ * the log says so. The live instance's wall-clock punctuator does not issue statements itself; it appends a
+ * {@link BillingTick tick} to its own partition of {@code usage-events} (in the task's transaction) when something
+ * changed, a month passed its close, or a new price book arrived. Reading the tick back, the task issues what
+ * changed, with the tick's log timestamp as the billing clock (generation time, FINAL or OPEN) and only the price
+ * books up to the version the tick names (the aggregator may have learnt of a newer one later, or in a replay
+ * earlier). A replay under a fresh application id writes no ticks and re-reads the live ones: it issues the same
+ * revisions at the same points of the log, with the same numbers, times and bytes. A month still closes when its
+ * tenant stops sending usage, because the live instance's tick for the close is in the log.
  */
 public final class BillingTopology {
   private static final Logger log = LoggerFactory.getLogger(BillingTopology.class);
@@ -72,6 +81,10 @@ public final class BillingTopology {
   public static final String MONTH_ACCOUNTS = "month-accounts";
   public static final String UNSETTLED_MONTHS = "unsettled-months";
   public static final String STATEMENTS = "statements";
+  /** Every revision issued, by {@code tenantId:yyyy-MM:revision} (zero-padded), the newest {@value #KEPT_REVISIONS} a month. */
+  public static final String STATEMENT_REVISIONS = "statement-revisions";
+  /** How many revisions of one tenant-month the aggregator keeps for the history view (PostgreSQL keeps all). */
+  public static final int KEPT_REVISIONS = 1_000;
   public static final String PRICE_BOOKS = "price-books";
   public static final String TENANTS = "tenants";
 
@@ -82,6 +95,7 @@ public final class BillingTopology {
   private static final String METER_USAGE = "meter-usage";
   private static final String STATEMENTS_SINK = "billing-statements";
   private static final String DEAD_LETTER_SINK = "dead-letter";
+  private static final String TICK_SINK = "billing-ticks";
 
   /** An event may not claim to have happened more than this after it was logged (a producer's clock gone wrong). */
   static final Duration MAX_FUTURE_SKEW = Duration.ofDays(1);
@@ -93,9 +107,11 @@ public final class BillingTopology {
    * @param dedupWindow how far apart in event time two copies of one event are still recognized
    * @param statementsTopic where statements go ({@code billing-statements}, or a replay's own topic)
    * @param deadLetterTopic where rejected events go
+   * @param writesTicks whether this instance appends ticks to the usage log (the live aggregator); a replay only
+   *     reads the ticks the live one wrote
    */
   public record Settings(String application, Duration grace, Duration statementInterval, Duration dedupWindow,
-                         String statementsTopic, String deadLetterTopic) {
+                         String statementsTopic, String deadLetterTopic, boolean writesTicks) {
     public static final Duration DEFAULT_GRACE = Duration.ofHours(48);
 
     public Settings {
@@ -109,22 +125,23 @@ public final class BillingTopology {
 
     public static Settings defaults(String application) {
       return new Settings(application, DEFAULT_GRACE, Duration.ofSeconds(1), Duration.ofDays(35),
-          Topics.BILLING_STATEMENTS.name(), Topics.DEAD_LETTER.name());
+          Topics.BILLING_STATEMENTS.name(), Topics.DEAD_LETTER.name(), true);
     }
 
     public Settings withGrace(Duration newGrace) {
       Duration window = dedupWindow;
       Duration needed = Duration.ofDays(31).plus(newGrace).plus(MAX_FUTURE_SKEW);
       return new Settings(application, newGrace, statementInterval, window.compareTo(needed) < 0 ? needed : window,
-          statementsTopic, deadLetterTopic);
+          statementsTopic, deadLetterTopic, writesTicks);
     }
 
     public Settings withStatementInterval(Duration interval) {
-      return new Settings(application, grace, interval, dedupWindow, statementsTopic, deadLetterTopic);
+      return new Settings(application, grace, interval, dedupWindow, statementsTopic, deadLetterTopic, writesTicks);
     }
 
+    /** A replay's settings: its own outputs, and no ticks of its own (it follows the live instance's). */
     public Settings withOutputs(String statements, String deadLetters) {
-      return new Settings(application, grace, statementInterval, dedupWindow, statements, deadLetters);
+      return new Settings(application, grace, statementInterval, dedupWindow, statements, deadLetters, false);
     }
   }
 
@@ -160,11 +177,17 @@ public final class BillingTopology {
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(STATEMENTS), Serdes.String(), serdes.value(Topics.BILLING_STATEMENTS))
         .withCachingEnabled(), METER_USAGE);
+    topology.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(STATEMENT_REVISIONS), Serdes.String(), serdes.value(Topics.BILLING_STATEMENTS))
+        .withCachingEnabled(), METER_USAGE);
 
     topology.addSink(STATEMENTS_SINK, settings.statementsTopic(), serdes.key().serializer(),
         serdes.value(Topics.BILLING_STATEMENTS).serializer(), TenantPartitioner.streams(), METER_USAGE);
     topology.addSink(DEAD_LETTER_SINK, settings.deadLetterTopic(), serdes.key().serializer(),
         serdes.value(Topics.DEAD_LETTER).serializer(), TenantPartitioner.streams(), METER_USAGE);
+    // a tick goes back into the task's own partition of the usage log
+    topology.addSink(TICK_SINK, Topics.USAGE_EVENTS.name(), Serdes.String().serializer(),
+        Serdes.ByteArray().serializer(), BillingTick.partitioner(), METER_USAGE);
 
     topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PRICE_BOOKS),
             Serdes.String(), serdes.value(Topics.PRICE_BOOKS)).withLoggingDisabled(),
@@ -187,10 +210,16 @@ public final class BillingTopology {
     private KeyValueStore<String, MonthAccount> monthAccounts;
     private KeyValueStore<String, Long> unsettledMonths;
     private KeyValueStore<String, Statement> statements;
+    private KeyValueStore<String, Statement> revisions;
     private KeyValueStore<String, PriceBook> priceBooks;
     private KeyValueStore<String, Tenant> tenants;
     /** The price books the last statements were rated with; null after a start, so every month is checked once. */
     private List<PriceBook> ratedWith;
+    /** Usage was counted since the last tick (true after a start: whatever the last run left is issued). */
+    private boolean changed = true;
+    /** When the last tick was written, and the newest price book it named. */
+    private long lastTickAt = Long.MIN_VALUE;
+    private int lastTickBooks = Integer.MIN_VALUE;
 
     private final BillingMetrics metrics;
 
@@ -208,13 +237,27 @@ public final class BillingTopology {
       monthAccounts = context.getStateStore(MONTH_ACCOUNTS);
       unsettledMonths = context.getStateStore(UNSETTLED_MONTHS);
       statements = context.getStateStore(STATEMENTS);
+      revisions = context.getStateStore(STATEMENT_REVISIONS);
       priceBooks = context.getStateStore(PRICE_BOOKS);
       tenants = context.getStateStore(TENANTS);
-      context.schedule(settings.statementInterval(), PunctuationType.WALL_CLOCK_TIME, this::issueStatements);
+      // Kafka Streams re-initializes the same processor after an aborted transaction (the stores roll back, these
+      // fields would not): start over as after a start, so a tick lost with the abort is written again
+      ratedWith = null;
+      changed = true;
+      lastTickAt = Long.MIN_VALUE;
+      lastTickBooks = Integer.MIN_VALUE;
+      if (settings.writesTicks()) {
+        context.schedule(settings.statementInterval(), PunctuationType.WALL_CLOCK_TIME, this::maybeTick);
+      }
     }
 
     @Override
     public void process(Record<String, byte[]> record) {
+      if (BillingTick.isTick(record.headers())) {
+        issueStatements(Math.max(context.currentStreamTimeMs(), record.timestamp()),
+            BillingTick.priceBooksUpTo(record.headers()));
+        return;
+      }
       UsageEvent event;
       try {
         event = usageEvents.deserialize(Topics.USAGE_EVENTS.name(), record.value());
@@ -259,6 +302,7 @@ public final class BillingTopology {
       monthAccounts.put(month.key(), account(month).withCounted(event));
       unsettledMonths.put(month.key(), closesAt);
       metrics.counted(month.key(), record.timestamp());
+      changed = true;
     }
 
     private MonthAccount account(BillingMonth month) {
@@ -345,9 +389,38 @@ public final class BillingTopology {
 
     // ---- statements -------------------------------------------------------------------------------------------
 
-    private void issueStatements(long wallClock) {
-      long now = Math.max(wallClock, context.currentStreamTimeMs());
-      List<PriceBook> books = priceBooks();
+    /**
+     * The wall-clock punctuator: appends a tick to the task's partition of the usage log when usage was counted, a
+     * month reached its close or a newer price book arrived since the last tick. Nothing is issued here; the tick,
+     * read back, issues (so a replay issues at the same point of the log).
+     */
+    private void maybeTick(long wallClock) {
+      int books = priceBooks().stream().mapToInt(PriceBook::getVersion).max().orElse(0);
+      if (!changed && books == lastTickBooks && !aMonthClosedSince(lastTickAt, wallClock)) {
+        return;
+      }
+      int partition = context.taskId().partition();
+      context.forward(BillingTick.record(partition, books, wallClock), TICK_SINK);
+      changed = false;
+      lastTickAt = wallClock;
+      lastTickBooks = books;
+    }
+
+    private boolean aMonthClosedSince(long since, long now) {
+      try (KeyValueIterator<String, Long> months = unsettledMonths.all()) {
+        while (months.hasNext()) {
+          long closesAt = months.next().value;
+          if (closesAt <= now && closesAt > since) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
+    /** A tick read from the log: issue every changed month at the tick's time, with the books it names. */
+    private void issueStatements(long now, int priceBooksUpTo) {
+      List<PriceBook> books = priceBooks().stream().filter(b -> b.getVersion() <= priceBooksUpTo).toList();
       if (!books.equals(ratedWith)) {
         reRateAll();
         ratedWith = books;
@@ -417,6 +490,10 @@ public final class BillingTopology {
           .build();
       if (previous == null || !sameBill(previous, next)) {
         statements.put(key, next);
+        revisions.put(revisionKey(key, next.getRevision()), next);
+        if (next.getRevision() > KEPT_REVISIONS) {
+          revisions.delete(revisionKey(key, next.getRevision() - KEPT_REVISIONS));
+        }
         context.forward(new Record<>(key, next, now), STATEMENTS_SINK);
         metrics.issued(key, plan, now);
       } else if (closed) {
@@ -438,6 +515,11 @@ public final class BillingTopology {
       books.sort(Comparator.comparingInt(PriceBook::getVersion));
       return books;
     }
+  }
+
+  /** The history store's key of a revision: ordered by revision within {@code tenantId:yyyy-MM:}. */
+  public static String revisionKey(String monthKey, int revision) {
+    return monthKey + TenantKeys.SEPARATOR + String.format("%010d", revision);
   }
 
   /** Everything a statement says, apart from its revision bookkeeping and when it was generated. */

@@ -16,6 +16,12 @@ final class TopicReader {
   private TopicReader() {}
 
   static <V> void readAll(KafkaSettings kafka, String topic, Deserializer<V> values, BiConsumer<String, V> sink) {
+    readRecords(kafka, topic, r -> sink.accept(r.key(), r.value() == null ? null : values.deserialize(topic, r.value())));
+  }
+
+  /** Every committed record of the topic, as it lies there (key decoded, value bytes). */
+  static void readRecords(KafkaSettings kafka, String topic,
+                          java.util.function.Consumer<ConsumerRecord<String, byte[]>> sink) {
     Properties props = kafka.consumer(null);
     props.put("max.poll.records", 5000);
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props)) {
@@ -30,7 +36,7 @@ final class TopicReader {
           throw new IllegalStateException("could not read " + topic + " to its end within 10 minutes");
         }
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          sink.accept(r.key(), r.value() == null ? null : values.deserialize(topic, r.value()));
+          sink.accept(r);
         }
       }
     }

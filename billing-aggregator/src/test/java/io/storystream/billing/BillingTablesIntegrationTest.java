@@ -61,7 +61,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BillingTablesIntegrationTest {
   private static final String OPERATOR_TOKEN = "sso_7c1e9a3f5b2d8e4a6c0f1b3d5e7a9c2e4f6b8d0a1c3e5f7b9d2a4c6e8f0b1d3a";
   private static final int EVENTS = 100_000;
-  private static final Duration PATIENCE = Duration.ofSeconds(240); // a loaded shared machine, not a threshold
+  private static final Duration PATIENCE = Duration.ofSeconds(480); // a loaded shared machine, not a threshold
 
   @TempDir static Path dir;
   private EmbeddedKafka broker;
@@ -485,7 +485,8 @@ class BillingTablesIntegrationTest {
         BillingCommand.class.getName(), "sink",
         "--bootstrap-servers", kafka.bootstrapServers(),
         "--registry-url", kafka.registryUrl(),
-        "--data-dir", dir.resolve("sink-data").toString());
+        "--data-dir", dir.resolve("sink-data").toString(),
+        "--management-port", "0");
     Files.createDirectories(dir);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve(name + ".log").toFile());

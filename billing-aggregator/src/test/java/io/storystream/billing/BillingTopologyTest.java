@@ -168,7 +168,7 @@ class BillingTopologyTest {
   }
 
   @Test
-  void theStatementBecomesFinalOnceTheGraceHasPassedAndIsThenSupersededOnlyByANewRevision() {
+  void theStatementBecomesFinalAtTheFirstTickAfterTheGraceAndUsageReadAfterThatTickIsTooLate() {
     send(analysis("acme", "job_1", "2026-10-30T08:00:00Z", 1), Instant.parse("2026-10-30T08:00:01Z"));
     tick();
     assertThat(statements.readValue().getStatus()).isEqualTo(StatementStatus.OPEN);
@@ -182,14 +182,12 @@ class BillingTopologyTest {
     assertThat(statements.isEmpty()).isTrue();
     assertThat(months()).doesNotContainKey("acme:2026-10"); // settled: no more work for it
 
-    // an event logged in time but read only now (a replay, a lagging partition) supersedes the final statement
+    // an event stamped in time but appended to the log after the tick that closed the month: the tick's time is
+    // the billing clock there, so it is too late (a replay reads it at the same point and decides the same)
     send(analysis("acme", "job_2", "2026-10-31T08:00:00Z", 1), Instant.parse("2026-11-01T08:00:00Z"));
     tick();
-    Statement superseding = statements.readValue();
-    assertThat(superseding.getStatus()).isEqualTo(StatementStatus.FINAL);
-    assertThat(superseding.getRevision()).isEqualTo(3);
-    assertThat(superseding.getQuantities().getAnalyses()).isEqualTo(2);
-    assertThat(superseding.getPreviousTotalMicros()).isEqualTo(500_000L);
+    assertThat(statements.isEmpty()).as("the final statement stands").isTrue();
+    assertThat(deadLetters.readValue().getReason()).isEqualTo(BillingTopology.TOO_LATE);
   }
 
   @Test

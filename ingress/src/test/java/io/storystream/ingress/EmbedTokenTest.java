@@ -49,6 +49,8 @@ class EmbedTokenTest {
       cfg.routes.get("/tenants/{t}/usage", ctx -> ctx.json(Map.of("tenantId", ctx.pathParam("t"), "analyses", 3)));
       cfg.routes.get("/tenants/{t}/statements/{m}", ctx -> ctx.json(Map.of("tenantId", ctx.pathParam("t"),
           "month", ctx.pathParam("m"), "totalMicros", 1_500_000)));
+      cfg.routes.get("/tenants/{t}/statements/{m}/revisions", ctx -> ctx.json(Map.of("tenantId", ctx.pathParam("t"),
+          "month", ctx.pathParam("m"), "revisions", java.util.List.of())));
     }).start("127.0.0.1", 0);
     System.setProperty("storystream.embed.frameAncestors", "acme=https://app.acme.example https://*.acme.example");
     try {
@@ -116,6 +118,7 @@ class EmbedTokenTest {
     assertThat(list.path("jobs").findValuesAsText("jobId")).contains(acmeJobA, acmeJobB).doesNotContain(globexJob);
     assertThat(stack.get(token, "/v1/usage").json().path("tenantId").asText()).isEqualTo("acme");
     assertThat(stack.get(token, "/v1/statements/2026-11").json().path("tenantId").asText()).isEqualTo("acme");
+    assertThat(stack.get(token, "/v1/statements/2026-11/revisions").json().path("tenantId").asText()).isEqualTo("acme");
   }
 
   @Test
@@ -138,7 +141,7 @@ class EmbedTokenTest {
     String usageOnly = mint(acmeKey, "{\"scopes\":[\"usage:read\"]}");
     assertThat(stack.get(usageOnly, "/v1/usage").status()).isEqualTo(200);
     for (String path : List.of("/v1/analyses/" + acmeJobA, "/v1/analyses/" + acmeJobA + "/result",
-        "/v1/analyses", "/v1/statements/2026-11", "/v1/files", "/v1/audit")) {
+        "/v1/analyses", "/v1/statements/2026-11", "/v1/statements/2026-11/revisions", "/v1/files", "/v1/audit")) {
       IngressStack.Reply refused = stack.get(usageOnly, path);
       assertThat(refused.status()).as(path).isEqualTo(403);
       assertThat(refused.problemType()).as(path).endsWith("/embed-token-scope");

@@ -45,6 +45,14 @@ class IngressEndToEndTest {
           ctx.json(java.util.Map.of("tenantId", ctx.pathParam("t"), "month", ctx.pathParam("m"), "totalMicros", 1_500_000));
         }
       });
+      cfg.routes.get("/tenants/{t}/statements/{m}/revisions", ctx -> {
+        if (ctx.pathParam("m").equals("1999-01")) {
+          ctx.status(404);
+        } else {
+          ctx.json(java.util.Map.of("tenantId", ctx.pathParam("t"), "month", ctx.pathParam("m"),
+              "limit", String.valueOf(ctx.queryParam("limit")), "revisions", List.of()));
+        }
+      });
     }).start("127.0.0.1", 0);
     stack = new IngressStack(dir).billingUrl("http://127.0.0.1:" + billing.port());
     stack.startInstance(clock);
@@ -752,11 +760,20 @@ class IngressEndToEndTest {
     assertThat(statement.json().path("tenantId").asText()).isEqualTo("globex");
     assertThat(statement.json().path("totalMicros").asLong()).isEqualTo(1_500_000);
     assertThat(stack.get(globexKey, "/v1/statements/1999-01").status()).isEqualTo(404);
+    IngressStack.Reply history = stack.get(globexKey, "/v1/statements/2026-11/revisions?limit=5");
+    assertThat(history.status()).as(history.text()).isEqualTo(200);
+    assertThat(history.json().path("tenantId").asText()).as("the key's tenant, never one named").isEqualTo("globex");
+    assertThat(history.json().path("limit").asText()).isEqualTo("5");
+    assertThat(stack.get(acmeKey, "/v1/statements/2026-11/revisions").json().path("tenantId").asText()).isEqualTo("acme");
+    assertThat(stack.get(globexKey, "/v1/statements/1999-01/revisions").status()).isEqualTo(404);
+    assertThat(stack.get(globexKey, "/v1/statements/2026-11/revisions?limit=0").problemType()).endsWith("/invalid-limit");
+    assertThat(stack.get(globexKey, "/v1/statements/2026-11/revisions?limit=x&tenantId=acme").status()).isEqualTo(400);
     billing.stop();
     usage = stack.get(acmeKey, "/v1/usage");
     assertThat(usage.status()).isEqualTo(503);
     assertThat(usage.problemType()).endsWith("/billing-unavailable");
     assertThat(stack.get(acmeKey, "/v1/statements/2026-11").status()).isEqualTo(503);
+    assertThat(stack.get(acmeKey, "/v1/statements/2026-11/revisions").status()).isEqualTo(503);
   }
 
   // ---- losing an instance (runs last: it stops the second instance) -----------------------------------------------

@@ -56,7 +56,8 @@ final class ProvisionTopics implements Callable<Integer> {
   List<String> scramUsers;
 
   @Option(names = "--acls", defaultValue = "${env:STORYSTREAM_ACLS}",
-      description = "role=User:name pairs (roles: ingress, processor, billing, schema-registry) to grant ACLs to.")
+      description = "role=User:name pairs (roles: ingress, processor, billing, billing-sink, schema-registry) to grant "
+          + "ACLs to.")
   String acls;
 
   @Override

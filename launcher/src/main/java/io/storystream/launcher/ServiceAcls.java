@@ -6,6 +6,7 @@ import io.storystream.processor.ProcessorTopics;
 import io.storystream.processor.admission.AdmissionTopology;
 import io.storystream.processor.worker.WorkerConfig;
 import io.storystream.schemas.topics.Topic;
+import io.storystream.schemas.topics.Topics;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,11 +24,14 @@ import org.apache.kafka.common.resource.ResourceType;
  * ACL). A service may read, write and describe the catalogue's topics, and owns everything named after its own
  * Kafka Streams application id, consumer group or transactional ids (internal topics, groups, transactions) — and
  * nothing of another service's. It cannot create or delete catalogue topics (the topics job does) or change ACLs.
- * The schema registry principal owns {@code _schemas} and its group only.
+ * The schema registry principal owns {@code _schemas} and its group only. The billing sink's principal may only
+ * read {@code billing-statements}: it assigns the partitions itself and keeps its offsets in PostgreSQL, in the
+ * transaction that writes the rows, so it has no consumer group, no transaction and nothing to write.
  */
 public final class ServiceAcls {
   /** The roles a principal can be given with {@code storystream topics --acls role=User:name,…}. */
-  public static final List<String> ROLES = List.of("ingress", "processor", "billing", "schema-registry");
+  public static final List<String> ROLES = List.of("ingress", "processor", "billing", "billing-sink",
+      "schema-registry");
 
   private ServiceAcls() {}
 
@@ -54,6 +58,11 @@ public final class ServiceAcls {
       literalTopic(acls, principal, "_schemas", AclOperation.ALL);
       allow(acls, principal, ResourceType.GROUP, "schema-registry", PatternType.PREFIXED, AclOperation.ALL);
       allow(acls, principal, ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL, AclOperation.DESCRIBE_CONFIGS);
+      return acls;
+    }
+    if (role.equals("billing-sink")) {
+      literalTopic(acls, principal, Topics.BILLING_STATEMENTS.name(), AclOperation.READ);
+      literalTopic(acls, principal, Topics.BILLING_STATEMENTS.name(), AclOperation.DESCRIBE);
       return acls;
     }
     for (Topic<?> topic : ProcessorTopics.all()) {

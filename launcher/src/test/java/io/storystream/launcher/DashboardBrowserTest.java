@@ -56,13 +56,14 @@ class DashboardBrowserTest {
     TestTools.require("chromium", "chromedriver");
     Files.createDirectories(SHOTS);
     int port = FreePorts.pick();
+    int adminPort = FreePorts.pick();
     // the embedded PostgreSQL runs as the postgres user when the tests run as root: it must pass through home
     java.nio.file.Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
     List<String> args = List.of("--data-dir", home.resolve("data").toString(),
         "--kafka-port", Integer.toString(FreePorts.pick()),
         "--kafka-controller-port", Integer.toString(FreePorts.pick()),
         "--s3-port", Integer.toString(FreePorts.pick()), "--registry-port", Integer.toString(FreePorts.pick()),
-        "--ingress-port", Integer.toString(port), "--admin-port", Integer.toString(FreePorts.pick()),
+        "--ingress-port", Integer.toString(port), "--admin-port", Integer.toString(adminPort),
         "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(FreePorts.pick()),
         "--management-port", Integer.toString(FreePorts.pick()), "--postgres-port", Integer.toString(FreePorts.pick()),
         "--partitions", "2");
@@ -78,6 +79,8 @@ class DashboardBrowserTest {
       WebDriver browser = chromium(downloads);
       try {
         String jobId = signInUploadAndAnalyse(browser, base, key, sample, downloads);
+        reRatingShowsInTheRevisionHistory(browser, base, "http://127.0.0.1:" + adminPort,
+            Files.readString(home.resolve("data/operator-token")).trim());
         embedView(browser, base, key, jobId);
       } finally {
         browser.quit();
@@ -176,6 +179,89 @@ class DashboardBrowserTest {
     wait.until(d -> !d.findElement(By.id("statement")).getText().isBlank());
     shoot(browser, "statements");
     return jobId;
+  }
+
+  /**
+   * The operator publishes a price book that doubles every price from this month on; the statements page then
+   * lists the re-rated revision on top of the one before, with the old → new total and the changed lines.
+   */
+  private void reRatingShowsInTheRevisionHistory(WebDriver browser, String base, String admin, String operatorToken)
+      throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    WebDriverWait wait = waiting(browser, 30);
+    WebElement first = newestRevisionOnceItShows(browser, base, newest -> true);
+    int before = Integer.parseInt(first.getDomAttribute("data-revision"));
+    String totalBefore = browser.findElement(By.id("statement-total")).getText();
+
+    HttpResponse<String> current = http.send(HttpRequest.newBuilder(URI.create(admin + "/admin/price-books/current"))
+        .header("Authorization", "Bearer " + operatorToken).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(current.statusCode()).as(current.body()).isEqualTo(200);
+    var doc = (com.fasterxml.jackson.databind.node.ObjectNode) JsonMapper.shared().readTree(current.body());
+    int version = doc.path("version").asInt() + 1;
+    doc.put("version", version);
+    doc.put("effectiveFrom", java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString());
+    doc.remove("effectiveTo");
+    doc.path("plans").forEach(plan -> {
+      var prices = (com.fasterxml.jackson.databind.node.ObjectNode) plan;
+      List<String> fields = new java.util.ArrayList<>();
+      prices.fieldNames().forEachRemaining(fields::add);
+      fields.stream().filter(f -> f.endsWith("Micros")).forEach(f -> prices.put(f, prices.path(f).asLong() * 2));
+    });
+    HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(admin + "/admin/price-books/" + version))
+        .header("Authorization", "Bearer " + operatorToken).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(doc.toString())).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    JsonNode reRated = JsonMapper.shared().readTree(put.body()).path("reRated");
+    JsonNode demo = java.util.stream.StreamSupport.stream(reRated.spliterator(), false)
+        .filter(r -> r.path("tenantId").asText().equals("demo")).findFirst().orElseThrow();
+    long oldTotal = demo.path("currentTotalMicros").asLong();
+    long newTotal = demo.path("newTotalMicros").asLong();
+    assertThat(newTotal).isEqualTo(2 * oldTotal);
+
+    // the aggregator issues the re-rated revision on its next tick: re-read the page until it is listed
+    newestRevisionOnceItShows(browser, base, newest -> newest.getText().contains("price book " + version));
+    List<WebElement> revisions = browser.findElements(By.cssSelector("#revision-history li[data-revision]"));
+    assertThat(revisions).hasSizeGreaterThanOrEqualTo(2);
+    WebElement newest = revisions.get(0);
+    assertThat(Integer.parseInt(newest.getDomAttribute("data-revision"))).isGreaterThan(before);
+    assertThat(Integer.parseInt(revisions.get(1).getDomAttribute("data-revision")))
+        .isEqualTo(Integer.parseInt(newest.getDomAttribute("data-revision")) - 1);
+    assertThat(revisions.get(1).getText()).contains("price book " + (version - 1));
+    String totalNow = browser.findElement(By.id("statement-total")).getText();
+    assertThat(totalNow).isNotEqualTo(totalBefore);
+    String diff = newest.findElement(By.cssSelector(".revision-diff")).getText();
+    assertThat(diff).as("old → new (+difference)").endsWith(")").contains(" → " + totalNow + " (+")
+        .doesNotStartWith(totalNow);
+    // the changed lines open from the keyboard (a summary element takes focus and Enter)
+    WebElement summary = newest.findElement(By.cssSelector("details summary"));
+    assertThat(summary.getText()).contains("changed from revision");
+    summary.sendKeys(org.openqa.selenium.Keys.ENTER);
+    wait.until(d -> newest.findElement(By.cssSelector("details")).getDomProperty("open").equals("true"));
+    assertThat(newest.findElement(By.cssSelector("details table")).getText()).contains("→");
+    shoot(browser, "statement-revisions");
+  }
+
+  /**
+   * Opens the statements page until its revision history's newest entry satisfies the condition (the statement and
+   * its revisions are issued a moment after the usage or the price book); fails after 30 readings.
+   */
+  private static WebElement newestRevisionOnceItShows(WebDriver browser, String base,
+                                                      java.util.function.Predicate<WebElement> condition)
+      throws InterruptedException {
+    WebDriverWait wait = waiting(browser, 30);
+    for (int attempt = 0; attempt < 30; attempt++) {
+      browser.get(base + "/#/usage");
+      wait.until(d -> heading(d).equals("Usage"));
+      browser.get(base + "/#/statements");
+      wait.until(d -> !d.findElements(By.cssSelector("#revision-history li[data-revision]")).isEmpty()
+          || d.findElement(By.id("statement")).getText().startsWith("No statement"));
+      List<WebElement> shown = browser.findElements(By.cssSelector("#revision-history li[data-revision]"));
+      if (!shown.isEmpty() && condition.test(shown.get(0))) {
+        return shown.get(0);
+      }
+      Thread.sleep(1000); // paces the re-reads; the loop ends on what the page shows, not the time
+    }
+    throw new AssertionError("the statements page never showed the expected newest revision");
   }
 
   private void embedView(WebDriver browser, String base, String key, String jobId) throws Exception {

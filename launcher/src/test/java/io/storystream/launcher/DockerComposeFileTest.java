@@ -33,6 +33,8 @@ class DockerComposeFileTest {
       Map.entry("KAFKA_PASSWORD_INGRESS", "ingresspw3c4d5e6f"),
       Map.entry("KAFKA_PASSWORD_PROCESSOR", "processorpw708192a3"),
       Map.entry("KAFKA_PASSWORD_BILLING", "billingpwb4c5d6e7"),
+      Map.entry("KAFKA_PASSWORD_BILLING_SINK", "billingsinkpw6e7f8091"),
+      Map.entry("POSTGRES_PASSWORD", "postgrespw0a1b2c3d4e5f"),
       Map.entry("KAFKA_PASSWORD_SCHEMA_REGISTRY", "registrypwf8091a2b"));
 
   @Test
@@ -53,7 +55,7 @@ class DockerComposeFileTest {
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(resolved);
     JsonNode services = compose.path("services");
-    for (String service : List.of("kafka-1", "kafka-2", "kafka-3", "schema-registry", "minio")) {
+    for (String service : List.of("kafka-1", "kafka-2", "kafka-3", "schema-registry", "minio", "postgres")) {
       assertThat(services.path(service).has("healthcheck")).as("%s has a health check", service).isTrue();
     }
     assertThat(List.of("kafka-1", "kafka-2", "kafka-3")).allSatisfy(broker -> {
@@ -110,13 +112,13 @@ class DockerComposeFileTest {
         .anySatisfy(p -> assertThat(p).startsWith("ingress 127.0.0.1:8082:8082"))
         .anySatisfy(p -> assertThat(p).startsWith("grafana 127.0.0.1:3000:3000"));
     for (String internal : List.of("kafka-1", "kafka-2", "kafka-3", "schema-registry", "minio", "billing",
-        "processor", "datastorybot-standin", "prometheus")) {
+        "processor", "datastorybot-standin", "prometheus", "postgres", "billing-sink")) {
       assertThat(services.path(internal).path("ports").isMissingNode()
           || services.path(internal).path("ports").isEmpty()).as("%s publishes nothing", internal).isTrue();
     }
     JsonNode compose = resolved();
     assertThat(compose.path("networks").path("backend").path("internal").asBoolean()).isTrue();
-    for (String internal : List.of("kafka-1", "schema-registry", "minio", "billing")) {
+    for (String internal : List.of("kafka-1", "schema-registry", "minio", "billing", "postgres", "billing-sink")) {
       assertThat(networks(services.path(internal))).as(internal).containsExactly("backend");
     }
   }
@@ -124,24 +126,34 @@ class DockerComposeFileTest {
   @Test
   void everyServiceHasItsOwnKafkaPrincipalWithAclsCreatedByTheTopicsJob() throws Exception {
     JsonNode services = resolvedServices();
-    Map<String, String> principals = Map.of("ingress", "ingress", "processor", "processor", "billing", "billing");
+    Map<String, String> principals = Map.of("ingress", "ingress", "processor", "processor", "billing", "billing",
+        "billing-sink", "billing-sink");
     principals.forEach((service, user) -> {
       JsonNode env = services.path(service).path("environment");
       assertThat(env.path("STORYSTREAM_KAFKA_SECURITY_PROTOCOL").asText()).as(service).isEqualTo("SASL_PLAINTEXT");
       assertThat(env.path("STORYSTREAM_KAFKA_SASL_MECHANISM").asText()).as(service).isEqualTo("SCRAM-SHA-512");
       assertThat(env.path("STORYSTREAM_KAFKA_SASL_JAAS_CONFIG").asText()).as(service)
           .contains("ScramLoginModule", "username=\"" + user + "\"", "password=\"" + SECRETS.get(
-              "KAFKA_PASSWORD_" + user.toUpperCase(java.util.Locale.ROOT)) + "\"");
+              "KAFKA_PASSWORD_" + user.toUpperCase(java.util.Locale.ROOT).replace('-', '_')) + "\"");
     });
     assertThat(services.path("schema-registry").path("environment").path("SCHEMA_REGISTRY_KAFKASTORE_SASL_JAAS_CONFIG")
         .asText()).contains("username=\"schema-registry\"");
     JsonNode topics = services.path("topics").path("environment");
     assertThat(topics.path("STORYSTREAM_KAFKA_SASL_JAAS_CONFIG").asText()).contains("username=\"admin\"");
     assertThat(topics.path("STORYSTREAM_SCRAM_USERS").asText().split(","))
-        .containsExactlyInAnyOrder("ingress", "processor", "billing", "schema-registry");
+        .containsExactlyInAnyOrder("ingress", "processor", "billing", "billing-sink", "schema-registry");
+    assertThat(topics.path("STORYSTREAM_SCRAM_PASSWORD_BILLING_SINK").asText())
+        .isEqualTo(SECRETS.get("KAFKA_PASSWORD_BILLING_SINK"));
     assertThat(ServiceAcls.parse(topics.path("STORYSTREAM_ACLS").asText())).isEqualTo(Map.of("ingress",
-        "User:ingress", "processor", "User:processor", "billing", "User:billing", "schema-registry",
-        "User:schema-registry"));
+        "User:ingress", "processor", "User:processor", "billing", "User:billing", "billing-sink", "User:billing-sink",
+        "schema-registry", "User:schema-registry"));
+    // the sink reads statements and nothing else: no write, no group, no transaction, no other topic
+    assertThat(ServiceAcls.bindings("billing-sink", "User:billing-sink")).extracting(
+            b -> b.pattern().resourceType() + " " + b.pattern().name() + " " + b.pattern().patternType() + " "
+                + b.entry().operation() + " " + b.entry().permissionType() + " " + b.entry().principal())
+        .containsExactlyInAnyOrder(
+            "TOPIC billing-statements LITERAL READ ALLOW User:billing-sink",
+            "TOPIC billing-statements LITERAL DESCRIBE ALLOW User:billing-sink");
     // no service authenticates as the administrator, and no broker listens without SASL
     services.fields().forEachRemaining(e -> {
       if (!e.getKey().equals("topics")) {
@@ -191,7 +203,7 @@ class DockerComposeFileTest {
         assertThat(e.getValue().has("healthcheck")).as("%s has a health check", e.getKey()).isTrue();
       }
     });
-    for (String service : List.of("processor", "ingress", "billing")) {
+    for (String service : List.of("processor", "ingress", "billing", "billing-sink")) {
       assertThat(services.path(service).path("healthcheck").path("test").toString()).as(service)
           .contains("localhost:8084/health/ready");
       assertThat(java.time.Duration.parse("PT" + services.path(service).path("stop_grace_period").asText()
@@ -201,6 +213,42 @@ class DockerComposeFileTest {
     // the worker instance id comes from each replica's host name, never from a value shared by every replica
     assertThat(services.path("processor").path("environment").has("STORYSTREAM_WORKER_INSTANCE_ID")).isFalse();
     assertThat(services.path("processor").path("volumes").toString()).doesNotContain("processor:/data");
+  }
+
+  /**
+   * PostgreSQL for the billing tables: its password only from the environment (given to it and to the sink, nobody
+   * else), network logins by SCRAM, on the backend network only; the sink waits for it and names it by URL.
+   */
+  @Test
+  void postgresAndTheBillingSinkShareOnlyTheDatabasePasswordAndTheSinkReadsStatementsAsItsOwnUser() throws Exception {
+    JsonNode services = resolvedServices();
+    JsonNode postgres = services.path("postgres");
+    assertThat(postgres.path("image").asText()).startsWith("postgres:");
+    assertThat(postgres.path("environment").path("POSTGRES_PASSWORD").asText()).isEqualTo(SECRETS.get("POSTGRES_PASSWORD"));
+    assertThat(postgres.path("environment").path("POSTGRES_DB").asText()).isEqualTo("storystream");
+    assertThat(postgres.path("environment").path("POSTGRES_USER").asText()).isEqualTo("storystream");
+    assertThat(postgres.path("environment").path("POSTGRES_HOST_AUTH_METHOD").asText()).isEqualTo("scram-sha-256");
+    assertThat(postgres.path("volumes").toString()).contains("/var/lib/postgresql/data");
+
+    JsonNode sink = services.path("billing-sink");
+    assertThat(sink.path("command").toString()).isEqualTo("[\"billing\",\"sink\"]");
+    JsonNode env = sink.path("environment");
+    assertThat(env.path("STORYSTREAM_POSTGRES_URL").asText()).isEqualTo("jdbc:postgresql://postgres:5432/storystream");
+    assertThat(env.path("STORYSTREAM_POSTGRES_USER").asText()).isEqualTo("storystream");
+    assertThat(env.path("STORYSTREAM_POSTGRES_PASSWORD").asText()).isEqualTo(SECRETS.get("POSTGRES_PASSWORD"));
+    assertThat(env.toString()).as("the sink holds no secret it does not use")
+        .doesNotContain(SECRETS.get("STORYSTREAM_S3_SECRET_KEY"), SECRETS.get("STORYSTREAM_BILLING_TOKEN"),
+            SECRETS.get("STORYSTREAM_OPERATOR_TOKEN"), SECRETS.get("KAFKA_PASSWORD_BILLING"));
+    assertThat(sink.path("depends_on").path("postgres").path("condition").asText()).isEqualTo("service_healthy");
+    assertThat(sink.path("depends_on").path("topics").path("condition").asText())
+        .isEqualTo("service_completed_successfully");
+    assertThat(sink.path("healthcheck").path("test").toString()).contains("localhost:8084/health/ready");
+    // the database password reaches only the database and the sink
+    services.fields().forEachRemaining(e -> {
+      if (!List.of("postgres", "billing-sink").contains(e.getKey())) {
+        assertThat(e.getValue().toString()).as(e.getKey()).doesNotContain(SECRETS.get("POSTGRES_PASSWORD"));
+      }
+    });
   }
 
   @Test

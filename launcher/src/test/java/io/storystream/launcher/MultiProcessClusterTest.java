@@ -209,20 +209,27 @@ class MultiProcessClusterTest {
     throw new AssertionError("job " + jobId + " did not end within 8 minutes");
   }
 
-  /** ANALYSIS_COMPLETE usage events per job, as the billing aggregator reads them (committed records only). */
+  /**
+   * ANALYSIS_COMPLETE usage events per job, as the billing aggregator reads them (committed records only; the
+   * aggregator's own ticks in the log are no usage).
+   */
   private static Map<String, Integer> completionsBilled(String bootstrap, String registryUrl, Set<String> jobs) {
     Map<String, Integer> perJob = new HashMap<>();
     TopicSerdes serdes = new TopicSerdes(new HttpSchemaRegistryClient(registryUrl));
-    try (KafkaConsumer<String, UsageEvent> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
+    var usageEvents = serdes.value(Topics.USAGE_EVENTS).deserializer();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
         "isolation.level", "read_committed", "auto.offset.reset", "earliest"),
-        new StringDeserializer(), serdes.value(Topics.USAGE_EVENTS).deserializer())) {
+        new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
       var partitions = consumer.partitionsFor(Topics.USAGE_EVENTS.name()).stream()
           .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
       consumer.assign(partitions);
       Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions);
       while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-        for (ConsumerRecord<String, UsageEvent> record : consumer.poll(Duration.ofMillis(500))) {
-          UsageEvent event = record.value();
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          if (io.storystream.billing.BillingTick.isTick(record.headers())) {
+            continue;
+          }
+          UsageEvent event = usageEvents.deserialize(record.topic(), record.value());
           if (event.getType() == UsageType.ANALYSIS_COMPLETE && jobs.contains(event.getJobId())) {
             perJob.merge(event.getJobId(), 1, Integer::sum);
           }

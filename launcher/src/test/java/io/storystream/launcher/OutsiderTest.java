@@ -161,6 +161,8 @@ class OutsiderTest {
           anonymous ? Set.of(401) : Set.of(404)));
       rows.add(new Probe("tenant", "GET", "/v1/usage", null, c, own));
       rows.add(new Probe("tenant", "GET", "/v1/statements/" + m, null, c, anonymous ? Set.of(401) : Set.of(200, 404)));
+      rows.add(new Probe("tenant", "GET", "/v1/statements/" + m + "/revisions", null, c,
+          anonymous ? Set.of(401) : Set.of(200, 404)));
       // the outsider's own audit trail: it may list the outsider's own failed attempts on the ids it named
       rows.add(new Probe("tenant", "GET", "/v1/audit", null, c, own));
       rows.add(new Probe("tenant", "GET", "/health/ready", null, c, Set.of(200)));

@@ -30,12 +30,14 @@ import picocli.CommandLine;
 /**
  * A broker whose client listener requires SASL/SCRAM and authorizes every request (StandardAuthorizer, nothing
  * allowed without an ACL), as docker-compose.yml runs it. The topics job, as the administrator, creates the billing
- * service's SCRAM user and its ACLs; the billing aggregator then runs on that listener with the client properties,
+ * service's and the billing sink's SCRAM users and their ACLs; the billing aggregator then runs on that listener with
+ * the client properties, the sink's principal reads statements and nothing else,
  * and stops at once with a message naming what to set when it is started without them or with a wrong password.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SaslClusterTest {
   private static final String PASSWORD = "billing-scram-password-0123456789";
+  private static final String SINK_PASSWORD = "billing-sink-scram-password-9876543210";
 
   @TempDir static Path dir;
   private EmbeddedKafka broker;
@@ -63,12 +65,13 @@ class SaslClusterTest {
     registry = new SchemaRegistryServer("127.0.0.1", 0, broker.bootstrapServers(), (short) 1).start();
 
     try (ChildProcess topics = ChildProcess.start("topics-sasl", List.of("topics", "--bootstrap-servers",
-        broker.bootstrapServers(), "--partitions", "2", "--replication-factor", "1", "--scram-users", "billing",
-        "--acls", "billing=User:billing"), Map.of("STORYSTREAM_SCRAM_PASSWORD_BILLING", PASSWORD))) {
+        broker.bootstrapServers(), "--partitions", "2", "--replication-factor", "1", "--scram-users",
+        "billing,billing-sink", "--acls", "billing=User:billing,billing-sink=User:billing-sink"),
+        Map.of("STORYSTREAM_SCRAM_PASSWORD_BILLING", PASSWORD, "STORYSTREAM_SCRAM_PASSWORD_BILLING_SINK", SINK_PASSWORD))) {
       await().atMost(Duration.ofMinutes(2)).until(() -> !topics.isAlive());
       assertThat(topics.exitCode()).as(topics.tail()).isZero();
-      assertThat(topics.output()).anyMatch(l -> l.startsWith("SCRAM users: [billing]"))
-          .anyMatch(l -> l.startsWith("ACLs: ") && l.contains("User:billing"));
+      assertThat(topics.output()).anyMatch(l -> l.startsWith("SCRAM users: [billing, billing-sink]"))
+          .anyMatch(l -> l.startsWith("ACLs: ") && l.contains("User:billing") && l.contains("User:billing-sink"));
     }
   }
 
@@ -95,6 +98,63 @@ class SaslClusterTest {
         .withHttpPort(0)).withAccess(BillingAccess.none()).start()) {
       await().atMost(Duration.ofMinutes(2)).until(() -> aggregator.streams().state() == KafkaStreams.State.RUNNING);
     }
+  }
+
+  /**
+   * The billing sink's principal reads billing-statements the way the sink does (assigned partitions, no group) and
+   * nothing else: not the usage log, and it cannot write statements.
+   */
+  @Test
+  void theSinksPrincipalMayReadStatementsAndNothingElse() throws Exception {
+    String statements = io.storystream.schemas.topics.Topics.BILLING_STATEMENTS.name();
+    try (var admin = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(Map.of(
+        "bootstrap.servers", broker.bootstrapServers(), "key.serializer", StringSerializerName.VALUE,
+        "value.serializer", StringSerializerName.VALUE))) {
+      admin.send(new org.apache.kafka.clients.producer.ProducerRecord<>(statements, "acme:2026-11", "a statement")).get();
+    }
+    Map<String, Object> sink = new java.util.HashMap<>(Map.of("bootstrap.servers", saslBootstrap,
+        "security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "SCRAM-SHA-512",
+        "sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            + "username=\"billing-sink\" password=\"" + SINK_PASSWORD + "\";",
+        "key.deserializer", StringDeserializerName.VALUE, "value.deserializer", StringDeserializerName.VALUE,
+        "auto.offset.reset", "earliest", "isolation.level", "read_committed"));
+    try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(sink)) {
+      var partitions = consumer.partitionsFor(statements, Duration.ofSeconds(30)).stream()
+          .map(p -> new org.apache.kafka.common.TopicPartition(statements, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      List<String> read = new java.util.ArrayList<>();
+      await().atMost(Duration.ofMinutes(1)).until(() -> {
+        consumer.poll(Duration.ofMillis(500)).forEach(r -> read.add(r.value()));
+        return !read.isEmpty();
+      });
+      assertThat(read).containsExactly("a statement");
+
+      var usage = new org.apache.kafka.common.TopicPartition(
+          io.storystream.schemas.topics.Topics.USAGE_EVENTS.name(), 0);
+      consumer.assign(List.of(usage));
+      consumer.seekToBeginning(List.of(usage));
+      assertThatThrownBy(() -> consumer.poll(Duration.ofSeconds(10)))
+          .isInstanceOf(org.apache.kafka.common.errors.TopicAuthorizationException.class);
+    }
+    Map<String, Object> writer = new java.util.HashMap<>(sink);
+    writer.keySet().removeIf(k -> k.endsWith("deserializer") || k.equals("auto.offset.reset")
+        || k.equals("isolation.level"));
+    writer.putAll(Map.of("key.serializer", StringSerializerName.VALUE, "value.serializer", StringSerializerName.VALUE,
+        "enable.idempotence", "false", "max.block.ms", "20000"));
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(writer)) {
+      assertThatThrownBy(() -> producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(statements,
+          "acme:2026-11", "forged")).get())
+          .hasCauseInstanceOf(org.apache.kafka.common.errors.TopicAuthorizationException.class);
+    }
+  }
+
+  private static final class StringSerializerName {
+    static final String VALUE = org.apache.kafka.common.serialization.StringSerializer.class.getName();
+  }
+
+  private static final class StringDeserializerName {
+    static final String VALUE = org.apache.kafka.common.serialization.StringDeserializer.class.getName();
   }
 
   @Test

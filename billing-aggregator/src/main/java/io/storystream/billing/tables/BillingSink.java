@@ -44,6 +44,8 @@ public final class BillingSink implements AutoCloseable {
   private final CountDownLatch finished = new CountDownLatch(1);
   private volatile boolean stopped;
   private volatile KafkaConsumer<String, byte[]> consumer;
+  /** Connected to the broker and the database and copying (the readiness check of the {@code sink} command). */
+  private volatile boolean copying;
   private Thread thread;
 
   public BillingSink(KafkaSettings kafka, TopicSerdes serdes, PostgresConnection db) {
@@ -66,6 +68,11 @@ public final class BillingSink implements AutoCloseable {
     thread.start();
     log.info("billing sink: {} → {}", topic, db);
     return this;
+  }
+
+  /** True while the sink holds both connections and copies; false while it waits to retry after a failure. */
+  public boolean copying() {
+    return copying;
   }
 
   /** Statement records written so far by this instance. */
@@ -120,6 +127,7 @@ public final class BillingSink implements AutoCloseable {
         }
       }
       log.info("billing sink resumes {} at {}", topic, stored.isEmpty() ? "the beginning" : stored);
+      copying = true;
       while (!stopped) {
         ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(500));
         if (records.isEmpty()) {
@@ -141,6 +149,7 @@ public final class BillingSink implements AutoCloseable {
     } catch (WakeupException e) {
       // stopping
     } finally {
+      copying = false;
       consumer = null;
     }
   }

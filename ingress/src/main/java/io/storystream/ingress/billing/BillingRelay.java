@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * {@code /v1/usage} and {@code /v1/statements/{yyyy-MM}}: the tenant's meters and statements, answered by the
- * billing aggregator's read API ({@code GET {billing}/tenants/{t}/usage}, {@code …/statements/{yyyy-MM}}) for the
+ * {@code /v1/usage}, {@code /v1/statements/{yyyy-MM}} and {@code /v1/statements/{yyyy-MM}/revisions}: the tenant's
+ * meters, statements and a statement's revision history, answered by the billing aggregator's read API
+ * ({@code GET {billing}/tenants/{t}/usage}, {@code …/statements/{yyyy-MM}}, {@code …/revisions}) for the
  * tenant of the key — never for a tenant named in the request. 503 when the aggregator does not answer.
  *
  * <p>The read API answers only authenticated callers; this relay presents the billing token. The operator's views
@@ -108,6 +109,26 @@ public final class BillingRelay {
               }
               Principal p = Attrs.principal(ctx);
               relay(ctx, "/tenants/" + p.tenantId() + "/statements/" + month, body -> body);
+            }),
+        Route.get("/v1/statements/{month}/revisions").tenant(Scope.USAGE_READ).audit("statement.revisions", "month")
+            .doc("getStatementRevisions", "Every kept revision of the tenant's statement of a month (yyyy-MM), "
+                + "newest first: when, price-book version, total, lines, and the difference to the revision before "
+                + "(total and changed lines). The aggregator keeps the newest 1,000 revisions of a month")
+            .query("limit", "integer", "how many revisions, newest first (1–1000, default 100)")
+            .reply(200, "the revisions").reply(400, "bad month or limit").reply(404, "no statement for that month")
+            .reply(503, "billing unavailable")
+            .handle(ctx -> {
+              String month = ctx.pathParam("month");
+              if (!MONTH.matcher(month).matches()) {
+                throw badMonth();
+              }
+              String limit = ctx.queryParam("limit");
+              if (limit != null && !limit.matches("[1-9][0-9]{0,3}")) {
+                throw new ProblemException(400, "invalid-limit", "Invalid limit", "limit is a whole number from 1 to 1000");
+              }
+              Principal p = Attrs.principal(ctx);
+              relay(ctx, "/tenants/" + p.tenantId() + "/statements/" + month + "/revisions"
+                  + (limit == null ? "" : "?limit=" + limit), body -> body);
             }));
   }
 
@@ -153,6 +174,9 @@ public final class BillingRelay {
     }
     if (status == 404) {
       throw new ProblemException(404, "not-found", "Not found", "no such statement");
+    }
+    if (status == 400) {
+      throw new ProblemException(400, "invalid-request", "Invalid request", "billing refused the query's parameters");
     }
     if (status == 401 || status == 403) {
       log.error("the billing read API refused this instance's billing token (HTTP {}); "

@@ -60,7 +60,8 @@ public final class EmbedTokens {
     RESULTS_READ("results:read", Scope.ANALYSES_READ, Set.of("/v1/analyses", "/v1/analyses/{jobId}",
         "/v1/analyses/{jobId}/result", "/v1/analyses/{jobId}/charts/{n}", "/v1/analyses/{jobId}/dataset")),
     USAGE_READ("usage:read", Scope.USAGE_READ, Set.of("/v1/usage")),
-    STATEMENTS_READ("statements:read", Scope.USAGE_READ, Set.of("/v1/statements/{month}"));
+    STATEMENTS_READ("statements:read", Scope.USAGE_READ, Set.of("/v1/statements/{month}",
+        "/v1/statements/{month}/revisions"));
 
     final String wire;
     final Scope keyScope;
