@@ -25,6 +25,8 @@ public final class ProblemTypes {
       new Type("invalid-query", 400, "Invalid query parameter", "a query parameter is out of range or unknown"),
       new Type("invalid-wait", 400, "Invalid wait", "?wait= is not a duration such as 30s or 1500ms"),
       new Type("invalid-month", 400, "Invalid month", "a month is not yyyy-MM"),
+      new Type("invalid-limit", 400, "Invalid limit", "?limit= is not a whole number from 1 to 1000"),
+      new Type("invalid-request", 400, "Invalid request", "billing refused the query's parameters"),
       new Type("invalid-idempotency-key", 400, "Invalid Idempotency-Key", "1–128 of A–Z a–z 0–9 . _ : -"),
       new Type("upload-interrupted", 400, "Upload interrupted", "the upload's connection ended early"),
       new Type("missing-api-key", 401, "Missing API key", "no Authorization: Bearer or X-Api-Key"),
