@@ -111,6 +111,8 @@ public final class IngressService implements AutoCloseable {
       try (Admin admin = Admin.create(kafka.admin())) {
         TopicCatalogue.standard(kafka.tenantPartitions(), kafka.replicationFactor()).ensure(admin);
       }
+      // tenant content in every topic this instance reads or writes is sealed under the tenant's data key
+      var keys = closeLater(io.storystream.common.crypto.Keyrings.acquire(kafka, config.platform().dataDir));
       TopicSerdes serdes = new TopicSerdes(new HttpSchemaRegistryClient(kafka.registryUrl()));
       BlobStore blobs = closeLater(new BlobStore(config.platform().s3()));
       blobs.ensureBucket();
@@ -140,7 +142,8 @@ public final class IngressService implements AutoCloseable {
       jobs = closeLater(new JobStatusView(kafka, serdes, config.platform().dataDir, self).start());
 
       AuditTrail auditTrail = closeLater(new AuditTrail(publisher, config.clock()));
-      parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock());
+      parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock(),
+          keys.keyring());
       EmbedSettings embedSettings = EmbedSettings.fromEnvironment();
       EmbedTokens embedTokens = new EmbedTokens(directory, codec, embedSettings, config.clock());
       Gate gate = new Gate(directory, directoryMirror::ready, new EdgeRateLimiter(), codec, config.operatorToken(),
