@@ -114,7 +114,11 @@ public final class IngressService implements AutoCloseable {
       // tenant content in every topic this instance reads or writes is sealed under the tenant's data key
       var keys = closeLater(io.storystream.common.crypto.Keyrings.acquire(kafka, config.platform().dataDir));
       TopicSerdes serdes = new TopicSerdes(new HttpSchemaRegistryClient(kafka.registryUrl()));
-      BlobStore blobs = closeLater(new BlobStore(config.platform().s3()));
+      // no upload or export lands under an erased tenant's prefix once this instance knows of the erasure
+      BlobStore blobs = closeLater(new BlobStore(config.platform().s3())).fenceWrites(key -> {
+        String tenant = BlobStore.tenantOfKey(key);
+        return tenant != null && keys.keyring().isErased(tenant);
+      });
       blobs.ensureBucket();
       ApiKeyCodec codec = new ApiKeyCodec(config.pepper());
       EventPublisher publisher = closeLater(new EventPublisher(kafka, serdes, "ingress"));

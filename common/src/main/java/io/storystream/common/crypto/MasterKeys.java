@@ -40,7 +40,7 @@ public final class MasterKeys {
     if (keys.isEmpty()) {
       throw new IllegalArgumentException("no master key given (" + ENV + ")");
     }
-    this.keys = Map.copyOf(keys);
+    this.keys = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(keys)); // in the given order
     this.currentId = keys.keySet().iterator().next();
   }
 
