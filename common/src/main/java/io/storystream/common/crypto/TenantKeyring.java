@@ -95,6 +95,8 @@ public final class TenantKeyring implements AutoCloseable {
     follower = new KafkaConsumer<>(props);
     Properties offsetProps = kafka.consumer(null);
     offsetProps.put("client.id", "storystream-keyring-offsets");
+    // only end offsets are asked of it, without an assignment; the keys are written without transactions
+    offsetProps.put("isolation.level", "read_uncommitted");
     offsets = new KafkaConsumer<>(offsetProps);
     Properties producerProps = kafka.producer("storystream-keyring");
     producerProps.put("linger.ms", "0");

@@ -739,7 +739,8 @@ public final class WorkerService implements AutoCloseable {
   }
 
   private boolean erased(AnalysisWork work) {
-    return keys != null && keys.keyring().isErased(work.getTenantId());
+    // null: a record that never decoded into work (its dead letter and failure still go out)
+    return work != null && keys != null && keys.keyring().isErased(work.getTenantId());
   }
 
   private static void closeQuietly(Object resource) {
