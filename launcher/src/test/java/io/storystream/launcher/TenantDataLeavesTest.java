@@ -203,7 +203,11 @@ class TenantDataLeavesTest {
     start();
     JsonNode file = json(send(tenant("GET", "/v1/files/" + leaverFile, leaverKey)));
     assertThat(file.path("name").asText()).isEqualTo(fileName);
-    assertThat(send(tenant("GET", "/v1/analyses/" + leaverJob + "/result", leaverKey)).statusCode()).isEqualTo(200);
+    // a restarted system may answer 503 (jobs-catching-up) while its job store restores
+    await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() ->
+        send(tenant("GET", "/v1/analyses/" + leaverJob + "/result", leaverKey)).statusCode() == 200);
+    assertThat(send(tenant("GET", "/v1/analyses/" + leaverJob + "/result", leaverKey)).body())
+        .contains("narrativeMarkdown");
     HttpResponse<String> audit = send(operator("GET", "/admin/tenants/" + LEAVER + "/audit?limit=500"));
     assertThat(audit.statusCode()).as(audit.body()).isEqualTo(200);
     assertThat(audit.body()).contains(leaverFile);
