@@ -112,8 +112,14 @@ public final class IngressService implements AutoCloseable {
       try (Admin admin = Admin.create(kafka.admin())) {
         TopicCatalogue.standard(kafka.tenantPartitions(), kafka.replicationFactor()).ensure(admin);
       }
+      // tenant content in every topic this instance reads or writes is sealed under the tenant's data key
+      var keys = closeLater(io.storystream.common.crypto.Keyrings.acquire(kafka, config.platform().dataDir));
       TopicSerdes serdes = new TopicSerdes(new HttpSchemaRegistryClient(kafka.registryUrl()));
-      BlobStore blobs = closeLater(new BlobStore(config.platform().s3()));
+      // no upload or export lands under an erased tenant's prefix once this instance knows of the erasure
+      BlobStore blobs = closeLater(new BlobStore(config.platform().s3())).fenceWrites(key -> {
+        String tenant = BlobStore.tenantOfKey(key);
+        return tenant != null && keys.keyring().isErased(tenant);
+      });
       blobs.ensureBucket();
       ApiKeyCodec codec = new ApiKeyCodec(config.pepper());
       EventPublisher publisher = closeLater(new EventPublisher(kafka, serdes, "ingress"));
@@ -145,7 +151,8 @@ public final class IngressService implements AutoCloseable {
           .withMetrics(jobMetrics, management.registry()).start());
 
       AuditTrail auditTrail = closeLater(new AuditTrail(publisher, config.clock()));
-      parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock());
+      parts = new IngressParts(directory, files, jobs, blobs, publisher, auditTrail, auditLog, codec, config.clock(),
+          keys.keyring());
       EmbedSettings embedSettings = EmbedSettings.fromEnvironment();
       EmbedTokens embedTokens = new EmbedTokens(directory, codec, embedSettings, config.clock());
       Gate gate = new Gate(directory, directoryMirror::ready, new EdgeRateLimiter(), codec, config.operatorToken(),

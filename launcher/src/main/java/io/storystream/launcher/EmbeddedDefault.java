@@ -88,6 +88,7 @@ public final class EmbeddedDefault implements AutoCloseable {
   private BillingAggregator billing;
   private PostgresConnection postgres;
   private IngressService ingress;
+  private WorkerService worker;
   private ManagementServer managementServer;
   private final Management management = new Management();
   private URI datastorybot;
@@ -165,7 +166,7 @@ public final class EmbeddedDefault implements AutoCloseable {
         new io.storystream.processor.ProcessorMetrics(management.registry());
     AdmissionService admission = stage("processor admission",
         new AdmissionService(kafkaSettings, settings.dataDir()).withMetrics(processorMetrics).start());
-    WorkerService worker = stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings, s3.settings(),
+    worker = stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings, s3.settings(),
         DataStoryBotConfig.defaults(datastorybot, datastorybotKey), settings.dataDir(),
         WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).withMetrics(processorMetrics).start());
     stage("webhook dispatcher", new io.storystream.processor.webhooks.WebhookDispatcher(
@@ -187,6 +188,11 @@ public final class EmbeddedDefault implements AutoCloseable {
 
   public EmbeddedKafka kafka() {
     return kafka;
+  }
+
+  /** The DataStoryBot worker of this process (tests look at its jobs in flight). */
+  public WorkerService worker() {
+    return worker;
   }
 
   public EmbeddedS3 s3() {

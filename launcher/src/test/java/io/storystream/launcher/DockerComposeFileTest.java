@@ -25,6 +25,7 @@ class DockerComposeFileTest {
   private static final Map<String, String> SECRETS = Map.ofEntries(
       Map.entry("STORYSTREAM_OPERATOR_TOKEN", "sso_0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"),
       Map.entry("STORYSTREAM_PEPPER", "00112233445566778899aabbccddeeff"),
+      Map.entry("STORYSTREAM_MASTER_KEYS", "mk_1=3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b"),
       Map.entry("STORYSTREAM_BILLING_TOKEN", "ssb_1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809"),
       Map.entry("STORYSTREAM_METRICS_TOKEN", "ssm_2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a"),
       Map.entry("STORYSTREAM_S3_SECRET_KEY", "s3-bucket-user-secret-5e6f7081"),

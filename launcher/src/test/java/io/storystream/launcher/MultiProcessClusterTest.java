@@ -80,6 +80,8 @@ class MultiProcessClusterTest {
           "STORYSTREAM_PEPPER", PEPPER));
       env.put("STORYSTREAM_BILLING_TOKEN", BILLING_TOKEN);
       env.put("STORYSTREAM_MANAGEMENT_PORT", "0"); // every process has its own management port
+      // every service seals and opens tenant content with the same master key (each has its own data folder)
+      env.put("STORYSTREAM_MASTER_KEYS", "mk_test=" + "5a".repeat(32));
 
       int billingPort = FreePorts.pick();
       ChildProcess billing = child("billing", List.of("billing", "run", "--data-dir", dir("billing"),

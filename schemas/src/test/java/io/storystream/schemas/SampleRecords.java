@@ -62,6 +62,8 @@ public final class SampleRecords {
             .setQuantities(new MeterQuantities(12L, 1L, 3L, 1200L, 4L, 4096L, 2L))
             .setLines(List.of(new StatementLine("base_fee", "Pro plan", 1L, 49_000_000L, 49_000_000L)))
             .setTotalMicros(49_000_000L).setPreviousTotalMicros(48_000_000L).setGeneratedAt(T).build(),
+        TenantDataKey.newBuilder().setTenantId("acme").setDataKeyId("dk_1").setMasterKeyId("mk_1")
+            .setWrappedKey(ByteBuffer.wrap(new byte[] {4, 5, 6})).setCreatedAt(T).setErasedAt(null).build(),
         AuditEvent.newBuilder().setEventId("aud_1").setTenantId("acme").setKeyId("key_0123")
             .setActor(AuditActor.TENANT).setAction("file.upload").setResourceType("file").setResourceId("file_1")
             .setOutcome("success").setHttpStatus(201).setRequestId("req_1").setOccurredAt(T).build(),

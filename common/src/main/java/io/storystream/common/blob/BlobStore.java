@@ -33,6 +33,14 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public final class BlobStore implements AutoCloseable {
   private final S3Client s3;
   private final String bucket;
+  private volatile java.util.function.Predicate<String> writeFence = key -> false;
+
+  /** Refused write of an object under the prefix of a tenant that is being erased (see {@link #fenceWrites}). */
+  public static final class WriteFencedException extends RuntimeException {
+    public WriteFencedException(String key) {
+      super("write refused: the tenant of " + key.replaceFirst("^(tenants/[^/]+/).*$", "$1") + " is erased");
+    }
+  }
 
   public BlobStore(S3Settings settings) {
     this.bucket = settings.bucket();
@@ -85,14 +93,45 @@ public final class BlobStore implements AutoCloseable {
     }
   }
 
+  /**
+   * A fence checked right before and right after every put: a key it refuses is not written, and one refused by the
+   * time its put returns (the erasure came while it was in flight) is deleted again and reported as refused — so a
+   * writer that learns of an erasure stops adding objects under the tenant's prefix and takes back the one it raced.
+   */
+  public BlobStore fenceWrites(java.util.function.Predicate<String> refused) {
+    this.writeFence = refused;
+    return this;
+  }
+
+  /** The tenant of a key under {@code tenants/{tenantId}/}, or null. */
+  public static String tenantOfKey(String key) {
+    if (!key.startsWith("tenants/")) {
+      return null;
+    }
+    int end = key.indexOf('/', "tenants/".length());
+    return end < 0 ? null : key.substring("tenants/".length(), end);
+  }
+
   public void put(String key, byte[] content, String contentType) {
-    s3.putObject(p -> p.bucket(bucket).key(key).contentType(contentType), RequestBody.fromBytes(content));
+    fenced(key, () -> s3.putObject(p -> p.bucket(bucket).key(key).contentType(contentType),
+        RequestBody.fromBytes(content)));
   }
 
   /** Streams {@code length} bytes from {@code content}; nothing is buffered whole. */
   public void put(String key, InputStream content, long length, String contentType) {
-    s3.putObject(p -> p.bucket(bucket).key(key).contentType(contentType).contentLength(length),
-        RequestBody.fromInputStream(content, length));
+    fenced(key, () -> s3.putObject(p -> p.bucket(bucket).key(key).contentType(contentType).contentLength(length),
+        RequestBody.fromInputStream(content, length)));
+  }
+
+  private void fenced(String key, Runnable put) {
+    if (writeFence.test(key)) {
+      throw new WriteFencedException(key);
+    }
+    put.run();
+    if (writeFence.test(key)) {
+      delete(key);
+      throw new WriteFencedException(key);
+    }
   }
 
   public Optional<byte[]> get(String key) {

@@ -51,7 +51,8 @@ public final class TenantBodies {
   public record ErasedPart(int count, @JsonPropertyDescription("ids (object keys for objects)") List<String> ids) {}
 
   @JsonClassDescription("What an erasure deleted; usage events, statements and the audit trail are retained")
-  public record ErasureReceipt(String tenantId, String status, @OptionalField Instant deletedAt, ErasedPart keys,
+  public record ErasureReceipt(String tenantId, String status, @OptionalField Instant deletedAt, ErasedPart dataKeys,
+                               ErasedPart keys,
                                ErasedPart files, ErasedPart jobs, ErasedPart cacheEntries, ErasedPart objects,
                                List<String> retained) {}
 }

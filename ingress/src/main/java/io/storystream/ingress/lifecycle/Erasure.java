@@ -32,6 +32,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The right to be forgotten, in the order that makes every step safe to stop and repeat:
  * <ol>
+ *   <li>destroy the tenant's data keys (the erasure marker and a tombstone per key on {@code tenant-keys}): from that
+ *       moment every sealed copy of its prompts, file names, column names, audit resource names and dead-lettered
+ *       bodies — in every topic, changelog and backup — is unreadable; every instance drops the keys within one
+ *       fetch, and the worker stops the tenant's jobs before their next DataStoryBot step and refuses their puts;</li>
  *   <li>disable: the tenant's record turns DELETED (every instance refuses its keys on the next poll of its
  *       directory, this one at once) and each active key is revoked;</li>
  *   <li>tombstone what the topics hold about the tenant's content: files ({@code tenantId:fileId}), job statuses
@@ -39,9 +43,13 @@ import org.slf4j.LoggerFactory;
  *       tenant's partition so records no local copy holds are found too; admission forgets its quota and dedup
  *       state when it reads the DELETED record;</li>
  *   <li>delete every object under {@code tenants/{tenantId}/} (files, results, cache), after the tombstones, so no
- *       index points at a deleted object for long.</li>
+ *       index points at a deleted object for long;</li>
+ *   <li>wait {@link #SETTLE} — long enough for every instance to have read the destroyed key and for a put that
+ *       passed the worker's fence just before to finish — and delete the prefix again: a put racing the erasure is
+ *       either listed by this second pass or deleted by its writer's check after the put. Only then the receipt.</li>
  * </ol>
- * Usage events, statements and the audit trail stay: they are billing and accountability records without content.
+ * Usage events, statements and the audit trail stay: they are billing and accountability records without content
+ * (their resource names were sealed).
  * A second call finds the tenant DELETED, no active key, no live key on the topics and no object: an empty receipt.
  */
 public final class Erasure {
@@ -49,6 +57,8 @@ public final class Erasure {
   static final Duration SCAN_TIMEOUT = Duration.ofSeconds(30);
   /** Requests this much older than a tenant's deletion were written before its first erasure read the topic. */
   static final Duration REQUESTS_SEEN_BY_FIRST_ERASURE = Duration.ofMinutes(1);
+  /** Between the first and the final deletion of the prefix: instances learn of a destroyed key within ~100 ms. */
+  static final Duration SETTLE = Duration.ofSeconds(2);
 
   private final IngressParts parts;
   private final KafkaSettings kafka;
@@ -69,12 +79,15 @@ public final class Erasure {
     if (held.isEmpty()) {
       return Optional.empty();
     }
+    // the data keys go first: whatever happens after, the tenant's content at rest is unreadable from here on
+    List<String> dataKeys = parts.keyring().destroy(tenantId);
     Instant now = parts.clock().instant();
     Tenant tenant = held.get();
     // on a repeated erasure, the first one already handled every job requested well before it (see tombstoneJobs)
     Instant erasedBefore = tenant.getStatus() == TenantStatus.DELETED && tenant.getDeletedAt() != null
         ? tenant.getDeletedAt().minus(REQUESTS_SEEN_BY_FIRST_ERASURE) : null;
-    if (tenant.getStatus() != TenantStatus.DELETED) {
+    boolean first = tenant.getStatus() != TenantStatus.DELETED;
+    if (first) {
       tenant = Tenant.newBuilder(tenant).setStatus(TenantStatus.DELETED).setDeletedAt(now).setUpdatedAt(now).build();
       parts.publisher().sendAndWait(Topics.TENANTS, tenantId, tenant);
       log.info("tenant {} marked deleted; its keys are refused from now on", tenantId);
@@ -104,9 +117,13 @@ public final class Erasure {
     log.info("tenant {}: {} webhooks, {} webhook deliveries, {} quota months tombstoned", tenantId, webhooks.size(),
         deliveries.size(), quotaMonths.size());
 
-    List<String> objects = parts.blobs().deletePrefix(prefixOf(tenantId));
+    List<String> objects = new ArrayList<>(parts.blobs().deletePrefix(prefixOf(tenantId)));
+    if (first || !dataKeys.isEmpty()) {
+      settle(); // a repeat (or the sweep's re-erasure) finds no work in flight any more
+    }
+    objects.addAll(parts.blobs().deletePrefix(prefixOf(tenantId))); // what in-flight work wrote meanwhile
     ErasureReceipt receipt = new ErasureReceipt(tenantId, tenant.getDeletedAt(), List.copyOf(keys), files, jobs,
-        cacheEntries, List.copyOf(objects));
+        cacheEntries, List.copyOf(objects), dataKeys);
     log.info("tenant {} erased: {} keys revoked, {} files, {} jobs, {} cache entries, {} objects deleted", tenantId,
         keys.size(), files.size(), jobs.size(), cacheEntries.size(), objects.size());
     return Optional.of(receipt);
@@ -143,6 +160,15 @@ public final class Erasure {
         .map(key -> parts.publisher().send(Topics.ANALYSIS_STATUS, key, null)).toList();
     EventPublisher.await(CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)));
     return keys.stream().map(TenantKeys::resourceOf).toList();
+  }
+
+  private static void settle() {
+    try {
+      Thread.sleep(SETTLE.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for in-flight writes", e);
+    }
   }
 
   static String prefixOf(String tenantId) {

@@ -31,11 +31,14 @@ public final class TenantLifecycle implements IngressExtension {
   private final KafkaSettings kafka;
   private final Duration sweepInterval;
   private final Clock sweepClock;
+  private java.nio.file.Path exportTmpDir = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
   private IngressParts parts;
   private Producer<String, byte[]> rawProducer;
   private Erasure erasure;
   private Provisioning provisioning;
   private RetentionSweep sweep;
+  private io.storystream.ingress.export.TenantExports exports;
+  private io.storystream.ingress.export.ExportRoutes exportRoutes;
 
   /**
    * @param sweepInterval how often the retention sweep runs (zero or negative: never on its own)
@@ -49,12 +52,35 @@ public final class TenantLifecycle implements IngressExtension {
 
   /** The standard lifecycle of an ingress: hourly sweeps on the ingress's clock. */
   public static TenantLifecycle standard(IngressConfig config) {
-    return new TenantLifecycle(config.platform().kafka(), DEFAULT_SWEEP_INTERVAL, null);
+    return new TenantLifecycle(config.platform().kafka(), DEFAULT_SWEEP_INTERVAL, null)
+        .exportsIn(config.platform().dataDir.resolve("export-tmp"));
+  }
+
+  @Override
+  public synchronized List<Route> tenantRoutes(IngressParts parts) {
+    wire(parts);
+    return exportRoutes.tenantRoutes();
   }
 
   @Override
   public synchronized List<Route> operatorRoutes(IngressParts parts) {
     wire(parts);
+    List<Route> routes = new java.util.ArrayList<>(lifecycleRoutes());
+    routes.addAll(exportRoutes.operatorRoutes());
+    routes.add(Route.post("/admin/master-keys/rewrap").operator().audit("master-key.rewrap", null)
+        .doc("rewrapDataKeys", "After a master-key rotation (the new key listed first in STORYSTREAM_MASTER_KEYS on "
+            + "every service, the old ones after it): re-wrap every tenant's data key with the new master key, so the "
+            + "old one can then be removed. Answers how many were re-wrapped and the data keys per master key")
+        .reply(200, "rewrapped: the count; keysByMasterKey: data keys per master key id")
+        .handle(ctx -> {
+          int rewrapped = parts.keyring().rewrap();
+          Json.write(ctx, 200, java.util.Map.of("rewrapped", rewrapped,
+              "keysByMasterKey", parts.keyring().keysByMasterKey()));
+        }));
+    return routes;
+  }
+
+  private List<Route> lifecycleRoutes() {
     return List.of(
         Route.post("/admin/tenants/{tenantId}/provision").operator().audit("tenant.provision", "tenantId")
             .doc("provisionTenant", "Create a tenant with its plan and first API key in one call; the secret is in "
@@ -70,9 +96,12 @@ public final class TenantLifecycle implements IngressExtension {
             .reply(422, "invalid fields")
             .handle(provisioning::provision),
         Route.delete("/admin/tenants/{tenantId}").operator().audit("tenant.delete", "tenantId")
-            .doc("deleteTenant", "Erase a tenant: its keys stop working at once; its files, results and cache "
-                + "objects, file records, job statuses, cache index and quota state are deleted; usage events, "
-                + "statements and the audit trail stay. Safe to repeat (a repeat returns an empty receipt)")
+            .doc("deleteTenant", "Erase a tenant: its data keys are destroyed first, so its prompts, file names, "
+                + "column names, audit resource names and dead-lettered records are unreadable in every topic at "
+                + "once; its keys stop working; its jobs in flight stop and write nothing more; its files, results, "
+                + "cache and export objects, file records, job statuses, cache index and quota state are deleted; "
+                + "usage events, statements and the audit trail stay. Safe to repeat (a repeat returns an empty "
+                + "receipt)")
             .returns(200, "the erasure receipt: per kind a count and the ids deleted",
                 io.storystream.ingress.api.TenantBodies.ErasureReceipt.class)
             .reply(404, "no such tenant").reply(503, "interrupted; nothing is lost, repeat the call")
@@ -107,6 +136,9 @@ public final class TenantLifecycle implements IngressExtension {
     }
     this.parts = parts;
     erasure = new Erasure(parts, kafka, this::rawProducer);
+    exports = new io.storystream.ingress.export.TenantExports(kafka, parts.blobs(), parts.clock(),
+        exportTmpDir);
+    exportRoutes = new io.storystream.ingress.export.ExportRoutes(exports, parts);
     provisioning = new Provisioning(parts);
   }
 
@@ -123,6 +155,12 @@ public final class TenantLifecycle implements IngressExtension {
     return rawProducer;
   }
 
+  /** Where exports write their archive before it goes to S3 (the data folder's {@code export-tmp}). */
+  public TenantLifecycle exportsIn(java.nio.file.Path dir) {
+    this.exportTmpDir = dir;
+    return this;
+  }
+
   /** The erasure (for tests and tools in the same process). */
   public Erasure erasure() {
     return erasure;
@@ -135,6 +173,9 @@ public final class TenantLifecycle implements IngressExtension {
 
   @Override
   public synchronized void close() {
+    if (exports != null) {
+      exports.close();
+    }
     if (sweep != null) {
       sweep.close();
     }

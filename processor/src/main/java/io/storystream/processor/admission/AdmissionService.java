@@ -41,6 +41,7 @@ public final class AdmissionService implements AutoCloseable {
     this.metrics = processMetrics;
     return this;
   }
+  private io.storystream.common.crypto.Keyrings.Lease keys;
 
   public AdmissionService(KafkaSettings kafka, Path dataDir) {
     this(kafka, dataDir, new HttpSchemaRegistryClient(kafka.registryUrl()), new Properties());
@@ -58,6 +59,8 @@ public final class AdmissionService implements AutoCloseable {
     try (Admin admin = Admin.create(kafka.admin())) {
       ProcessorTopics.catalogue(kafka.tenantPartitions(), kafka.replicationFactor()).ensure(admin);
     }
+    // prompts and file names in its topics and changelogs are sealed under each tenant's data key
+    keys = io.storystream.common.crypto.Keyrings.acquire(kafka, dataDir);
     Properties props = kafka.streams(AdmissionTopology.APPLICATION_ID, dataDir);
     props.putAll(DeadLetters.streamsConfig(registry));
     props.put(DeadLetters.METER_REGISTRY_CONFIG, metrics.registry());
@@ -131,6 +134,10 @@ public final class AdmissionService implements AutoCloseable {
       streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
           .withTimeout(Duration.ofSeconds(30)));
       streams = null;
+    }
+    if (keys != null) {
+      keys.close();
+      keys = null;
     }
   }
 }

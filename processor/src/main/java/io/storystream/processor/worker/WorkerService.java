@@ -6,6 +6,7 @@ import io.storystream.processor.ProcessorMetrics;
 import io.storystream.common.logging.LogContext;
 import io.storystream.processor.ProcessorTopics;
 import io.storystream.common.blob.BlobStore;
+import io.storystream.common.crypto.Keyrings;
 import io.storystream.datastorybot.client.DataStoryBotClient;
 import io.storystream.datastorybot.client.JobControl;
 import io.storystream.schemas.AnalysisWork;
@@ -120,6 +121,8 @@ public final class WorkerService implements AutoCloseable {
   private KafkaProducer<String, byte[]> producer;
   private boolean inTransaction;
   private BlobStore blobs;
+  /** The cluster's tenant keyring: sealing of what the worker reads and writes, and erasure's fence. */
+  private Keyrings.Lease keys;
   private DataStoryBotClient client;
   private ExecutorService io;
   private final JobExecutor injectedJobs;
@@ -190,11 +193,16 @@ public final class WorkerService implements AutoCloseable {
       return this;
     }
     ensureTopics();
+    keys = Keyrings.acquire(config.kafka(), config.dataDir());
     io = Executors.newFixedThreadPool(Math.max(4, Math.min(32, config.maxInFlight() / 8)), daemon("worker-io"));
     if (injectedJobs != null) {
       runner = injectedJobs;
     } else {
-      blobs = new BlobStore(config.s3());
+      // nothing is written under an erased tenant's prefix once this instance has seen its key destroyed
+      blobs = new BlobStore(config.s3()).fenceWrites(key -> {
+        String tenant = BlobStore.tenantOfKey(key);
+        return tenant != null && keys.keyring().isErased(tenant);
+      });
       client = new DataStoryBotClient(config.datastorybot(), metrics.datastorybotCalls());
       runner = new JobRunner(blobs, client, config.dataDir().resolve("worker-tmp"), io, clock);
     }
@@ -514,7 +522,8 @@ public final class WorkerService implements AutoCloseable {
       JobControl control = new JobControl() {
         @Override
         public boolean cancelled() {
-          return cancellations.cancelled(work.getTenantId(), work.getJobId());
+          // checked before each DataStoryBot step and before the result is stored: an erased tenant's job stops
+          return cancellations.cancelled(work.getTenantId(), work.getJobId()) || erased(work);
         }
 
         @Override
@@ -534,7 +543,9 @@ public final class WorkerService implements AutoCloseable {
       try (LogContext ids = LogContext.job(work.getTenantId(), work.getJobId())) {
         outcome = runner.run(work, control);
       }
-      outbox.add(new Outgoing(started.partition(), outputs.running(work, now)));
+      if (!erased(work)) {
+        outbox.add(new Outgoing(started.partition(), outputs.running(work, now)));
+      }
       poisonRecords.done();
       jobsRunning.incrementAndGet();
       outcome.whenComplete((done, error) -> {
@@ -567,7 +578,9 @@ public final class WorkerService implements AutoCloseable {
         continue; // finished ahead of a long gap: reported once earlier jobs finish and the offset moves on
       }
       poisonRecords.handling(job.partition(), job.offset());
-      List<ProducerRecord<String, byte[]>> records = f.records() != null ? f.records()
+      // an erased tenant's job ends without a trace: no status, no usage, no dead letter
+      List<ProducerRecord<String, byte[]>> records = erased(job.work()) ? List.of()
+          : f.records() != null ? f.records()
           : outputs.finished(job.work(), job.startedAt()[0], f.outcome());
       poisonRecords.done();
       records.forEach(r -> outbox.add(new Outgoing(job.partition(), r)));
@@ -756,7 +769,13 @@ public final class WorkerService implements AutoCloseable {
     closeQuietly(cancellations);
     closeQuietly(client);
     closeQuietly(blobs);
+    closeQuietly(keys);
     log.info("worker {} stopped", config.instanceId());
+  }
+
+  private boolean erased(AnalysisWork work) {
+    // null: a record that never decoded into work (its dead letter and failure still go out)
+    return work != null && keys != null && keys.keyring().isErased(work.getTenantId());
   }
 
   private static void closeQuietly(Object resource) {

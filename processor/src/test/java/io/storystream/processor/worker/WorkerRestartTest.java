@@ -199,12 +199,18 @@ class WorkerRestartTest {
         .filter(s -> s.getJobId().equals(poison.getJobId()) && s.getState() == JobState.FAILED).findFirst().orElseThrow();
     assertThat(failed.getReason()).isEqualTo("worker_error");
     assertThat(failed.getRetryable()).isFalse();
-    var letters = committed(Topics.DEAD_LETTER).stream()
-        .filter(d -> "processing_failed".equals(d.getReason()) && d.getSourceTopic().equals(Topics.ANALYSIS_WORK.name()))
-        .toList();
-    assertThat(letters).hasSize(1);
-    assertThat(letters.get(0).getErrorClass()).isEqualTo(IllegalStateException.class.getName());
-    assertThat(letters.get(0).getErrorMessage()).contains("always breaks the loop");
+    java.util.function.Predicate<io.storystream.schemas.DeadLetter> poisonLetter = d ->
+        "processing_failed".equals(d.getReason()) && d.getSourceTopic().equals(Topics.ANALYSIS_WORK.name());
+    // at rest (no keyring in this process now) the body and error text are sealed under the tenant's data key
+    var atRest = committed(Topics.DEAD_LETTER).stream().filter(poisonLetter).toList();
+    assertThat(atRest).hasSize(1);
+    assertThat(atRest.get(0).getErrorMessage()).startsWith("ssk1:").doesNotContain("always breaks the loop");
+    try (var keys = io.storystream.common.crypto.Keyrings.acquire(config.kafka(), config.dataDir())) {
+      var letters = committed(Topics.DEAD_LETTER).stream().filter(poisonLetter).toList();
+      assertThat(letters).hasSize(1);
+      assertThat(letters.get(0).getErrorClass()).isEqualTo(IllegalStateException.class.getName());
+      assertThat(letters.get(0).getErrorMessage()).contains("always breaks the loop");
+    }
   }
 
   @Test

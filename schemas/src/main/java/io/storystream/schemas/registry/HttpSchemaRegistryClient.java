@@ -164,6 +164,20 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   }
 
   @Override
+  public String sealingScope() {
+    return scopeOf(baseUri.toString());
+  }
+
+  /** The sealing scope of a registry URL: scheme, host, port and path, without credentials or a trailing slash. */
+  public static String scopeOf(String registryUrl) {
+    String trimmed = registryUrl.endsWith("/") ? registryUrl.substring(0, registryUrl.length() - 1) : registryUrl;
+    URI given = URI.create(trimmed);
+    String authority = given.getRawAuthority() == null ? "" : given.getRawAuthority();
+    return given.getScheme() + "://" + authority.substring(authority.indexOf('@') + 1)
+        + (given.getRawPath() == null ? "" : given.getRawPath());
+  }
+
+  @Override
   public String toString() {
     return "HttpSchemaRegistryClient[" + baseUri + "]";
   }

@@ -30,6 +30,14 @@ public interface SchemaRegistryClient extends AutoCloseable {
   @Override
   default void close() {}
 
+  /**
+   * Which installed {@link io.storystream.schemas.serde.RecordSealing} serdes of this registry use: the registry's
+   * address without credentials; null (no sealing) for a registry that is not a shared service.
+   */
+  default String sealingScope() {
+    return null;
+  }
+
   /** Confluent's TopicNameStrategy: the subject of a topic's keys or values. */
   static String subject(String topic, boolean isKey) {
     return topic + (isKey ? "-key" : "-value");

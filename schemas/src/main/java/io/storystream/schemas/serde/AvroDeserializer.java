@@ -79,7 +79,9 @@ public class AvroDeserializer<T extends GenericRecord> implements Deserializer<T
       if (!decoder.isEnd()) {
         throw new MalformedRecordException(topic, "schema id " + id + " decoded with bytes left over");
       }
-      return record;
+      @SuppressWarnings("unchecked")
+      T opened = (T) RecordSealing.Installed.forScope(registry.sealingScope()).open(topic, record);
+      return opened;
     } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException e) {
       throw new MalformedRecordException(topic, "Avro body does not decode with schema id " + id
           + " (" + e.getClass().getSimpleName() + ")", e);

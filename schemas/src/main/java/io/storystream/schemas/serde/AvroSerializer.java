@@ -56,6 +56,9 @@ public class AvroSerializer<T extends GenericRecord> implements Serializer<T> {
     if (record == null) {
       return null; // a tombstone stays a tombstone
     }
+    @SuppressWarnings("unchecked")
+    T sealed = (T) RecordSealing.Installed.forScope(registry.sealingScope()).seal(topic, record);
+    record = sealed; // tenant content leaves the process encrypted under the tenant's data key
     Schema schema = record.getSchema();
     String subject = SchemaRegistryClient.subject(topic, isKey);
     int id = registry.register(subject, schema); // the client caches (subject, schema) -> id

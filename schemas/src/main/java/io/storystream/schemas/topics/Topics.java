@@ -16,6 +16,7 @@ import io.storystream.schemas.PriceBook;
 import io.storystream.schemas.QuotaUsage;
 import io.storystream.schemas.Statement;
 import io.storystream.schemas.Tenant;
+import io.storystream.schemas.TenantDataKey;
 import io.storystream.schemas.UsageEvent;
 import io.storystream.schemas.WebhookDelivery;
 import io.storystream.schemas.WebhookSubscription;
@@ -77,10 +78,14 @@ public final class Topics {
       WebhookDelivery.class, TENANT_PARTITIONS, COMPACT, null,
       "tenantId:deliveryId → one event for one endpoint and where its delivery stands");
 
+  public static final Topic<TenantDataKey> TENANT_KEYS = new Topic<>("tenant-keys", TenantDataKey.class,
+      TENANT_PARTITIONS, COMPACT, null,
+      "tenantId:dataKeyId → a tenant's wrapped data key (tombstone: destroyed); tenantId → erasure marker");
+
   /** Every topic of the catalogue, in the order of the data's path. */
   public static List<Topic<?>> all() {
     return List.of(TENANTS, API_KEYS, FILES, ANALYSIS_REQUESTS, ANALYSIS_WORK, ANALYSIS_STATUS,
         ANALYSIS_CANCELLATIONS, QUOTA_USAGE, USAGE_EVENTS, PRICE_BOOKS, BILLING_STATEMENTS, AUDIT, DEAD_LETTER,
-        WEBHOOKS, WEBHOOK_DELIVERIES);
+        WEBHOOKS, WEBHOOK_DELIVERIES, TENANT_KEYS);
   }
 }
