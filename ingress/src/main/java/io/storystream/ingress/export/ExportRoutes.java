@@ -4,6 +4,7 @@ import io.javalin.http.Context;
 import io.storystream.common.http.Problem;
 import io.storystream.common.http.ProblemException;
 import io.storystream.ingress.IngressParts;
+import io.storystream.ingress.api.ExportBodies;
 import io.storystream.ingress.auth.Principal;
 import io.storystream.ingress.auth.Scope;
 import io.storystream.ingress.http.Attrs;
@@ -12,7 +13,6 @@ import io.storystream.ingress.http.Route;
 import io.storystream.schemas.Tenant;
 import io.storystream.schemas.TenantStatus;
 import java.io.InputStream;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,12 +38,12 @@ public final class ExportRoutes {
             .doc("exportTenantData", "Export everything the tenant has: one zip with its files, results (narratives, "
                 + "charts, datasets), job history, usage events, statements and audit trail, and a manifest with the "
                 + "SHA-256 of every entry. Asynchronous: 202 with the export's location; one export at a time")
-            .reply(202, "the export, running; poll links.self")
+            .returns(202, "the export, running; poll links.self", ExportBodies.Export.class)
             .reply(409, "an export of the tenant is still running (its id is in exportId)")
             .handle(ctx -> start(ctx, Attrs.principal(ctx).tenantId(), "/v1/exports/")),
         Route.get("/v1/exports/{exportId}").tenant(Scope.FILES_WRITE).audit("export.read", "exportId")
             .doc("getExport", "An export's state; when completed, its size, checksum and the archive's link")
-            .reply(200, "the export").reply(404, "no such export")
+            .returns(200, "the export", ExportBodies.Export.class).reply(404, "no such export")
             .handle(ctx -> state(ctx, Attrs.principal(ctx).tenantId(), "/v1/exports/")),
         Route.get("/v1/exports/{exportId}/archive").tenant(Scope.FILES_WRITE).audit("export.download", "exportId")
             .doc("downloadExport", "The export's zip, streamed")
@@ -56,7 +56,7 @@ public final class ExportRoutes {
     return List.of(
         Route.post("/admin/tenants/{tenantId}/export").operator().audit("tenant.export", "tenantId")
             .doc("exportTenant", "Export a tenant's data (the same archive as the tenant's POST /v1/export)")
-            .reply(202, "the export, running").reply(404, "no such tenant")
+            .returns(202, "the export, running", ExportBodies.Export.class).reply(404, "no such tenant")
             .reply(409, "an export of the tenant is still running, or the tenant is erased")
             .handle(ctx -> {
               String tenantId = tenantOf(ctx);
@@ -64,7 +64,7 @@ public final class ExportRoutes {
             }),
         Route.get("/admin/tenants/{tenantId}/exports/{exportId}").operator().audit("export.read", "exportId")
             .doc("getTenantExport", "An export's state and, when completed, the archive's link")
-            .reply(200, "the export").reply(404, "no such export")
+            .returns(200, "the export", ExportBodies.Export.class).reply(404, "no such export")
             .handle(ctx -> {
               String tenantId = tenantOf(ctx);
               state(ctx, tenantId, "/admin/tenants/" + tenantId + "/exports/");
@@ -125,28 +125,10 @@ public final class ExportRoutes {
     return new ProblemException(404, "export-not-found", "Export not found", "no such export");
   }
 
-  private static Map<String, Object> view(TenantExports.ExportState s, String base) {
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("exportId", s.exportId());
-    v.put("state", s.state());
-    v.put("requestedAt", s.requestedAt() == null ? null : s.requestedAt().toString());
-    if (s.completedAt() != null) {
-      v.put("completedAt", s.completedAt().toString());
-    }
-    if ("completed".equals(s.state())) {
-      v.put("bytes", s.bytes());
-      v.put("sha256", s.sha256());
-      v.put("entries", s.entries());
-    }
-    if (s.error() != null) {
-      v.put("error", s.error());
-    }
-    Map<String, String> links = new LinkedHashMap<>();
-    links.put("self", base + s.exportId());
-    if ("completed".equals(s.state())) {
-      links.put("download", base + s.exportId() + "/archive");
-    }
-    v.put("links", links);
-    return v;
+  private static ExportBodies.Export view(TenantExports.ExportState s, String base) {
+    boolean completed = "completed".equals(s.state());
+    return new ExportBodies.Export(s.exportId(), s.state(), s.requestedAt(), s.completedAt(),
+        completed ? s.bytes() : null, completed ? s.sha256() : null, completed ? s.entries() : null, s.error(),
+        new ExportBodies.ExportLinks(base + s.exportId(), completed ? base + s.exportId() + "/archive" : null));
   }
 }

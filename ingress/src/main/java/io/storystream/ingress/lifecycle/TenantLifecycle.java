@@ -71,11 +71,12 @@ public final class TenantLifecycle implements IngressExtension {
         .doc("rewrapDataKeys", "After a master-key rotation (the new key listed first in STORYSTREAM_MASTER_KEYS on "
             + "every service, the old ones after it): re-wrap every tenant's data key with the new master key, so the "
             + "old one can then be removed. Answers how many were re-wrapped and the data keys per master key")
-        .reply(200, "rewrapped: the count; keysByMasterKey: data keys per master key id")
+        .returns(200, "rewrapped: the count; keysByMasterKey: data keys per master key id",
+            io.storystream.ingress.api.ExportBodies.Rewrap.class)
         .handle(ctx -> {
           int rewrapped = parts.keyring().rewrap();
-          Json.write(ctx, 200, java.util.Map.of("rewrapped", rewrapped,
-              "keysByMasterKey", parts.keyring().keysByMasterKey()));
+          Json.write(ctx, 200, new io.storystream.ingress.api.ExportBodies.Rewrap(rewrapped,
+              parts.keyring().keysByMasterKey()));
         }));
     return routes;
   }
