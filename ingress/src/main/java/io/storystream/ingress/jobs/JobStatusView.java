@@ -268,7 +268,11 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
       streamsMeters.close();
     }
     admin.close(Duration.ofSeconds(5));
-    if (!streams.close(Duration.ofSeconds(10))) {
+    // leave the group: a static member that stops cleanly would otherwise hold its partitions until the session
+    // times out (30 s), and the other instances could not answer for its jobs meanwhile
+    if (!streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
+        org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+        .withTimeout(Duration.ofSeconds(10)))) {
       log.warn("the job-status view did not stop within 10 s");
     }
   }
