@@ -332,7 +332,15 @@ class DockerComposeFileTest {
     assertThat(job.path("authorization").path("credentials_file").asText()).isEqualTo("/tmp/metrics-token");
     List<String> scraped = new ArrayList<>();
     job.path("dns_sd_configs").path(0).path("names").forEach(n -> scraped.add(n.asText()));
-    assertThat(scraped).containsExactlyInAnyOrder("ingress", "processor", "billing");
+    // every service that opens a management port is scraped, and nothing else
+    List<String> managed = new ArrayList<>();
+    services.fields().forEachRemaining(e -> {
+      if (e.getValue().path("environment").has("STORYSTREAM_MANAGEMENT_PORT")) {
+        managed.add(e.getKey());
+      }
+    });
+    assertThat(managed).contains("ingress", "processor", "billing", "billing-sink");
+    assertThat(scraped).containsExactlyInAnyOrderElementsOf(managed);
     assertThat(job.path("dns_sd_configs").path(0).path("port").asInt()).isEqualTo(8084);
     for (String service : scraped) {
       assertThat(services.path(service).path("environment").path("STORYSTREAM_MANAGEMENT_PORT").asText())
