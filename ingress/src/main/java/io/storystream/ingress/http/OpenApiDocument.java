@@ -10,7 +10,7 @@ import com.github.victools.jsonschema.generator.SchemaGeneratorConfigBuilder;
 import com.github.victools.jsonschema.generator.SchemaVersion;
 import com.github.victools.jsonschema.module.jackson.JacksonModule;
 import com.github.victools.jsonschema.module.jackson.JacksonOption;
-import io.storystream.ingress.api.OptionalField;
+import io.storystream.common.http.OptionalField;
 import io.storystream.ingress.api.ProblemTypes;
 import java.util.Arrays;
 import java.util.List;
