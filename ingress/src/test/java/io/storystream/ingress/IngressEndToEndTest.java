@@ -675,6 +675,9 @@ class IngressEndToEndTest {
     assertThat(stack.get(null, "/metrics").status()).isEqualTo(404);
     assertThat(ingress.management().scrape()).contains("storystream_http_requests_seconds_bucket",
         "storystream_tenant_requests_total");
+    // the topic mirrors' consumers are bound too (Micrometer's KafkaClientMetrics), one client_id per mirror
+    assertThat(ingress.management().scrape()).contains("client_id=\"ingress-mirror-directory\"",
+        "client_id=\"ingress-mirror-quota\"");
 
     JsonNode doc = stack.get(null, "/openapi.json").json();
     assertThat(doc.path("openapi").asText()).isEqualTo("3.1.0");
