@@ -59,21 +59,30 @@ public final class BillingRelay {
         Route.get("/admin/months/{month}/statements").operator()
             .doc("getMonthStatements", "Every tenant's statement of a month (yyyy-MM), with totals per currency")
             .returns(200, "the statements", MonthStatements.class).reply(400, "bad month")
-            .reply(503, "billing unavailable")
+            .problems(400, "invalid-month", "invalid-request").reply(404, "billing answered 404")
+            .problems(404, "not-found").apply(BillingRelay::billingFailures)
             .handle(ctx -> relay(ctx, "/months/" + month(ctx) + "/statements", MonthStatements.class, body -> body)),
         Route.get("/admin/tenants/{tenantId}/statements").operator().audit("statement.list", null)
             .doc("getTenantStatements", "All statements of one tenant")
-            .returns(200, "the statements", TenantStatements.class).reply(404, "no such tenant")
-            .reply(503, "billing unavailable")
+            .returns(200, "the statements", TenantStatements.class).reply(400, "billing refused the parameters")
+            .problems(400, "invalid-request").reply(404, "no such tenant").problems(404, "not-found")
+            .apply(BillingRelay::billingFailures)
             .handle(ctx -> relay(ctx, "/tenants/" + tenant(ctx) + "/statements", TenantStatements.class,
                 body -> body)),
         Route.get("/admin/tenants/{tenantId}/months/{month}/explain").operator().audit("statement.explain", "month")
             .doc("explainMonth", "How a tenant's month was counted: events counted, duplicates dropped, "
                 + "dead-lettered, the statement they led to")
             .returns(200, "the explanation", MonthExplanation.class).reply(400, "bad month")
-            .reply(404, "no usage that month").reply(503, "billing unavailable")
+            .problems(400, "invalid-month", "invalid-request").reply(404, "no usage that month")
+            .problems(404, "not-found").apply(BillingRelay::billingFailures)
             .handle(ctx -> relay(ctx, "/tenants/" + tenant(ctx) + "/months/" + month(ctx) + "/explain",
                 MonthExplanation.class, body -> body)));
+  }
+
+  /** What every relayed call may answer when billing fails: 502 (an error or a misshapen body), 503 (unreachable). */
+  private static Route.Builder billingFailures(Route.Builder route) {
+    return route.reply(502, "billing answered with an error or a body of another shape").problems(502, "billing-error")
+        .reply(503, "billing unavailable").problems(503, "billing-unavailable");
   }
 
   private static String month(Context ctx) {
@@ -98,7 +107,9 @@ public final class BillingRelay {
         Route.get("/v1/usage").tenant(Scope.USAGE_READ).audit("usage.read", null)
             .doc("getUsage", "The tenant's usage meters (from the billing aggregator)")
             .query("month", "string", "yyyy-MM (default: the current month)")
-            .returns(200, "the usage", Usage.class).reply(400, "bad month").reply(503, "billing unavailable")
+            .returns(200, "the usage", Usage.class).reply(400, "bad month")
+            .problems(400, "invalid-month", "invalid-request").reply(404, "billing knows no such tenant")
+            .problems(404, "not-found").apply(BillingRelay::billingFailures)
             .handle(ctx -> {
               String month = ctx.queryParam("month");
               if (month != null && !MONTH.matcher(month).matches()) {
@@ -111,8 +122,8 @@ public final class BillingRelay {
         Route.get("/v1/statements/{month}").tenant(Scope.USAGE_READ).audit("statement.read", "month")
             .doc("getStatement", "The tenant's statement of a month (yyyy-MM)")
             .returns(200, "the statement", BillingStatement.class).reply(400, "bad month")
-            .reply(404, "no statement for that month")
-            .reply(503, "billing unavailable")
+            .problems(400, "invalid-month", "invalid-request").reply(404, "no statement for that month")
+            .problems(404, "not-found").apply(BillingRelay::billingFailures)
             .handle(ctx -> {
               String month = ctx.pathParam("month");
               if (!MONTH.matcher(month).matches()) {
@@ -127,8 +138,9 @@ public final class BillingRelay {
                 + "(total and changed lines). The aggregator keeps the newest 1,000 revisions of a month")
             .query("limit", "integer", "how many revisions, newest first (1–1000, default 100)")
             .returns(200, "the revisions", StatementRevisions.class).reply(400, "bad month or limit")
-            .reply(404, "no statement for that month")
-            .reply(503, "billing unavailable")
+            .problems(400, "invalid-month", "invalid-limit", "invalid-request")
+            .reply(404, "no statement for that month").problems(404, "not-found")
+            .apply(BillingRelay::billingFailures)
             .handle(ctx -> {
               String month = ctx.pathParam("month");
               if (!MONTH.matcher(month).matches()) {
