@@ -386,8 +386,10 @@ class BillingTablesIntegrationTest {
                previous_total_micros, updated_at FROM billing_statements""")) {
       while (rs.next()) {
         long previous = rs.getLong(9);
+        // wasNull() speaks of the last column read, so it is asked right after previous_total_micros
+        String previousText = rs.wasNull() ? "-" : Long.toString(previous);
         rows.put(rs.getString(1) + ":" + rs.getString(2), String.join("|", rs.getString(3), rs.getString(4),
-            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.wasNull() ? "-" : Long.toString(previous),
+            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), previousText,
             rs.getTimestamp(10).toInstant().toString()));
       }
     }
