@@ -253,7 +253,7 @@ public final class BillingCommand implements Runnable {
       try {
         sink = new BillingSink(platform.kafka(),
             new TopicSerdes(new HttpSchemaRegistryClient(platform.registryUrl)), postgres.connection(platform.dataDir))
-            .start();
+            .meters(management.registry()).start();
       } catch (Exception e) {
         managementServer.close();
         throw e;

@@ -4,6 +4,16 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
+import io.storystream.common.billing.api.BillingBodies.CountedIn;
+import io.storystream.common.billing.api.BillingBodies.MonthExplanation;
+import io.storystream.common.billing.api.BillingBodies.NotCounted;
+import io.storystream.common.billing.api.BillingBodies.MonthStatements;
+import io.storystream.common.billing.api.BillingBodies.StatementRevision;
+import io.storystream.common.billing.api.BillingBodies.StatementRevisions;
+import io.storystream.common.billing.api.BillingBodies.TenantStatements;
+import io.storystream.common.billing.api.BillingBodies.Usage;
+import io.storystream.common.billing.api.BillingBodies.UsageEventExplanation;
+import io.storystream.common.billing.api.BillingBodies.UsageQuota;
 import io.storystream.common.http.JsonMapper;
 import io.storystream.common.http.ProblemException;
 import io.storystream.common.http.Problems;
@@ -172,22 +182,14 @@ public final class BillingHttpApi implements AutoCloseable {
     }
     MonthAccount a = account.orElse(MonthAccount.empty(new BillingMonth(tenantId, month)));
     Optional<Statement> statement = q.statement(tenantId, month);
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("tenantId", tenantId);
-    body.put("month", month.toString());
-    body.put("plan", a.plan() != null ? a.plan() : tenant.map(Tenant::getPlan).orElse(null));
-    body.put("usage", StatementJson.quantities(a.quantities()));
-    Map<String, Object> quota = new LinkedHashMap<>();
-    if (tenant.isPresent()) {
-      long limit = tenant.get().getLimits().getAnalysesPerMonth();
-      quota.put("analysesPerMonth", limit);
-      quota.put("analysesUsed", a.analyses());
-      quota.put("analysesRemaining", Math.max(0, limit - a.analyses()));
-    }
-    body.put("quota", quota);
-    body.put("closesAt", Instant.ofEpochMilli(BillingMonth.closesAt(month, q.grace())).toString());
-    body.put("statement", statement.map(BillingHttpApi::summary).orElse(null));
-    json(ctx, body);
+    // without the tenant's record there is no plan limit to tell: quota is null (the ingress sets admission's)
+    UsageQuota quota = tenant.map(t -> UsageQuota.counted(t.getLimits().getAnalysesPerMonth(), a.analyses()))
+        .orElse(null);
+    json(ctx, new Usage(tenantId, month.toString(),
+        a.plan() != null ? a.plan() : tenant.map(Tenant::getPlan).orElse(null),
+        StatementJson.quantities(a.quantities()), quota,
+        Instant.ofEpochMilli(BillingMonth.closesAt(month, q.grace())).toString(),
+        statement.map(StatementJson::summary).orElse(null)));
   }
 
   private void statement(Context ctx) {
@@ -207,21 +209,14 @@ public final class BillingHttpApi implements AutoCloseable {
     if (kept.isEmpty()) {
       throw new ProblemException(404, "statement-not-found", "Statement not found", "no statement for " + month);
     }
-    List<Map<String, Object>> newestFirst = new java.util.ArrayList<>();
+    List<StatementRevision> newestFirst = new java.util.ArrayList<>();
     for (int i = kept.size() - 1; i >= 0 && newestFirst.size() < limit; i--) {
       Statement previous = i > 0 && kept.get(i - 1).getRevision() == kept.get(i).getRevision() - 1 ? kept.get(i - 1) : null;
       newestFirst.add(StatementJson.revision(kept.get(i), previous));
     }
     Statement latest = kept.get(kept.size() - 1);
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("tenantId", tenantId);
-    body.put("month", month.toString());
-    body.put("currency", latest.getCurrency());
-    body.put("latestRevision", latest.getRevision());
-    body.put("revisionsKept", kept.size());
-    body.put("truncated", newestFirst.size() < latest.getRevision());
-    body.put("revisions", newestFirst);
-    json(ctx, body);
+    json(ctx, new StatementRevisions(tenantId, month.toString(), latest.getCurrency(), latest.getRevision(),
+        kept.size(), newestFirst.size() < latest.getRevision(), newestFirst));
   }
 
   static final int DEFAULT_REVISIONS = 100;
@@ -249,7 +244,7 @@ public final class BillingHttpApi implements AutoCloseable {
     if (list.isEmpty() && q.tenant(tenantId).isEmpty()) {
       throw tenantNotFound(tenantId);
     }
-    json(ctx, Map.of("tenantId", tenantId, "statements", list.stream().map(StatementJson::statement).toList()));
+    json(ctx, new TenantStatements(tenantId, list.stream().map(StatementJson::statement).toList()));
   }
 
   private void monthStatements(Context ctx) {
@@ -257,12 +252,8 @@ public final class BillingHttpApi implements AutoCloseable {
     List<Statement> list = queries().statementsOfMonth(month);
     Map<String, Long> totals = new java.util.TreeMap<>();
     list.forEach(s -> totals.merge(s.getCurrency(), s.getTotalMicros(), Math::addExact));
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("month", month.toString());
-    body.put("tenants", list.size());
-    body.put("totalMicrosByCurrency", totals);
-    body.put("statements", list.stream().map(StatementJson::statement).toList());
-    json(ctx, body);
+    json(ctx, new MonthStatements(month.toString(), list.size(), totals,
+        list.stream().map(StatementJson::statement).toList()));
   }
 
   /**
@@ -282,44 +273,30 @@ public final class BillingHttpApi implements AutoCloseable {
       throw new ProblemException(404, "usage-event-not-found", "Usage event not found",
           "the billing aggregator holds nothing on this event id for this tenant");
     }
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("tenantId", tenantId);
-    body.put("eventId", eventId);
-    body.put("counted", !counted.isEmpty());
+    CountedIn countedIn = null;
     if (!counted.isEmpty()) {
       Map.Entry<Long, Long> first = counted.entrySet().iterator().next();
       YearMonth month = BillingMonth.monthOf(first.getKey());
-      Map<String, Object> in = new LinkedHashMap<>();
-      in.put("month", month.toString());
-      in.put("occurredAt", Instant.ofEpochMilli(first.getValue()).toString());
       Optional<Statement> statement = q.statement(tenantId, month);
       // the statement includes every event counted so far when it carries the account's quantities
       boolean awaiting = statement.isEmpty() || q.account(tenantId, month)
           .map(a -> !a.quantities().equals(statement.get().getQuantities())).orElse(true);
-      in.put("statementRevision", statement.map(Statement::getRevision).orElse(null));
-      in.put("includedInStatementRevision", !awaiting);
-      in.put("awaitingStatement", awaiting);
-      body.put("countedIn", in);
+      countedIn = new CountedIn(month.toString(), Instant.ofEpochMilli(first.getValue()).toString(),
+          statement.map(Statement::getRevision).orElse(null), !awaiting, awaiting);
     }
-    List<Map<String, Object>> notCounted = new java.util.ArrayList<>();
+    List<NotCounted> notCounted = new java.util.ArrayList<>();
     Map<String, Long> totals = new java.util.TreeMap<>();
     outcomes.forEach((window, stored) -> {
       EventOutcome.counts(stored).forEach((kind, n) -> totals.merge(kind, n, Long::sum));
       for (EventOutcome o : EventOutcome.parse(stored)) {
         if (!o.kind().equals("more")) {
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("month", o.month());
-          m.put("reason", o.kind());
-          m.put("detail", o.kind().equals(EventOutcome.DUPLICATE_KIND)
+          notCounted.add(new NotCounted(o.month(), o.kind(), o.kind().equals(EventOutcome.DUPLICATE_KIND)
               ? (counted.isEmpty() ? "a copy of an event already counted" : "a copy of this event, counted once")
-              : o.detail());
-          notCounted.add(m);
+              : o.detail()));
         }
       }
     });
-    body.put("copiesNotCounted", totals);
-    body.put("notCounted", notCounted);
-    json(ctx, body);
+    json(ctx, new UsageEventExplanation(tenantId, eventId, !counted.isEmpty(), countedIn, totals, notCounted));
   }
 
   /** {@code /admin/statements/{yyyy-MM}.csv}: every tenant's latest statement of the month, for finance. */
@@ -340,33 +317,13 @@ public final class BillingHttpApi implements AutoCloseable {
     BillingQueries q = queries();
     MonthAccount a = q.account(tenantId, month).orElseThrow(() -> new ProblemException(404, "month-not-found",
         "No usage for this month", "no usage of " + month + " was received for this tenant"));
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("tenantId", tenantId);
-    body.put("month", month.toString());
-    body.put("eventsCounted", a.counted());
-    body.put("duplicatesDropped", a.duplicates());
-    body.put("deadLettered", a.deadLettered());
-    body.put("lastCountedEventAt", a.counted() == 0 ? null : Instant.ofEpochMilli(a.lastCountedAt()).toString());
-    body.put("plan", a.plan());
-    body.put("quantities", StatementJson.quantities(a.quantities()));
-    body.put("closesAt", Instant.ofEpochMilli(BillingMonth.closesAt(month, q.grace())).toString());
-    body.put("awaitingStatement", q.unsettled(tenantId, month));
     Optional<Statement> statement = q.statement(tenantId, month);
-    body.put("statement", statement.map(BillingHttpApi::summary).orElse(null));
     Optional<PriceBook> book = PriceBooks.inForce(q.priceBooks(), month);
-    body.put("priceBookInForce", book.map(PriceBook::getVersion).orElse(null));
-    json(ctx, body);
-  }
-
-  private static Map<String, Object> summary(Statement s) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("status", s.getStatus().name());
-    m.put("revision", s.getRevision());
-    m.put("priceBookVersion", s.getPriceBookVersion());
-    m.put("currency", s.getCurrency());
-    m.put("totalMicros", s.getTotalMicros());
-    m.put("total", StatementJson.money(s.getTotalMicros()));
-    return m;
+    json(ctx, new MonthExplanation(tenantId, month.toString(), a.counted(), a.duplicates(), a.deadLettered(),
+        a.counted() == 0 ? null : Instant.ofEpochMilli(a.lastCountedAt()).toString(), a.plan(),
+        StatementJson.quantities(a.quantities()),
+        Instant.ofEpochMilli(BillingMonth.closesAt(month, q.grace())).toString(), q.unsettled(tenantId, month),
+        statement.map(StatementJson::summary).orElse(null), book.map(PriceBook::getVersion).orElse(null)));
   }
 
   /** Another instance owns the tenant's partition: 307 to the same path there. */

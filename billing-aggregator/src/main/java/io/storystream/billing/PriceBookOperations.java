@@ -1,5 +1,11 @@
 package io.storystream.billing;
 
+import io.storystream.common.billing.api.BillingBodies.PriceBookList;
+import io.storystream.common.billing.api.BillingBodies.PriceBookSimulation;
+import io.storystream.common.billing.api.BillingBodies.PriceBookVersion;
+import io.storystream.common.billing.api.BillingBodies.PublishedPriceBook;
+import io.storystream.common.billing.api.BillingBodies.ReRatedStatement;
+import io.storystream.common.billing.api.BillingBodies.SimulatedStatement;
 import io.storystream.common.http.ProblemException;
 import io.storystream.schemas.PlanPrice;
 import io.storystream.schemas.PriceBook;
@@ -37,28 +43,17 @@ public final class PriceBookOperations {
   }
 
   /** {@code GET /admin/price-books}: every version, newest first, with the months it covers and when published. */
-  public Map<String, Object> list() {
+  public PriceBookList list() {
     List<PriceBook> books = new ArrayList<>(publisher.published());
     books.sort(Comparator.comparingInt(PriceBook::getVersion).reversed());
     YearMonth now = YearMonth.now(clock.withZone(ZoneOffset.UTC));
     Integer inForce = PriceBooks.inForce(books, now).map(PriceBook::getVersion).orElse(null);
-    List<Map<String, Object>> versions = new ArrayList<>();
+    List<PriceBookVersion> versions = new ArrayList<>();
     for (PriceBook b : books) {
-      Map<String, Object> v = new LinkedHashMap<>();
-      v.put("version", b.getVersion());
-      v.put("currency", b.getCurrency());
-      v.put("effectiveFrom", b.getEffectiveFrom());
-      v.put("effectiveTo", b.getEffectiveTo());
-      v.put("publishedAt", b.getPublishedAt().toString());
-      v.put("note", b.getNote());
-      v.put("inForceNow", Integer.valueOf(b.getVersion()).equals(inForce));
-      versions.add(v);
+      versions.add(new PriceBookVersion(b.getVersion(), b.getCurrency(), b.getEffectiveFrom(), b.getEffectiveTo(),
+          b.getPublishedAt().toString(), b.getNote(), Integer.valueOf(b.getVersion()).equals(inForce)));
     }
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("month", now.toString());
-    body.put("inForce", inForce);
-    body.put("priceBooks", versions);
-    return body;
+    return new PriceBookList(now.toString(), inForce, versions);
   }
 
   /** {@code GET /admin/price-books/current}: the document in force this month, in the format {@code PUT} takes. */
@@ -70,17 +65,16 @@ public final class PriceBookOperations {
   }
 
   /** {@code PUT /admin/price-books/{version}}: validates and publishes, answering with what it re-rates. */
-  public Map<String, Object> publish(int version, String body) {
+  public PublishedPriceBook publish(int version, String body) {
     PriceBookDocument document = PriceBookDocument.parse(body);
     List<PriceBook> before = publisher.published();
     Map<String, Statement> latest = latestStatements.get();
     PriceBookPublisher.Published published = publisher.publish(version, document);
     ReRatingReport report = ReRatingReport.of(latest, before, published.book());
-    Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put("version", version);
-    answer.put("alreadyPublished", published.alreadyPublished());
-    answer.put("reRated", published.alreadyPublished() ? List.of() : rows(report, published.book(), latest, false));
-    return answer;
+    return new PublishedPriceBook(version, published.alreadyPublished(), published.alreadyPublished() ? List.of()
+        : rows(report, published.book(), latest).stream().map(r -> new ReRatedStatement(r.tenantId(), r.month(),
+            r.plan(), r.currentPriceBookVersion(), r.currentTotalMicros(), r.simulatedTotalMicros(),
+            r.differenceMicros(), r.lines())).toList());
   }
 
   /**
@@ -88,7 +82,7 @@ public final class PriceBookOperations {
    * simulated totals and the simulated lines. Nothing is published. A document without a version is simulated as
    * the next version.
    */
-  public Map<String, Object> simulate(String body) {
+  public PriceBookSimulation simulate(String body) {
     PriceBookDocument document = PriceBookDocument.parse(body);
     List<PriceBook> published = publisher.published();
     if (document.version() == null) {
@@ -100,35 +94,22 @@ public final class PriceBookOperations {
     }
     PriceBook book = document.toPriceBook(clock.instant());
     Map<String, Statement> latest = latestStatements.get();
-    List<Map<String, Object>> tenants = rows(ReRatingReport.of(latest, published, book), book, latest, true);
-    Map<String, Object> answer = new LinkedHashMap<>();
-    answer.put("version", document.version());
-    answer.put("currency", book.getCurrency());
-    answer.put("currentTotalMicros", tenants.stream().mapToLong(t -> (Long) t.get("currentTotalMicros")).sum());
-    answer.put("simulatedTotalMicros", tenants.stream().mapToLong(t -> (Long) t.get("simulatedTotalMicros")).sum());
-    answer.put("tenants", tenants);
-    return answer;
+    List<SimulatedStatement> tenants = rows(ReRatingReport.of(latest, published, book), book, latest);
+    return new PriceBookSimulation(document.version(), book.getCurrency(),
+        tenants.stream().mapToLong(SimulatedStatement::currentTotalMicros).sum(),
+        tenants.stream().mapToLong(SimulatedStatement::simulatedTotalMicros).sum(), tenants);
   }
 
-  private static List<Map<String, Object>> rows(ReRatingReport report, PriceBook book, Map<String, Statement> latest,
-                                                boolean simulated) {
-    List<Map<String, Object>> rows = new ArrayList<>();
+  /** Every re-rated tenant-month, by month then tenant (publish reports the new total as newTotalMicros). */
+  private static List<SimulatedStatement> rows(ReRatingReport report, PriceBook book, Map<String, Statement> latest) {
+    List<SimulatedStatement> rows = new ArrayList<>();
     for (ReRatingReport.Row r : report.rows()) {
       Statement s = latest.get(r.tenantId() + ":" + r.month());
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("tenantId", r.tenantId());
-      row.put("month", r.month());
-      row.put("plan", r.plan());
-      row.put("currentPriceBookVersion", r.oldVersion());
-      row.put("currentTotalMicros", r.oldTotalMicros());
-      row.put(simulated ? "simulatedTotalMicros" : "newTotalMicros", r.newTotalMicros());
-      row.put("differenceMicros", r.differenceMicros());
-      row.put("lines", Rating.rate(s.getQuantities(), r.plan(), book).lines().stream().map(StatementJson::line)
-          .toList());
-      rows.add(row);
+      rows.add(new SimulatedStatement(r.tenantId(), r.month(), r.plan(), r.oldVersion(), r.oldTotalMicros(),
+          r.newTotalMicros(), r.differenceMicros(),
+          Rating.rate(s.getQuantities(), r.plan(), book).lines().stream().map(StatementJson::line).toList()));
     }
-    rows.sort(Comparator.comparing((Map<String, Object> m) -> (String) m.get("month"))
-        .thenComparing(m -> (String) m.get("tenantId")));
+    rows.sort(Comparator.comparing(SimulatedStatement::month).thenComparing(SimulatedStatement::tenantId));
     return rows;
   }
 

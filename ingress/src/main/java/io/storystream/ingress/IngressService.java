@@ -128,16 +128,19 @@ public final class IngressService implements AutoCloseable {
       Directory directory = new Directory(serdes, codec, config.clock());
       FileCatalog files = new FileCatalog(serdes);
       AuditLog auditLog = new AuditLog(serdes, kafka);
+      var registry = management.registry(); // every mirror's consumer metrics too (kafka_consumer_*)
       TopicMirror directoryMirror = closeLater(new TopicMirror("directory", kafka,
-          List.of(Topics.TENANTS.name(), Topics.API_KEYS.name()), directory).start());
-      TopicMirror fileMirror = closeLater(new TopicMirror("files", kafka, List.of(Topics.FILES.name()), files).start());
-      TopicMirror auditMirror = closeLater(new TopicMirror("audit", kafka, List.of(Topics.AUDIT.name()), auditLog).start());
+          List.of(Topics.TENANTS.name(), Topics.API_KEYS.name()), directory).meters(registry).start());
+      TopicMirror fileMirror = closeLater(new TopicMirror("files", kafka, List.of(Topics.FILES.name()), files)
+          .meters(registry).start());
+      TopicMirror auditMirror = closeLater(new TopicMirror("audit", kafka, List.of(Topics.AUDIT.name()), auditLog)
+          .meters(registry).start());
       WebhookBook webhooks = new WebhookBook(serdes);
       TopicMirror webhookMirror = closeLater(new TopicMirror("webhooks", kafka,
-          List.of(Topics.WEBHOOKS.name(), Topics.WEBHOOK_DELIVERIES.name()), webhooks).start());
+          List.of(Topics.WEBHOOKS.name(), Topics.WEBHOOK_DELIVERIES.name()), webhooks).meters(registry).start());
       QuotaBook quotas = new QuotaBook(serdes);
       TopicMirror quotaMirror = closeLater(new TopicMirror("quota", kafka, List.of(Topics.QUOTA_USAGE.name()), quotas)
-          .start());
+          .meters(registry).start());
       publisher.mirrorInto(Topics.TENANTS, directoryMirror);
       publisher.mirrorInto(Topics.API_KEYS, directoryMirror);
       publisher.mirrorInto(Topics.FILES, fileMirror);

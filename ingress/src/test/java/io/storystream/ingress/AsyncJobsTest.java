@@ -47,9 +47,8 @@ class AsyncJobsTest {
     System.setProperty(io.storystream.common.webhooks.WebhookTargets.ALLOW_PRIVATE_PROPERTY, "true");
     billing = io.javalin.Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
-      cfg.routes.get("/tenants/{t}/usage", ctx -> ctx.json(Map.of("tenantId", ctx.pathParam("t"),
-          "month", YearMonth.now(ZoneOffset.UTC).toString(),
-          "quota", Map.of("analysesPerMonth", 10_000, "analysesUsed", 0, "analysesRemaining", 10_000))));
+      cfg.routes.get("/tenants/{t}/usage", ctx -> ctx.json(BillingStandInBodies.usage(ctx.pathParam("t"),
+          YearMonth.now(ZoneOffset.UTC).toString(), 0, 10_000)));
     }).start("127.0.0.1", 0);
     stack = new IngressStack(dir).billingUrl("http://127.0.0.1:" + billing.port());
     stack.startInstance();

@@ -9,7 +9,6 @@ import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,7 +38,10 @@ class BillingOperatorRelayTest {
       cfg.startup.showJavalinBanner = false;
       cfg.routes.get("/admin/price-books", ctx -> {
         received.add("GET /admin/price-books");
-        ctx.json(Map.of("inForce", 1));
+        // the aggregator's body, from the record both sides share
+        ctx.json(new io.storystream.common.billing.api.BillingBodies.PriceBookList("2026-11", 1, List.of(
+            new io.storystream.common.billing.api.BillingBodies.PriceBookVersion(1, "USD", "2026-01", null,
+                "2026-01-01T00:00:00Z", null, true))));
       });
       cfg.routes.put("/admin/price-books/{v}", ctx -> {
         received.add("PUT /admin/price-books/" + ctx.pathParam("v") + " " + ctx.contentType() + " " + ctx.body());
@@ -48,7 +50,7 @@ class BillingOperatorRelayTest {
       });
       cfg.routes.post("/admin/price-books/simulate", ctx -> {
         received.add("POST /admin/price-books/simulate " + ctx.body());
-        ctx.json(Map.of("tenants", List.of()));
+        ctx.json(new io.storystream.common.billing.api.BillingBodies.PriceBookSimulation(3, "USD", 0, 0, List.of()));
       });
       cfg.routes.get("/admin/tenants/{t}/usage-events/{e}", ctx -> {
         received.add("GET /admin/tenants/" + ctx.pathParam("t") + "/usage-events/" + ctx.pathParam("e"));
@@ -77,6 +79,7 @@ class BillingOperatorRelayTest {
     IngressStack.Reply list = stack.admin("GET", "/admin/price-books", null);
     assertThat(list.status()).isEqualTo(200);
     assertThat(list.json().path("inForce").asInt()).isEqualTo(1);
+    assertThat(list.json().at("/priceBooks/0/effectiveTo").isNull()).as("nulls relayed as billing wrote them").isTrue();
 
     IngressStack.Reply invalid = stack.send(operator("PUT", "/admin/price-books/2", "version: 2\n")
         .header("Content-Type", "application/yaml"));

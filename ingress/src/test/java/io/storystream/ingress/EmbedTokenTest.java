@@ -46,11 +46,12 @@ class EmbedTokenTest {
   static void start() throws Exception {
     billing = io.javalin.Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
-      cfg.routes.get("/tenants/{t}/usage", ctx -> ctx.json(Map.of("tenantId", ctx.pathParam("t"), "analyses", 3)));
-      cfg.routes.get("/tenants/{t}/statements/{m}", ctx -> ctx.json(Map.of("tenantId", ctx.pathParam("t"),
-          "month", ctx.pathParam("m"), "totalMicros", 1_500_000)));
-      cfg.routes.get("/tenants/{t}/statements/{m}/revisions", ctx -> ctx.json(Map.of("tenantId", ctx.pathParam("t"),
-          "month", ctx.pathParam("m"), "revisions", java.util.List.of())));
+      cfg.routes.get("/tenants/{t}/usage", ctx -> ctx.json(BillingStandInBodies.usage(ctx.pathParam("t"),
+          java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString(), 3, 100)));
+      cfg.routes.get("/tenants/{t}/statements/{m}", ctx -> ctx.json(BillingStandInBodies.statement(
+          ctx.pathParam("t"), ctx.pathParam("m"), 1_500_000)));
+      cfg.routes.get("/tenants/{t}/statements/{m}/revisions", ctx -> ctx.json(BillingStandInBodies.revisions(
+          ctx.pathParam("t"), ctx.pathParam("m"), ctx.queryParam("limit"))));
     }).start("127.0.0.1", 0);
     System.setProperty("storystream.embed.frameAncestors", "acme=https://app.acme.example https://*.acme.example");
     try {

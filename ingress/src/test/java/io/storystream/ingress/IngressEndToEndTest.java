@@ -37,20 +37,22 @@ class IngressEndToEndTest {
   static void start() throws Exception {
     billing = io.javalin.Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
-      cfg.routes.get("/tenants/{t}/usage", ctx -> ctx.json(java.util.Map.of("tenantId", ctx.pathParam("t"), "analyses", 3)));
+      cfg.routes.get("/tenants/{t}/usage", ctx -> ctx.json(BillingStandInBodies.usage(ctx.pathParam("t"),
+          java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString(), 3, 100)));
       cfg.routes.get("/tenants/{t}/statements/{m}", ctx -> {
         if (ctx.pathParam("m").equals("1999-01")) {
           ctx.status(404);
+        } else if (ctx.pathParam("m").equals("2000-01")) {
+          ctx.json(java.util.Map.of("tenantId", ctx.pathParam("t"), "notAStatementField", 1));
         } else {
-          ctx.json(java.util.Map.of("tenantId", ctx.pathParam("t"), "month", ctx.pathParam("m"), "totalMicros", 1_500_000));
+          ctx.json(BillingStandInBodies.statement(ctx.pathParam("t"), ctx.pathParam("m"), 1_500_000));
         }
       });
       cfg.routes.get("/tenants/{t}/statements/{m}/revisions", ctx -> {
         if (ctx.pathParam("m").equals("1999-01")) {
           ctx.status(404);
         } else {
-          ctx.json(java.util.Map.of("tenantId", ctx.pathParam("t"), "month", ctx.pathParam("m"),
-              "limit", String.valueOf(ctx.queryParam("limit")), "revisions", List.of()));
+          ctx.json(BillingStandInBodies.revisions(ctx.pathParam("t"), ctx.pathParam("m"), ctx.queryParam("limit")));
         }
       });
     }).start("127.0.0.1", 0);
@@ -673,6 +675,9 @@ class IngressEndToEndTest {
     assertThat(stack.get(null, "/metrics").status()).isEqualTo(404);
     assertThat(ingress.management().scrape()).contains("storystream_http_requests_seconds_bucket",
         "storystream_tenant_requests_total");
+    // the topic mirrors' consumers are bound too (Micrometer's KafkaClientMetrics), one client_id per mirror
+    assertThat(ingress.management().scrape()).contains("client_id=\"ingress-mirror-directory\"",
+        "client_id=\"ingress-mirror-quota\"");
 
     JsonNode doc = stack.get(null, "/openapi.json").json();
     assertThat(doc.path("openapi").asText()).isEqualTo("3.1.0");
@@ -703,7 +708,7 @@ class IngressEndToEndTest {
     }
     assertThat(stack.get(null, "/v2/files").text()).contains("Endpoint GET /v2/files not found");
 
-    // every JSON body is a schema generated from its record; only what the billing relays pass through is untyped
+    // every JSON body is a schema generated from its record, billing's included (common's BillingBodies)
     java.util.Set<String> untyped = new java.util.TreeSet<>();
     doc.path("paths").fields().forEachRemaining(p -> p.getValue().fields().forEachRemaining(op -> {
       if (op.getKey().equals("servers")) {
@@ -722,13 +727,16 @@ class IngressEndToEndTest {
       });
     }));
     System.out.println("untyped JSON bodies: " + untyped);
-    assertThat(untyped).allMatch(u -> u.startsWith("GET /openapi.json") || u.contains("/usage")
-        || u.contains("statements") || u.contains("price-books") || u.contains("/explain"), "a billing relay");
+    // left: the OpenAPI document itself, and the price-book document (JSON or YAML), which the aggregator parses
+    assertThat(untyped).containsExactlyInAnyOrder("GET /openapi.json 200", "GET /admin/price-books/current 200",
+        "PUT /admin/price-books/{version} request", "POST /admin/price-books/simulate request");
     java.util.Set<String> schemas = new java.util.TreeSet<>();
     doc.path("components").path("schemas").fieldNames().forEachRemaining(schemas::add);
     assertThat(schemas).contains("SubmitAnalysis", "Job", "JobPage", "AnalysisResult", "FileInfo", "TenantInfo",
         "Provisioned", "Webhook", "EmbedToken", "AuditEvents", "ErasureReceipt", "Problem", "NotFoundProblem",
-        "RateLimitedProblem", "JobsCatchingUpProblem");
+        "RateLimitedProblem", "JobsCatchingUpProblem", "Usage", "UsageQuota", "BillingStatement",
+        "StatementRevisions", "MonthStatements", "TenantStatements", "MonthExplanation", "PriceBookList",
+        "PublishedPriceBook", "PriceBookSimulation", "UsageEventExplanation");
 
     validateWithAnIndependentLinter(stack.get(null, "/openapi.json").body());
   }
@@ -761,14 +769,22 @@ class IngressEndToEndTest {
     IngressStack.Reply usage = stack.get(acmeKey, "/v1/usage");
     assertThat(usage.status()).as(usage.text()).isEqualTo(200);
     assertThat(usage.json().path("tenantId").asText()).isEqualTo("acme");
+    assertThat(usage.json().path("usage").path("analyses").asLong()).isEqualTo(3);
+    assertThat(usage.json().path("quota").path("source").asText()).as("admission's quota replaces billing's")
+        .isEqualTo("admission");
     IngressStack.Reply statement = stack.get(globexKey, "/v1/statements/2026-11");
     assertThat(statement.json().path("tenantId").asText()).isEqualTo("globex");
     assertThat(statement.json().path("totalMicros").asLong()).isEqualTo(1_500_000);
     assertThat(stack.get(globexKey, "/v1/statements/1999-01").status()).isEqualTo(404);
+    // the relay reads billing's answer into the shared record: a body of another shape is billing's error, not passed on
+    IngressStack.Reply misshapen = stack.get(globexKey, "/v1/statements/2000-01");
+    assertThat(misshapen.status()).as(misshapen.text()).isEqualTo(502);
+    assertThat(misshapen.problemType()).endsWith("/billing-error");
+    assertThat(misshapen.text()).doesNotContain("notAStatementField");
     IngressStack.Reply history = stack.get(globexKey, "/v1/statements/2026-11/revisions?limit=5");
     assertThat(history.status()).as(history.text()).isEqualTo(200);
     assertThat(history.json().path("tenantId").asText()).as("the key's tenant, never one named").isEqualTo("globex");
-    assertThat(history.json().path("limit").asText()).isEqualTo("5");
+    assertThat(history.json().path("revisions")).as("the limit is relayed").hasSize(5);
     assertThat(stack.get(acmeKey, "/v1/statements/2026-11/revisions").json().path("tenantId").asText()).isEqualTo("acme");
     assertThat(stack.get(globexKey, "/v1/statements/1999-01/revisions").status()).isEqualTo(404);
     assertThat(stack.get(globexKey, "/v1/statements/2026-11/revisions?limit=0").problemType()).endsWith("/invalid-limit");

@@ -161,7 +161,7 @@ public final class EmbeddedDefault implements AutoCloseable {
         BillingConfig.of(kafkaSettings, settings.dataDir()).withHttpPort(settings.billingPort()))
         .withAccess(new BillingAccess(billingToken, operatorToken)).withManagement(management).start());
     stage("billing sink", new BillingSink(kafkaSettings, new TopicSerdes(new HttpSchemaRegistryClient(registry.url())),
-        postgres).start());
+        postgres).meters(management.registry()).start());
     io.storystream.processor.ProcessorMetrics processorMetrics =
         new io.storystream.processor.ProcessorMetrics(management.registry());
     AdmissionService admission = stage("processor admission",

@@ -47,6 +47,7 @@ public final class BillingSink implements AutoCloseable {
   /** Connected to the broker and the database and copying (the readiness check of the {@code sink} command). */
   private volatile boolean copying;
   private Thread thread;
+  private volatile io.micrometer.core.instrument.MeterRegistry meters;
 
   public BillingSink(KafkaSettings kafka, TopicSerdes serdes, PostgresConnection db) {
     this(kafka, serdes, db, Topics.BILLING_STATEMENTS.name());
@@ -58,6 +59,15 @@ public final class BillingSink implements AutoCloseable {
     this.db = db;
     this.tables = new BillingTables(db);
     this.topic = topic;
+  }
+
+  /**
+   * Binds the consumer's own metrics ({@code kafka_consumer_*}: lag, fetch rate, …) to this registry, the management
+   * port's; each consumer the sink opens (one per resume) is bound while it is open. Call before {@link #start()}.
+   */
+  public BillingSink meters(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.meters = registry;
+    return this;
   }
 
   /** Migrates the schema (so a start fails fast on a wrong database), then copies statements on its own thread. */
@@ -108,8 +118,12 @@ public final class BillingSink implements AutoCloseable {
   private void copy() throws SQLException {
     Properties props = kafka.consumer(null);
     props.put("max.poll.records", 2000);
+    props.put("client.id", "billing-sink"); // the client_id of its kafka_consumer_* series
     Deserializer<Statement> values = serdes.value(Topics.BILLING_STATEMENTS).deserializer();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props); Connection connection = db.open()) {
+    io.micrometer.core.instrument.MeterRegistry registry = meters;
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props); Connection connection = db.open();
+         io.storystream.common.ops.KafkaMeters.Binding bound = registry == null ? () -> { }
+             : io.storystream.common.ops.KafkaMeters.bind(registry, c)) {
       consumer = c;
       if (stopped) {
         return;

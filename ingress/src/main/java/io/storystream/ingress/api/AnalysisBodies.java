@@ -1,5 +1,6 @@
 package io.storystream.ingress.api;
 
+import io.storystream.common.http.OptionalField;
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;

@@ -3,6 +3,7 @@ package io.storystream.ingress.api;
 import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.storystream.common.http.OptionalField;
 import java.time.Instant;
 import java.util.Map;
 

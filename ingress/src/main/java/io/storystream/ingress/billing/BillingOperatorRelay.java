@@ -1,8 +1,13 @@
 package io.storystream.ingress.billing;
 
 import io.javalin.http.Context;
+import io.storystream.common.billing.api.BillingBodies.PriceBookList;
+import io.storystream.common.billing.api.BillingBodies.PriceBookSimulation;
+import io.storystream.common.billing.api.BillingBodies.PublishedPriceBook;
+import io.storystream.common.billing.api.BillingBodies.UsageEventExplanation;
 import io.storystream.common.http.ProblemException;
 import io.storystream.ingress.http.Attrs;
+import io.storystream.ingress.http.Json;
 import io.storystream.ingress.http.Route;
 import java.io.IOException;
 import java.net.URI;
@@ -36,42 +41,47 @@ public final class BillingOperatorRelay {
     return List.of(
         Route.get("/admin/price-books").operator()
             .doc("listPriceBooks", "Every price-book version, the months it covers and which one is in force")
-            .reply(200, "the versions").reply(503, "billing unavailable")
-            .handle(this::relay),
+            .returns(200, "the versions", PriceBookList.class).reply(503, "billing unavailable")
+            .handle(ctx -> relay(ctx, PriceBookList.class)),
         Route.get("/admin/price-books/current").operator()
             .doc("getCurrentPriceBook", "The price book in force this month, as the document PUT takes")
             .reply(200, "the document").reply(404, "no price book covers this month").reply(503, "billing unavailable")
-            .handle(this::relay),
+            .handle(ctx -> relay(ctx, null)),
         Route.put("/admin/price-books/{version}").operator().audit("price-book.publish", "version")
             .doc("publishPriceBook", "Validate and publish a price-book version (JSON or YAML); answers with the "
                 + "statements it re-rates, old and new totals")
             .consumes("application/json", "application/yaml")
-            .reply(200, "published (or already published with these prices), with the re-rating report")
+            .returns(200, "published (or already published with these prices), with the re-rating report",
+                PublishedPriceBook.class)
             .reply(400, "bad version").reply(409, "the version exists with other prices")
             .reply(422, "invalid price book, every error listed").reply(503, "billing unavailable")
-            .handle(this::relay),
+            .handle(ctx -> relay(ctx, PublishedPriceBook.class)),
         Route.post("/admin/price-books/simulate").operator()
             .doc("simulatePriceBook", "What a price-book document would do to every tenant-month it re-rates: "
                 + "current and simulated totals and lines; publishes nothing")
             .consumes("application/json", "application/yaml")
-            .reply(200, "{\"tenants\":[{tenantId, month, currentTotalMicros, simulatedTotalMicros, lines}]}")
+            .returns(200, "every tenant-month it would re-rate, current and simulated", PriceBookSimulation.class)
             .reply(422, "invalid price book, every error listed").reply(503, "billing unavailable")
-            .handle(this::relay),
+            .handle(ctx -> relay(ctx, PriceBookSimulation.class)),
         Route.get("/admin/tenants/{tenantId}/usage-events/{eventId}").operator()
             .audit("usage-event.explain", "tenantId")
             .doc("explainUsageEvent", "One usage event, from the billing aggregator's own state: counted in which "
                 + "month and statement revision, or why not (duplicate, too late, invalid)")
-            .reply(200, "the explanation").reply(404, "the aggregator holds nothing on that tenant's event id")
-            .reply(503, "billing unavailable")
-            .handle(this::relay),
+            .returns(200, "the explanation", UsageEventExplanation.class)
+            .reply(404, "the aggregator holds nothing on that tenant's event id").reply(503, "billing unavailable")
+            .handle(ctx -> relay(ctx, UsageEventExplanation.class)),
         Route.get("/admin/statements/{file}").operator().audit("statements.export", "file")
             .doc("exportStatements", "A month's statements as CSV for finance: /admin/statements/{yyyy-MM}.csv, "
                 + "one row per tenant, amounts in integer micros and as decimals")
             .reply(200, "the CSV", "text/csv").reply(400, "not yyyy-MM.csv").reply(503, "billing unavailable")
-            .handle(this::relay));
+            .handle(ctx -> relay(ctx, null)));
   }
 
-  private void relay(Context ctx) throws InterruptedException {
+  /**
+   * @param type the shared record a 200 JSON answer is (read into it and written from it, so a body of another
+   *     shape is billing's error, 502); null: passed on as it came (the price-book document, the CSV)
+   */
+  private void relay(Context ctx, Class<?> type) throws InterruptedException {
     String method = ctx.method().name();
     HttpRequest.BodyPublisher body = method.equals("GET") ? HttpRequest.BodyPublishers.noBody()
         : HttpRequest.BodyPublishers.ofByteArray(ctx.bodyAsBytes());
@@ -92,6 +102,16 @@ public final class BillingOperatorRelay {
     }
     if (response.statusCode() >= 500) {
       throw unavailable(ctx);
+    }
+    if (type != null && response.statusCode() == 200) {
+      Object typed;
+      try {
+        typed = Json.mapper().readValue(response.body(), type);
+      } catch (IOException e) {
+        throw new ProblemException(502, "billing-error", "Billing error", "the billing service answered unexpectedly");
+      }
+      Json.write(ctx, 200, typed);
+      return;
     }
     response.headers().firstValue("Content-Disposition").ifPresent(v -> ctx.header("Content-Disposition", v));
     ctx.status(response.statusCode())

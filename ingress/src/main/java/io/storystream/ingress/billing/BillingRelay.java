@@ -1,6 +1,12 @@
 package io.storystream.ingress.billing;
 
 import io.javalin.http.Context;
+import io.storystream.common.billing.api.BillingBodies.BillingStatement;
+import io.storystream.common.billing.api.BillingBodies.MonthExplanation;
+import io.storystream.common.billing.api.BillingBodies.MonthStatements;
+import io.storystream.common.billing.api.BillingBodies.StatementRevisions;
+import io.storystream.common.billing.api.BillingBodies.TenantStatements;
+import io.storystream.common.billing.api.BillingBodies.Usage;
 import io.storystream.common.http.ProblemException;
 import io.storystream.ingress.auth.Principal;
 import io.storystream.ingress.auth.Scope;
@@ -52,18 +58,31 @@ public final class BillingRelay {
     return List.of(
         Route.get("/admin/months/{month}/statements").operator()
             .doc("getMonthStatements", "Every tenant's statement of a month (yyyy-MM), with totals per currency")
-            .reply(200, "the statements").reply(400, "bad month").reply(503, "billing unavailable")
-            .handle(ctx -> relay(ctx, "/months/" + month(ctx) + "/statements", body -> body)),
+            .returns(200, "the statements", MonthStatements.class).reply(400, "bad month")
+            .problems(400, "invalid-month", "invalid-request").reply(404, "billing answered 404")
+            .problems(404, "not-found").apply(BillingRelay::billingFailures)
+            .handle(ctx -> relay(ctx, "/months/" + month(ctx) + "/statements", MonthStatements.class, body -> body)),
         Route.get("/admin/tenants/{tenantId}/statements").operator().audit("statement.list", null)
             .doc("getTenantStatements", "All statements of one tenant")
-            .reply(200, "the statements").reply(404, "no such tenant").reply(503, "billing unavailable")
-            .handle(ctx -> relay(ctx, "/tenants/" + tenant(ctx) + "/statements", body -> body)),
+            .returns(200, "the statements", TenantStatements.class).reply(400, "billing refused the parameters")
+            .problems(400, "invalid-request").reply(404, "no such tenant").problems(404, "not-found")
+            .apply(BillingRelay::billingFailures)
+            .handle(ctx -> relay(ctx, "/tenants/" + tenant(ctx) + "/statements", TenantStatements.class,
+                body -> body)),
         Route.get("/admin/tenants/{tenantId}/months/{month}/explain").operator().audit("statement.explain", "month")
             .doc("explainMonth", "How a tenant's month was counted: events counted, duplicates dropped, "
                 + "dead-lettered, the statement they led to")
-            .reply(200, "the explanation").reply(400, "bad month").reply(404, "no usage that month")
-            .reply(503, "billing unavailable")
-            .handle(ctx -> relay(ctx, "/tenants/" + tenant(ctx) + "/months/" + month(ctx) + "/explain", body -> body)));
+            .returns(200, "the explanation", MonthExplanation.class).reply(400, "bad month")
+            .problems(400, "invalid-month", "invalid-request").reply(404, "no usage that month")
+            .problems(404, "not-found").apply(BillingRelay::billingFailures)
+            .handle(ctx -> relay(ctx, "/tenants/" + tenant(ctx) + "/months/" + month(ctx) + "/explain",
+                MonthExplanation.class, body -> body)));
+  }
+
+  /** What every relayed call may answer when billing fails: 502 (an error or a misshapen body), 503 (unreachable). */
+  private static Route.Builder billingFailures(Route.Builder route) {
+    return route.reply(502, "billing answered with an error or a body of another shape").problems(502, "billing-error")
+        .reply(503, "billing unavailable").problems(503, "billing-unavailable");
   }
 
   private static String month(Context ctx) {
@@ -88,7 +107,9 @@ public final class BillingRelay {
         Route.get("/v1/usage").tenant(Scope.USAGE_READ).audit("usage.read", null)
             .doc("getUsage", "The tenant's usage meters (from the billing aggregator)")
             .query("month", "string", "yyyy-MM (default: the current month)")
-            .reply(200, "the usage").reply(400, "bad month").reply(503, "billing unavailable")
+            .returns(200, "the usage", Usage.class).reply(400, "bad month")
+            .problems(400, "invalid-month", "invalid-request").reply(404, "billing knows no such tenant")
+            .problems(404, "not-found").apply(BillingRelay::billingFailures)
             .handle(ctx -> {
               String month = ctx.queryParam("month");
               if (month != null && !MONTH.matcher(month).matches()) {
@@ -96,27 +117,30 @@ public final class BillingRelay {
               }
               Principal p = Attrs.principal(ctx);
               relay(ctx, "/tenants/" + p.tenantId() + "/usage" + (month == null ? "" : "?month=" + month),
-                  body -> withAdmissionQuota(p, month, body));
+                  Usage.class, body -> withAdmissionQuota(p, month, body));
             }),
         Route.get("/v1/statements/{month}").tenant(Scope.USAGE_READ).audit("statement.read", "month")
             .doc("getStatement", "The tenant's statement of a month (yyyy-MM)")
-            .reply(200, "the statement").reply(400, "bad month").reply(404, "no statement for that month")
-            .reply(503, "billing unavailable")
+            .returns(200, "the statement", BillingStatement.class).reply(400, "bad month")
+            .problems(400, "invalid-month", "invalid-request").reply(404, "no statement for that month")
+            .problems(404, "not-found").apply(BillingRelay::billingFailures)
             .handle(ctx -> {
               String month = ctx.pathParam("month");
               if (!MONTH.matcher(month).matches()) {
                 throw badMonth();
               }
               Principal p = Attrs.principal(ctx);
-              relay(ctx, "/tenants/" + p.tenantId() + "/statements/" + month, body -> body);
+              relay(ctx, "/tenants/" + p.tenantId() + "/statements/" + month, BillingStatement.class, body -> body);
             }),
         Route.get("/v1/statements/{month}/revisions").tenant(Scope.USAGE_READ).audit("statement.revisions", "month")
             .doc("getStatementRevisions", "Every kept revision of the tenant's statement of a month (yyyy-MM), "
                 + "newest first: when, price-book version, total, lines, and the difference to the revision before "
                 + "(total and changed lines). The aggregator keeps the newest 1,000 revisions of a month")
             .query("limit", "integer", "how many revisions, newest first (1–1000, default 100)")
-            .reply(200, "the revisions").reply(400, "bad month or limit").reply(404, "no statement for that month")
-            .reply(503, "billing unavailable")
+            .returns(200, "the revisions", StatementRevisions.class).reply(400, "bad month or limit")
+            .problems(400, "invalid-month", "invalid-limit", "invalid-request")
+            .reply(404, "no statement for that month").problems(404, "not-found")
+            .apply(BillingRelay::billingFailures)
             .handle(ctx -> {
               String month = ctx.pathParam("month");
               if (!MONTH.matcher(month).matches()) {
@@ -128,7 +152,7 @@ public final class BillingRelay {
               }
               Principal p = Attrs.principal(ctx);
               relay(ctx, "/tenants/" + p.tenantId() + "/statements/" + month + "/revisions"
-                  + (limit == null ? "" : "?limit=" + limit), body -> body);
+                  + (limit == null ? "" : "?limit=" + limit), StatementRevisions.class, body -> body);
             }));
   }
 
@@ -136,24 +160,21 @@ public final class BillingRelay {
    * The usage document with its {@code quota} object taken from admission's figures: the meters are billing's, but
    * what is used, reserved and left of the monthly quota is what admission decides the next submit with.
    */
-  private byte[] withAdmissionQuota(Principal principal, String month, byte[] body) {
+  private Usage withAdmissionQuota(Principal principal, String month, Usage usage) {
     if (quotas == null) {
-      return body;
+      return usage;
     }
-    try {
-      var json = (com.fasterxml.jackson.databind.node.ObjectNode) io.storystream.ingress.http.Json.mapper().readTree(body);
-      String answered = json.path("month").asText(null);
-      String of = answered != null ? answered : month != null ? month
-          : java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
-      int limit = principal.limits() == null ? 0 : principal.limits().getAnalysesPerMonth();
-      json.set("quota", io.storystream.ingress.http.Json.mapper().valueToTree(quotas.quota(principal.tenantId(), of, limit)));
-      return io.storystream.ingress.http.Json.mapper().writeValueAsBytes(json);
-    } catch (IOException | ClassCastException e) {
-      return body; // not the document we expected: relay it as it came
-    }
+    String of = usage.month() != null ? usage.month() : month != null ? month
+        : java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString();
+    int limit = principal.limits() == null ? 0 : principal.limits().getAnalysesPerMonth();
+    return usage.withQuota(quotas.quota(principal.tenantId(), of, limit));
   }
 
-  private void relay(Context ctx, String path, java.util.function.UnaryOperator<byte[]> amend)
+  /**
+   * Relays a GET to the aggregator and answers with its body read into {@code type}, the record both sides share:
+   * a body that does not fit it (a field missing or unknown) is the aggregator's error (502), never passed on.
+   */
+  private <T> void relay(Context ctx, String path, Class<T> type, java.util.function.UnaryOperator<T> amend)
       throws InterruptedException {
     HttpRequest request = HttpRequest.newBuilder(URI.create(billingUrl + path)).timeout(Duration.ofSeconds(10))
         .header("Accept", "application/json").header("X-Request-Id", Attrs.requestId(ctx))
@@ -186,7 +207,17 @@ public final class BillingRelay {
     if (status != 200) {
       throw new ProblemException(502, "billing-error", "Billing error", "the billing service refused the request");
     }
-    ctx.status(200).contentType("application/json").result(amend.apply(response.body()));
+    T body;
+    try {
+      body = io.storystream.ingress.http.Json.mapper().readValue(response.body(), type);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      log.error("the billing read API answered {} with a body that is not a {}: {}", path, type.getSimpleName(),
+          e.getOriginalMessage());
+      throw new ProblemException(502, "billing-error", "Billing error", "the billing service answered unexpectedly");
+    } catch (IOException e) {
+      throw new IllegalStateException("reading a byte array", e);
+    }
+    io.storystream.ingress.http.Json.write(ctx, 200, amend.apply(body));
   }
 
   private static ProblemException badMonth() {

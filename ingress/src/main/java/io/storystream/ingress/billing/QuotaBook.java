@@ -1,11 +1,11 @@
 package io.storystream.ingress.billing;
 
+import io.storystream.common.billing.api.BillingBodies.UsageQuota;
 import io.storystream.ingress.kafka.TopicMirror;
 import io.storystream.schemas.QuotaUsage;
 import io.storystream.schemas.topics.TenantKeys;
 import io.storystream.schemas.topics.TopicSerdes;
 import io.storystream.schemas.topics.Topics;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,19 +47,12 @@ public final class QuotaBook implements TopicMirror.Sink {
    * queued and running jobs, and what remains for new submits. A tenant admission has not counted anything for this
    * month yet has used and reserved nothing.
    */
-  public Map<String, Object> quota(String tenantId, String month, int planLimit) {
+  public UsageQuota quota(String tenantId, String month, int planLimit) {
     QuotaUsage usage = find(tenantId, month).orElse(null);
     long limit = usage != null ? usage.getAnalysesPerMonth() : planLimit;
     long used = usage == null ? 0 : usage.getUsed();
     long reserved = usage == null ? 0 : usage.getReserved();
-    Map<String, Object> quota = new LinkedHashMap<>();
-    quota.put("analysesPerMonth", limit);
-    quota.put("analysesUsed", used);
-    quota.put("analysesReserved", reserved);
-    quota.put("analysesRemaining", limit < 0 ? null : Math.max(0, limit - used - reserved));
-    quota.put("queuedJobs", usage == null ? 0 : usage.getQueued());
-    quota.put("runningJobs", usage == null ? 0 : usage.getRunning());
-    quota.put("source", "admission");
-    return quota;
+    return new UsageQuota(limit, used, reserved, limit < 0 ? null : Math.max(0, limit - used - reserved),
+        (long) (usage == null ? 0 : usage.getQueued()), (long) (usage == null ? 0 : usage.getRunning()), "admission");
   }
 }

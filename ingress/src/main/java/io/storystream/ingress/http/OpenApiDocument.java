@@ -10,7 +10,7 @@ import com.github.victools.jsonschema.generator.SchemaGeneratorConfigBuilder;
 import com.github.victools.jsonschema.generator.SchemaVersion;
 import com.github.victools.jsonschema.module.jackson.JacksonModule;
 import com.github.victools.jsonschema.module.jackson.JacksonOption;
-import io.storystream.ingress.api.OptionalField;
+import io.storystream.common.http.OptionalField;
 import io.storystream.ingress.api.ProblemTypes;
 import java.util.Arrays;
 import java.util.List;
@@ -170,7 +170,20 @@ public final class OpenApiDocument {
             return;
           }
           ObjectNode schema = mediaNode.putObject("schema");
-          if (reply.media().equals(Route.Problem.MEDIA)) {
+          if (reply.media().equals(Route.Problem.MEDIA) && !reply.problems().isEmpty()) {
+            // the route lists the problem types it answers this status with: exactly those schemas
+            ArrayNode oneOf = schema.putArray("oneOf");
+            for (String slug : reply.problems()) {
+              ProblemTypes.Type t = ProblemTypes.ALL.stream().filter(p -> p.slug().equals(slug)).findFirst()
+                  .orElseThrow(() -> new IllegalStateException(r.method() + " " + r.path() + " lists problem type "
+                      + slug + ", which api.ProblemTypes does not"));
+              if (t.status() != status) {
+                throw new IllegalStateException(r.method() + " " + r.path() + " lists " + slug + " (" + t.status()
+                    + ") under " + status);
+              }
+              oneOf.addObject().put("$ref", "#/components/schemas/" + problemSchemaName(slug));
+            }
+          } else if (reply.media().equals(Route.Problem.MEDIA)) {
             schema.put("$ref", "#/components/schemas/Problem");
           } else if (reply.media().equals("application/json")) {
             schema.put("type", "object");

@@ -24,10 +24,18 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
 
   public record QueryParam(String name, String description, String type) {}
 
-  /** One documented answer; {@code type} is the record a JSON body is written from (null: no JSON body). */
-  public record Reply(String description, String media, Class<?> type) {
+  /**
+   * One documented answer; {@code type} is the record a JSON body is written from (null: no JSON body);
+   * {@code problems} the problem types (slugs of {@code api.ProblemTypes}) an error status answers with, when the
+   * route says (empty: any problem).
+   */
+  public record Reply(String description, String media, Class<?> type, List<String> problems) {
+    public Reply(String description, String media, Class<?> type) {
+      this(description, media, type, List.of());
+    }
+
     public Reply(String description, String media) {
-      this(description, media, null);
+      this(description, media, null, List.of());
     }
   }
 
@@ -143,10 +151,28 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
       return this;
     }
 
+    /** Applies a shared set of declarations (replies every route of a kind gives). */
+    public Builder apply(java.util.function.UnaryOperator<Builder> declarations) {
+      return declarations.apply(this);
+    }
+
     public Builder reply(int status, String description) {
       // 204 and 304 have no body; an error is a problem; anything else is JSON
       return reply(status, description, status == 204 || status == 304 ? null
           : status >= 400 ? Problem.MEDIA : "application/json");
+    }
+
+    /**
+     * The problem types the route answers {@code status} with: the document describes that status as {@code oneOf}
+     * their schemas instead of any problem. Declare the status first ({@link #reply(int, String)}).
+     */
+    public Builder problems(int status, String... slugs) {
+      Reply reply = responses.get(status);
+      if (reply == null || !Problem.MEDIA.equals(reply.media())) {
+        throw new IllegalStateException(method + " " + path + ": declare " + status + " as a problem reply first");
+      }
+      responses.put(status, new Reply(reply.description(), reply.media(), null, List.of(slugs)));
+      return this;
     }
 
     public Builder reply(int status, String description, String media) {

@@ -65,6 +65,7 @@ public final class TopicMirror implements AutoCloseable {
   private volatile Throwable lastFailure;
   private volatile KafkaConsumer<String, byte[]> consumer;
   private Thread thread;
+  private volatile io.micrometer.core.instrument.MeterRegistry meters;
 
   public TopicMirror(String name, KafkaSettings kafka, List<String> topics, Sink sink) {
     this.name = name;
@@ -76,6 +77,15 @@ public final class TopicMirror implements AutoCloseable {
   /** How long known records may wait to be applied before the copy counts as not current (default 5 s). */
   public TopicMirror maxBehind(Duration limit) {
     this.maxBehind = limit;
+    return this;
+  }
+
+  /**
+   * Binds the mirror's consumer metrics ({@code kafka_consumer_*} with {@code client_id=ingress-mirror-<name>}) to this
+   * registry, the management port's; each consumer the mirror opens is bound while it is open. Call before start.
+   */
+  public TopicMirror meters(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.meters = registry;
     return this;
   }
 
@@ -117,9 +127,12 @@ public final class TopicMirror implements AutoCloseable {
     Map<TopicPartition, Long> startEnds = null;
     while (running) {
       KafkaConsumer<String, byte[]> opened = null;
+      io.storystream.common.ops.KafkaMeters.Binding bound = null;
       try {
         opened = open();
         KafkaConsumer<String, byte[]> c = opened;
+        io.micrometer.core.instrument.MeterRegistry registry = meters;
+        bound = registry == null ? null : io.storystream.common.ops.KafkaMeters.bind(registry, c);
         if (startEnds == null) {
           startEnds = new HashMap<>(c.endOffsets(c.assignment()));
         }
@@ -152,6 +165,9 @@ public final class TopicMirror implements AutoCloseable {
         log.error("mirror {} failed, reopening in {} ms: {}", name, backoffMs, e.toString());
         pause(backoffMs);
       } finally {
+        if (bound != null) {
+          bound.close(); // before the consumer: a closed consumer leaves no series behind
+        }
         if (opened != null) {
           try {
             opened.close(Duration.ofSeconds(2));

@@ -17,7 +17,10 @@ class OpenApiDocumentTest {
   private static final ObjectNode DOC = OpenApiDocument.build(
       List.of(Route.post("/v1/analyses").tenant(Scope.ANALYSES_WRITE).doc("submitAnalysis", "submit")
           .body(AnalysisBodies.SubmitAnalysis.class).returns(202, "accepted", AnalysisBodies.Job.class)
-          .reply(422, "invalid").handle(ctx -> { })),
+          .reply(422, "invalid").handle(ctx -> { }),
+          Route.get("/v1/statements/{month}").tenant(Scope.USAGE_READ).doc("getStatement", "a statement")
+          .reply(404, "none").problems(404, "not-found").reply(400, "bad")
+          .problems(400, "invalid-month", "invalid-request").handle(ctx -> { })),
       List.of(Route.get("/admin/tenants").operator().doc("listTenants", "tenants")
           .returns(200, "the tenants", OperatorBodies.TenantList.class).handle(ctx -> { })),
       "http://127.0.0.1:8080", "http://127.0.0.1:8082");
@@ -56,6 +59,32 @@ class OpenApiDocumentTest {
     assertThat(job.at("/properties/links/$ref").asText()).isEqualTo("#/components/schemas/JobLinks");
     assertThat(schema("JobLinks").isObject()).isTrue();
     assertThat(schema("TenantInfo").at("/properties/limits/$ref").asText()).isEqualTo("#/components/schemas/Limits");
+  }
+
+  @Test
+  void aRouteThatListsItsProblemTypesGetsExactlyThoseSchemasForThatStatus() {
+    JsonNode responses = DOC.at("/paths/~1v1~1statements~1{month}/get/responses");
+    assertThat(responses.at("/404/content/application~1problem+json/schema/oneOf/0/$ref").asText())
+        .isEqualTo("#/components/schemas/NotFoundProblem");
+    assertThat(responses.at("/404/content/application~1problem+json/schema/oneOf")).hasSize(1);
+    assertThat(responses.at("/400/content/application~1problem+json/schema/oneOf")).extracting(n -> n.path("$ref")
+        .asText()).containsExactly("#/components/schemas/InvalidMonthProblem",
+            "#/components/schemas/InvalidRequestProblem");
+    // a status the route does not narrow is any problem
+    assertThat(responses.at("/401/content/application~1problem+json/schema/$ref").asText())
+        .isEqualTo("#/components/schemas/Problem");
+  }
+
+  @Test
+  void aProblemTypeListedUnderAnotherStatusOrUnknownIsRefused() {
+    Route wrongStatus = Route.get("/v1/x").doc("x", "x").reply(400, "bad").problems(400, "not-found")
+        .handle(ctx -> { });
+    Route unknown = Route.get("/v1/y").doc("y", "y").reply(404, "none").problems(404, "no-such-slug")
+        .handle(ctx -> { });
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpenApiDocument.build(List.of(wrongStatus), List.of(),
+        "http://a", "http://b")).hasMessageContaining("not-found (404) under 400");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpenApiDocument.build(List.of(unknown), List.of(),
+        "http://a", "http://b")).hasMessageContaining("no-such-slug");
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.storystream.ingress.api;
+package io.storystream.common.http;
 
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
