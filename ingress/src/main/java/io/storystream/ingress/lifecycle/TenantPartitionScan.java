@@ -1,21 +1,15 @@
 package io.storystream.ingress.lifecycle;
 
 import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.ingress.kafka.TenantPartition;
 import io.storystream.schemas.topics.TenantKeys;
-import io.storystream.schemas.topics.TenantPartitioner;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.function.BiConsumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 
 /**
  * The live keys of one tenant on a compacted topic keyed {@code tenantId:…}: the tenant's partition (the tenant
@@ -70,28 +64,6 @@ final class TenantPartitionScan {
 
   private static void read(KafkaSettings kafka, String topic, String tenantId, Duration timeout,
                            java.util.function.Consumer<ConsumerRecord<String, byte[]>> each) {
-    Properties props = kafka.consumer(null);
-    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "ingress-lifecycle-scan");
-    props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a missing topic has no keys; never create it
-    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props)) {
-      List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
-      if (infos == null || infos.isEmpty()) {
-        return;
-      }
-      TopicPartition partition = new TopicPartition(topic, TenantPartitioner.partition(tenantId, infos.size()));
-      consumer.assign(List.of(partition));
-      consumer.seekToBeginning(List.of(partition));
-      long end = consumer.endOffsets(List.of(partition), timeout).get(partition);
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (consumer.position(partition, timeout) < end) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("reading " + partition + " did not reach offset " + end + " in " + timeout);
-        }
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-          each.accept(record);
-        }
-      }
-    }
+    TenantPartition.read(kafka, topic, tenantId, "ingress-lifecycle-scan", timeout, each);
   }
 }
