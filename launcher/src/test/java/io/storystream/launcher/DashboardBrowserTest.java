@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.storystream.common.http.JsonMapper;
-import io.storystream.embedded.FreePorts;
 import io.storystream.testsupport.TestTools;
 import java.io.File;
 import java.net.URI;
@@ -55,18 +54,10 @@ class DashboardBrowserTest {
   void aTenantWorksThroughTheDashboardAndAnEmbedTokenSeesOnlyItsJob() throws Exception {
     TestTools.require("chromium", "chromedriver");
     Files.createDirectories(SHOTS);
-    int port = FreePorts.pick();
-    int adminPort = FreePorts.pick();
-    // the embedded PostgreSQL runs as the postgres user when the tests run as root: it must pass through home
-    java.nio.file.Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
-    List<String> args = List.of("--data-dir", home.resolve("data").toString(),
-        "--kafka-port", Integer.toString(FreePorts.pick()),
-        "--kafka-controller-port", Integer.toString(FreePorts.pick()),
-        "--s3-port", Integer.toString(FreePorts.pick()), "--registry-port", Integer.toString(FreePorts.pick()),
-        "--ingress-port", Integer.toString(port), "--admin-port", Integer.toString(adminPort),
-        "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(FreePorts.pick()),
-        "--management-port", Integer.toString(FreePorts.pick()), "--postgres-port", Integer.toString(FreePorts.pick()),
-        "--partitions", "2");
+    FreePortSystem ports = FreePortSystem.pick();
+    int port = ports.tenant();
+    int adminPort = ports.operator();
+    List<String> args = ports.args(home);
     try (ChildProcess system = ChildProcess.start("dashboard-system", args, Map.of())) {
       system.awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
       String base = "http://127.0.0.1:" + port;

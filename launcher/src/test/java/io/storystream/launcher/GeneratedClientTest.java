@@ -2,7 +2,6 @@ package io.storystream.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.storystream.embedded.FreePorts;
 import io.storystream.testsupport.TestTools;
 import java.io.IOException;
 import java.net.URI;
@@ -39,17 +38,10 @@ class GeneratedClientTest {
     TestTools.require("node", "npm");
     Path work = prepareTools();
 
-    int tenantPort = FreePorts.pick();
-    int adminPort = FreePorts.pick();
-    Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
-    List<String> args = List.of("--data-dir", home.resolve("data").toString(),
-        "--kafka-port", Integer.toString(FreePorts.pick()),
-        "--kafka-controller-port", Integer.toString(FreePorts.pick()),
-        "--s3-port", Integer.toString(FreePorts.pick()), "--registry-port", Integer.toString(FreePorts.pick()),
-        "--ingress-port", Integer.toString(tenantPort), "--admin-port", Integer.toString(adminPort),
-        "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(FreePorts.pick()),
-        "--management-port", Integer.toString(FreePorts.pick()), "--postgres-port", Integer.toString(FreePorts.pick()),
-        "--partitions", "2");
+    FreePortSystem ports = FreePortSystem.pick();
+    int tenantPort = ports.tenant();
+    int adminPort = ports.operator();
+    List<String> args = ports.args(home);
     try (ChildProcess system = ChildProcess.start("storystream", args, Map.of())) {
       system.awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
       String tenantUrl = "http://127.0.0.1:" + tenantPort;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.storystream.common.http.JsonMapper;
-import io.storystream.embedded.FreePorts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,19 +43,11 @@ class QuickStartTest {
     List<Step> steps = quickStartSteps();
     assertThat(steps).as("quick start steps in README.md").hasSizeGreaterThanOrEqualTo(7);
 
-    int tenantPort = FreePorts.pick();
-    int standInPort = FreePorts.pick();
-    int managementPort = FreePorts.pick();
-    // the embedded PostgreSQL runs as the postgres user when the tests run as root: it must pass through home
-    java.nio.file.Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
-    List<String> args = List.of("--data-dir", home.resolve("data").toString(),
-        "--kafka-port", Integer.toString(FreePorts.pick()),
-        "--kafka-controller-port", Integer.toString(FreePorts.pick()),
-        "--s3-port", Integer.toString(FreePorts.pick()), "--registry-port", Integer.toString(FreePorts.pick()),
-        "--ingress-port", Integer.toString(tenantPort), "--admin-port", Integer.toString(FreePorts.pick()),
-        "--billing-port", Integer.toString(FreePorts.pick()), "--standin-port", Integer.toString(standInPort),
-        "--management-port", Integer.toString(managementPort), "--postgres-port", Integer.toString(FreePorts.pick()),
-        "--partitions", "2");
+    FreePortSystem ports = FreePortSystem.pick();
+    int tenantPort = ports.tenant();
+    int standInPort = ports.standIn();
+    int managementPort = ports.management();
+    List<String> args = ports.args(home);
     try (ChildProcess system = ChildProcess.start("storystream", args, Map.of())) {
       system.awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
 
