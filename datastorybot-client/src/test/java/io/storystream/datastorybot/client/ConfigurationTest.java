@@ -37,12 +37,12 @@ class ConfigurationTest {
 
   @Test
   void retryAfterAsSecondsOrHttpDate() {
-    FakeTime time = new FakeTime();
-    assertThat(RetryDecision.retryAfter(headers("12"), time)).contains(Duration.ofSeconds(12));
-    String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(time.instant().plusSeconds(90).atOffset(ZoneOffset.UTC));
-    assertThat(RetryDecision.retryAfter(headers(date), time)).contains(Duration.ofSeconds(90));
-    assertThat(RetryDecision.retryAfter(headers("soon"), time)).isEmpty();
-    assertThat(RetryDecision.retryAfter(HttpHeaders.of(Map.of(), (a, b) -> true), time)).isEmpty();
+    RecordingSleeper time = new RecordingSleeper();
+    assertThat(RetryDecision.retryAfter(headers("12"), time.clock)).contains(Duration.ofSeconds(12));
+    String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(time.clock.instant().plusSeconds(90).atOffset(ZoneOffset.UTC));
+    assertThat(RetryDecision.retryAfter(headers(date), time.clock)).contains(Duration.ofSeconds(90));
+    assertThat(RetryDecision.retryAfter(headers("soon"), time.clock)).isEmpty();
+    assertThat(RetryDecision.retryAfter(HttpHeaders.of(Map.of(), (a, b) -> true), time.clock)).isEmpty();
   }
 
   private static HttpHeaders headers(String retryAfter) {
@@ -51,24 +51,24 @@ class ConfigurationTest {
 
   @Test
   void keyFromEnvironmentFilePrecedesTheKey(@TempDir Path dir) throws Exception {
-    FakeTime time = new FakeTime();
+    RecordingSleeper time = new RecordingSleeper();
     Path file = dir.resolve("key");
     Files.writeString(file, "dsb_from_file\n");
-    assertThat(ApiKeySource.fromEnv(Map.of("DATASTORYBOT_API_KEY", "dsb_from_env"), time).current())
+    assertThat(ApiKeySource.fromEnv(Map.of("DATASTORYBOT_API_KEY", "dsb_from_env"), time.clock).current())
         .contains("dsb_from_env");
     ApiKeySource both = ApiKeySource.fromEnv(Map.of("DATASTORYBOT_API_KEY", "dsb_from_env",
-        "DATASTORYBOT_API_KEY_FILE", file.toString()), time);
+        "DATASTORYBOT_API_KEY_FILE", file.toString()), time.clock);
     assertThat(both.current()).contains("dsb_from_file");
     assertThat(both.toString()).doesNotContain("dsb_from");
-    assertThat(ApiKeySource.fromEnv(Map.of(), time).current()).isEmpty();
+    assertThat(ApiKeySource.fromEnv(Map.of(), time.clock).current()).isEmpty();
     assertThat(ApiKeySource.of("dsb_x").toString()).doesNotContain("dsb_x");
   }
 
   @Test
   void missingKeyFileMeansNoKeyUntilItAppears(@TempDir Path dir) throws Exception {
-    FakeTime time = new FakeTime();
+    RecordingSleeper time = new RecordingSleeper();
     Path file = dir.resolve("later");
-    ApiKeySource keys = ApiKeySource.fromFile(file, Duration.ofSeconds(30), time);
+    ApiKeySource keys = ApiKeySource.fromFile(file, Duration.ofSeconds(30), time.clock);
     assertThat(keys.current()).isEmpty();
     Files.writeString(file, "dsb_now");
     keys.refresh();

@@ -22,12 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every failure path of the contract's error table, driven over real HTTP against the stand-in's fault switches.
- * Waits go through {@link FakeTime}: the test asserts the exact waits the client asked for and never sleeps.
+ * Waits go through {@link RecordingSleeper}: the test asserts the exact waits the client asked for and never sleeps.
  */
 class FailurePathsTest {
   static StandInServer standIn;
   static Path csv;
-  FakeTime time;
+  RecordingSleeper time;
 
   @BeforeAll
   static void start(@TempDir Path dir) throws IOException {
@@ -47,12 +47,12 @@ class FailurePathsTest {
     standIn.faults().clear().retryAfter(Duration.ofSeconds(2));
     standIn.acceptKeys(Set.of());
     standIn.stats().reset();
-    time = new FakeTime();
+    time = new RecordingSleeper();
   }
 
   /** Jitter fixed at 0.5 so backoff waits are exactly half their ceiling; a breaker too wide to open by accident. */
   private DataStoryBotConfig config() {
-    return DataStoryBotConfig.defaults(standIn.baseUri(), ApiKeySource.none()).withTime(time, time)
+    return DataStoryBotConfig.defaults(standIn.baseUri(), ApiKeySource.none()).withTime(time.clock, time)
         .withJitter(() -> 0.5).withBreaker(new DataStoryBotConfig.BreakerSettings(100, 100, 50f,
             Duration.ofSeconds(30), 2));
   }
@@ -175,7 +175,7 @@ class FailurePathsTest {
         text.append("12345,67890\n");
       }
       Files.writeString(big, text);
-      DataStoryBotConfig config = DataStoryBotConfig.defaults(small.baseUri(), ApiKeySource.none()).withTime(time, time);
+      DataStoryBotConfig config = DataStoryBotConfig.defaults(small.baseUri(), ApiKeySource.none()).withTime(time.clock, time);
       try (DataStoryBotClient client = new DataStoryBotClient(config)) {
         CompletionException e = catchThrowableOfType(CompletionException.class,
             () -> client.analyze(new AnalysisJob("job_big", "big.csv", big, null, null)).join());
@@ -271,7 +271,7 @@ class FailurePathsTest {
       assertThat(callsWhenOpened).isEqualTo(8);
 
       // while open: jobs of any tenant fail fast, nothing reaches DataStoryBot
-      time.advance(Duration.ofSeconds(20));
+      time.clock.advance(Duration.ofSeconds(20));
       CompletionException second = catchThrowableOfType(CompletionException.class,
           () -> client.analyze(new AnalysisJob("job_b", "sales.csv", csv, null, null, "tenant-c")).join());
       DataStoryBotException open = (DataStoryBotException) second.getCause();
@@ -281,7 +281,7 @@ class FailurePathsTest {
 
       // the service recovers; after the open period trial calls go through and close the breaker
       standIn.faults().clear();
-      time.advance(Duration.ofSeconds(10));
+      time.clock.advance(Duration.ofSeconds(10));
       AnalysisResult result = client.analyze(new AnalysisJob("job_c", "sales.csv", csv, null, null, "tenant-c")).join();
       assertThat(result.stories()).hasSize(3);
       assertThat(client.breakerState()).isEqualTo(BreakerState.CLOSED);
@@ -336,7 +336,7 @@ class FailurePathsTest {
   void rotatedKeyFileIsPickedUpAfterA401WithoutRestart(@TempDir Path dir) throws IOException {
     Path keyFile = dir.resolve("datastorybot.key");
     Files.writeString(keyFile, "dsb_old_secret_1\n");
-    ApiKeySource keys = ApiKeySource.fromFile(keyFile, Duration.ofSeconds(30), time);
+    ApiKeySource keys = ApiKeySource.fromFile(keyFile, Duration.ofSeconds(30), time.clock);
     assertThat(keys.current()).contains("dsb_old_secret_1");
     // the operator rotates: the service accepts only the new key, the file is rewritten
     standIn.acceptKeys(Set.of("dsb_new_secret_2"));
@@ -353,12 +353,12 @@ class FailurePathsTest {
   void keyFileIsReReadOnceItsTtlPasses(@TempDir Path dir) throws IOException {
     Path keyFile = dir.resolve("k");
     Files.writeString(keyFile, "dsb_a");
-    ApiKeySource keys = ApiKeySource.fromFile(keyFile, Duration.ofSeconds(30), time);
+    ApiKeySource keys = ApiKeySource.fromFile(keyFile, Duration.ofSeconds(30), time.clock);
     assertThat(keys.current()).contains("dsb_a");
     Files.writeString(keyFile, "dsb_b");
-    time.advance(Duration.ofSeconds(29));
+    time.clock.advance(Duration.ofSeconds(29));
     assertThat(keys.current()).contains("dsb_a");
-    time.advance(Duration.ofSeconds(1));
+    time.clock.advance(Duration.ofSeconds(1));
     assertThat(keys.current()).contains("dsb_b");
     assertThat(keys.toString()).doesNotContain("dsb_a", "dsb_b");
   }
@@ -394,7 +394,7 @@ class FailurePathsTest {
       deadPort = socket.getLocalPort();
     }
     DataStoryBotConfig config = DataStoryBotConfig.defaults(java.net.URI.create("http://127.0.0.1:" + deadPort),
-        ApiKeySource.none()).withTime(time, time).withJitter(() -> 0.5);
+        ApiKeySource.none()).withTime(time.clock, time).withJitter(() -> 0.5);
     DataStoryBotException e = failure(config);
     assertThat(e.reason()).isIn(DataStoryBotException.UPSTREAM_UNAVAILABLE, DataStoryBotException.CIRCUIT_OPEN);
     assertThat(e.retryable()).isTrue();

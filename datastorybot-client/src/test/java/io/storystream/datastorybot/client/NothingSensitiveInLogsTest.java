@@ -64,10 +64,10 @@ class NothingSensitiveInLogsTest {
     Path csv = dir.resolve("secret.csv");
     Files.writeString(csv, "date,region,amount\n2025-01-01,ZanzibarCell,10\n2025-02-01,Other,20\n"
         + "2025-03-01,ZanzibarCell,30\n2025-04-01,Other,5\n");
-    FakeTime time = new FakeTime();
+    RecordingSleeper time = new RecordingSleeper();
     try (StandInServer standIn = StandInServer.start(StandInConfig.forTests().withApiKeys(Set.of("dsb_TOPSECRETKEY")));
          DataStoryBotClient client = new DataStoryBotClient(DataStoryBotConfig.defaults(standIn.baseUri(),
-             ApiKeySource.of("dsb_TOPSECRETKEY")).withTime(time, time))) {
+             ApiKeySource.of("dsb_TOPSECRETKEY")).withTime(time.clock, time))) {
       AnalysisJob job = new AnalysisJob("job_logs", "secret.csv", csv, "PROMPT_ABOUT_ZanzibarCell", "REFINE_PROMPT_X");
       AnalysisResult result = client.analyze(job).join();
       for (Fault fault : List.of(Fault.RATE_LIMITED, Fault.INTERNAL_ERROR, Fault.MALFORMED_JSON, Fault.BAD_REQUEST,
@@ -81,7 +81,7 @@ class NothingSensitiveInLogsTest {
       }
       standIn.faults().clear();
       try (DataStoryBotClient wrongKey = new DataStoryBotClient(DataStoryBotConfig.defaults(standIn.baseUri(),
-          ApiKeySource.of("dsb_WRONGSECRET")).withTime(time, time).withCallTimeout(Duration.ofSeconds(30)))) {
+          ApiKeySource.of("dsb_WRONGSECRET")).withTime(time.clock, time).withCallTimeout(Duration.ofSeconds(30)))) {
         wrongKey.analyze(job).exceptionally(e -> null).join();
       }
       String narrativeSentence = result.narrativeMarkdown().split("\n")[2];
