@@ -139,7 +139,12 @@ class QuickStartTest {
         "storystream_cache_requests_total{plan=\"pro\",result=\"miss\"}",
         "storystream_quota_used_units{plan=\"pro\"}", "storystream_quota_used_ratio_max{plan=\"pro\"}",
         "storystream_worker_jobs_running", "storystream_billing_lag_seconds_count{plan=\"pro\"}",
-        "storystream_billing_unbilled_oldest_seconds", "storystream_billing_usage_events_total{outcome=\"counted\"}");
+        "storystream_billing_unbilled_oldest_seconds", "storystream_billing_usage_events_total{outcome=\"counted\"}",
+        // series that count failures exist at 0 before the first one
+        "storystream_dead_letters_total{reason=\"processing_failed\",source=\"admission\"} 0.0",
+        "storystream_dead_letters_total{reason=\"deserialization_failed\",source=\"worker\"} 0.0",
+        "storystream_dead_letters_total{reason=\"too_late\",source=\"billing\"} 0.0",
+        "storystream_webhook_deliveries_total{outcome=\"failed\"} 0.0");
     // the only tenant label is the bounded one of the request counter; no domain series names a tenant
     assertThat(metrics.lines().filter(l -> l.contains("tenant=\"demo\"")))
         .allSatisfy(l -> assertThat(l).startsWith("storystream_tenant_requests_total{"));

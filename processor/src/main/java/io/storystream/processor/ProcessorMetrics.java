@@ -5,7 +5,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.storystream.datastorybot.client.CallObserver;
+import io.storystream.processor.admission.DeadLetters;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The processor's own series on the management port; none has a tenant label (a tenant's figures are on its usage
@@ -22,6 +24,16 @@ public final class ProcessorMetrics {
 
   public ProcessorMetrics(MeterRegistry registry) {
     this.registry = registry;
+    // Every series with fixed label values exists from the start at 0: a scrape lists them before the first dead
+    // letter or delivery, and rate()/increase() in the alert rules see the first one as a change.
+    for (String source : List.of("admission", "worker")) {
+      for (String reason : List.of(DeadLetters.DESERIALIZATION_FAILED, DeadLetters.PROCESSING_FAILED)) {
+        deadLetterCounter(registry, source, reason);
+      }
+    }
+    for (String outcome : List.of("delivered", "retrying", "failed")) {
+      webhookCounter(outcome);
+    }
   }
 
   /** Records into a registry nobody scrapes (tests and benchmarks of one part). */
@@ -48,12 +60,20 @@ public final class ProcessorMetrics {
 
   /** The one dead-letter counter of every part (billing has its own copy of the name: it does not see this class). */
   public static void deadLettered(MeterRegistry registry, String source, String reason) {
-    Counter.builder("storystream_dead_letters").description("Records sent to the dead-letter topic")
-        .tag("source", source).tag("reason", reason).register(registry).increment();
+    deadLetterCounter(registry, source, reason).increment();
+  }
+
+  private static Counter deadLetterCounter(MeterRegistry registry, String source, String reason) {
+    return Counter.builder("storystream_dead_letters").description("Records sent to the dead-letter topic")
+        .tag("source", source).tag("reason", reason).register(registry);
   }
 
   public void webhookDelivery(String outcome) {
-    Counter.builder("storystream_webhook_deliveries").description("Webhook delivery attempts by outcome")
-        .tag("outcome", outcome).register(registry).increment();
+    webhookCounter(outcome).increment();
+  }
+
+  private Counter webhookCounter(String outcome) {
+    return Counter.builder("storystream_webhook_deliveries").description("Webhook delivery attempts by outcome")
+        .tag("outcome", outcome).register(registry);
   }
 }
