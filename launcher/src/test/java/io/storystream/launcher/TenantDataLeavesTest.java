@@ -8,6 +8,7 @@ import io.storystream.common.blob.BlobStore;
 import io.storystream.embedded.FreePorts;
 import io.storystream.common.crypto.MasterKeys;
 import io.storystream.common.http.JsonMapper;
+import io.storystream.common.webhooks.WebhookTargets;
 import io.storystream.schemas.MeterQuantities;
 import io.storystream.schemas.Statement;
 import io.storystream.schemas.StatementLine;
@@ -52,6 +53,7 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -63,7 +65,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A tenant's data leaves completely, through public HTTP against the whole embedded system: its export holds every
  * item with verifiable checksums; a master-key rotation (restart with a new key first, re-wrap, restart without the
  * old one) keeps everything readable; and after its erasure — with a job running at that moment — no topic or
- * changelog holds its planted prompt or file name in readable form, S3 holds nothing under its prefix, and the other
+ * changelog holds its planted prompt, file name or webhook URL and secret in readable form, S3 holds nothing under its prefix, and the other
  * tenant's records and objects are byte-identical.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -82,6 +84,7 @@ class TenantDataLeavesTest {
   private final String fileName = "filemark_" + unique + ".csv";
   private final String runningFileName = "filemark_running_" + unique + ".csv";
   private final String column = "colmark_" + unique;
+  private final String hookPath = "hookmark_" + unique;
   private EmbeddedDefault system;
   private String leaverKey;
   private String stayerKey;
@@ -218,6 +221,13 @@ class TenantDataLeavesTest {
   void afterErasureNothingOfTheTenantIsReadableAnywhereEvenWithAJobRunningAtThatMomentAndTheOtherTenantIsUntouched()
       throws Exception {
     String runningFile = upload(leaverKey, runningFileName);
+    // a webhook: its URL and signing secret rest in the webhooks topic and must go with the tenant too
+    HttpResponse<String> hook = send(tenant("POST", "/v1/webhooks", leaverKey).header("Content-Type",
+        "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"http://127.0.0.1:9/" + hookPath
+        + "\",\"events\":[\"job.completed\"]}")));
+    assertThat(hook.statusCode()).as(hook.body()).isEqualTo(201);
+    String hookSecret = json(hook).path("secret").asText();
+    assertThat(hookSecret).startsWith("whsec_");
     Map<String, List<String>> stayerRecordsBefore = tenantRecords(STAYER);
     Map<String, String> stayerObjectsBefore = objects(STAYER);
     assertThat(stayerRecordsBefore).isNotEmpty();
@@ -247,7 +257,7 @@ class TenantDataLeavesTest {
     assertThat(objects(LEAVER)).as("nothing under the prefix once the running job has ended").isEmpty();
 
     List<String> planted = List.of(prompt, runningPrompt, fileName, runningFileName, column, "promptmark_",
-        "filemark_", "colmark_");
+        "filemark_", "colmark_", hookPath, hookSecret);
     Map<String, Integer> scanned = new TreeMap<>();
     List<String> found = new ArrayList<>();
     List<String> deadLetters = new ArrayList<>();
@@ -287,8 +297,14 @@ class TenantDataLeavesTest {
         .isEqualTo(404);
   }
 
+  @BeforeAll
+  void allowTheLoopbackWebhook() {
+    System.setProperty(WebhookTargets.ALLOW_PRIVATE_PROPERTY, "true"); // read when the ingress starts
+  }
+
   @AfterAll
   void stop() {
+    System.clearProperty(WebhookTargets.ALLOW_PRIVATE_PROPERTY);
     if (system != null) {
       system.close();
     }

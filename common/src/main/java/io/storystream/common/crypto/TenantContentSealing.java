@@ -5,6 +5,7 @@ import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.AuditEvent;
 import io.storystream.schemas.DeadLetter;
 import io.storystream.schemas.FileRegistered;
+import io.storystream.schemas.WebhookSubscription;
 import io.storystream.schemas.serde.RecordSealing;
 import io.storystream.schemas.topics.TenantKeys;
 import java.nio.ByteBuffer;
@@ -22,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Which fields of which records are tenant content, and how they are sealed: prompts (requests and work), file
- * names and column names (file records and work), audit resource names, and dead-lettered record bodies and their
- * error text. Everything else (ids, states, counts, times) stays readable, because routing, quotas, billing and
+ * names and column names (file records and work), audit resource names, webhook endpoints and their signing
+ * secrets, and dead-lettered record bodies and their error text. Everything else (ids, states, counts, times) stays readable, because routing, quotas, billing and
  * compaction need it and it says nothing about the tenant's data.
  *
  * <p>A sealed string is {@code ssk1:<dataKeyId>:<base64 of nonce, ciphertext and tag>}; sealed bytes are the
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * sealing existed and is read as it is.
  *
  * <p>An erased tenant's content reads as erased: an optional field as null, a required name as
- * {@value #ERASED}, column names as none, a dead letter's body as null — never an error, so nothing downstream
+ * {@value #ERASED} (a webhook's URL and secret too: such a subscription is ignored), column names as none, a dead letter's body as null — never an error, so nothing downstream
  * dead-letters or crashes on it. Content of an erased tenant that is still being written is written as erased.
  */
 public final class TenantContentSealing implements RecordSealing {
@@ -73,6 +74,11 @@ public final class TenantContentSealing implements RecordSealing {
         return a;
       }
       return AuditEvent.newBuilder(a).setResourceId(sealer(a.getTenantId()).optional(a.getResourceId())).build();
+    }
+    if (record instanceof WebhookSubscription w) {
+      Sealer s = sealer(w.getTenantId());
+      return WebhookSubscription.newBuilder(w).setUrl(s.required(w.getUrl())).setSecret(s.required(w.getSecret()))
+          .build();
     }
     if (record instanceof DeadLetter d) {
       String tenantId = tenantOfKey(d.getKey());
@@ -115,6 +121,12 @@ public final class TenantContentSealing implements RecordSealing {
         a.setResourceId(new Opener(a.getTenantId()).optional(a.getResourceId()));
       }
       return a;
+    }
+    if (record instanceof WebhookSubscription w) {
+      Opener o = new Opener(w.getTenantId());
+      w.setUrl(o.required(w.getUrl()));
+      w.setSecret(o.required(w.getSecret()));
+      return w;
     }
     if (record instanceof DeadLetter d) {
       String tenantId = tenantOfKey(d.getKey());

@@ -2,6 +2,7 @@ package io.storystream.ingress.webhooks;
 
 import io.storystream.ingress.kafka.TopicMirror;
 import io.storystream.schemas.WebhookDelivery;
+import io.storystream.common.crypto.TenantContentSealing;
 import io.storystream.schemas.WebhookSubscription;
 import io.storystream.schemas.topics.TenantKeys;
 import io.storystream.schemas.topics.TopicSerdes;
@@ -41,7 +42,10 @@ public final class WebhookBook implements TopicMirror.Sink {
         return;
       }
       WebhookSubscription sub = subscriptions.deserialize(topic, value);
-      if (TenantKeys.of(sub.getTenantId(), sub.getWebhookId()).equals(key)) {
+      if (TenantContentSealing.ERASED.equals(sub.getUrl())) {
+        webhooks.remove(key); // its tenant's key is destroyed: the endpoint is gone with it
+        deliveriesByWebhook.remove(key);
+      } else if (TenantKeys.of(sub.getTenantId(), sub.getWebhookId()).equals(key)) {
         webhooks.put(key, sub);
       }
       return;

@@ -16,6 +16,7 @@ import io.storystream.schemas.AuditActor;
 import io.storystream.schemas.AuditEvent;
 import io.storystream.schemas.DeadLetter;
 import io.storystream.schemas.FileRegistered;
+import io.storystream.schemas.WebhookSubscription;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.TopicSerdes;
@@ -95,6 +96,15 @@ class TenantKeyringTest {
           .setSourcePartition(0).setSourceOffset(1).setKey(ByteBuffer.wrap("acme".getBytes(StandardCharsets.UTF_8)))
           .setValue(ByteBuffer.wrap("raw prompt bytes".getBytes(StandardCharsets.UTF_8))).setApplication("a")
           .setReason("processing_failed").setFailedAt(Instant.now()).build());
+      WebhookSubscription hook = (WebhookSubscription) sealing.seal("webhooks", WebhookSubscription.newBuilder()
+          .setWebhookId("wh_1").setTenantId("acme").setUrl("https://hooks.acme.example/storystream")
+          .setEvents(List.of("job.completed")).setSecret("whsec_c2VjcmV0").setCreatedAt(Instant.now()).build());
+      assertThat(hook.getUrl()).startsWith("ssk1:").doesNotContain("acme.example");
+      assertThat(hook.getSecret()).startsWith("ssk1:").doesNotContain("whsec_");
+      WebhookSubscription openedHook = (WebhookSubscription) opening.open("webhooks",
+          WebhookSubscription.newBuilder(hook).build());
+      assertThat(openedHook.getUrl()).isEqualTo("https://hooks.acme.example/storystream");
+      assertThat(openedHook.getSecret()).isEqualTo("whsec_c2VjcmV0");
       assertThat(StandardCharsets.UTF_8.decode(dead.getValue().duplicate()).toString()).doesNotContain("prompt");
       assertThat(file.getColumnNames()).noneMatch(c -> c.contains("mrr"));
       assertThat(audit.getResourceId()).doesNotContain("sales");
@@ -114,6 +124,10 @@ class TenantKeyringTest {
       assertThat(erasedFile.getColumnNames()).isEmpty();
       assertThat(((AuditEvent) opening.open("audit", AuditEvent.newBuilder(audit).build())).getResourceId()).isNull();
       assertThat(((DeadLetter) opening.open("dead-letter", DeadLetter.newBuilder(dead).build())).getValue()).isNull();
+      WebhookSubscription erasedHook = (WebhookSubscription) opening.open("webhooks",
+          WebhookSubscription.newBuilder(hook).build());
+      assertThat(erasedHook.getUrl()).isEqualTo(TenantContentSealing.ERASED);
+      assertThat(erasedHook.getSecret()).isEqualTo(TenantContentSealing.ERASED);
       // nothing new is sealed for an erased tenant, on either instance, nor by an instance started afterwards
       assertThat(((AnalysisWork) sealing.seal("analysis-work", work)).getSteeringPrompt()).isNull();
       try (TenantKeyring late = instance(OLD)) {

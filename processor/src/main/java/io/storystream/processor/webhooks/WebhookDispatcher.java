@@ -1,6 +1,7 @@
 package io.storystream.processor.webhooks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.storystream.common.crypto.TenantContentSealing;
 import io.storystream.common.http.JsonMapper;
 import io.storystream.common.kafka.KafkaSettings;
 import io.storystream.common.webhooks.WebhookSignature;
@@ -236,7 +237,9 @@ public final class WebhookDispatcher implements AutoCloseable {
           webhooks.remove(record.key());
         } else {
           WebhookSubscription sub = subscriptions.deserialize(topic, record.value());
-          if (TenantKeys.of(sub.getTenantId(), sub.getWebhookId()).equals(record.key())) {
+          if (TenantContentSealing.ERASED.equals(sub.getUrl())) {
+            webhooks.remove(record.key()); // its tenant's key is destroyed: the endpoint is gone with it
+          } else if (TenantKeys.of(sub.getTenantId(), sub.getWebhookId()).equals(record.key())) {
             webhooks.put(record.key(), sub);
           }
         }
