@@ -18,4 +18,6 @@ if [ ! -f "$jar" ] || [ -n "$(find . -path ./data -prune -o -path '*/target' -pr
   echo "storystream: building (first run, or sources changed)…"
   mvn -B -q -DskipTests package
 fi
-exec java -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas -jar "$jar" "$@"
+# STORYSTREAM_JAVA_OPTS: extra JVM flags (e.g. a log4j2 configuration for a profile), after the defaults
+# shellcheck disable=SC2086
+exec java -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas ${STORYSTREAM_JAVA_OPTS:-} -jar "$jar" "$@"
