@@ -233,13 +233,20 @@ public final class EmbeddedDefault implements AutoCloseable {
           .withMetrics(processorMetrics).start());
       return started;
     });
-    ingress = stage("ingress", new IngressService(new IngressConfig(platform, settings.host(), settings.ingressPort(),
-        settings.adminPort(), settings.host(), operatorToken,
+    IngressService startedIngress = new IngressService(new IngressConfig(platform, settings.host(),
+        settings.ingressPort(), settings.adminPort(), settings.host(), operatorToken,
         IngressSecrets.pepper(null, null, settings.dataDir()), "http://" + settings.host() + ":" + billingPort,
-        Clock.systemUTC())).withManagement(management).withBillingToken(billingToken).start());
-    billing = Starter.result(billingStarted);
-    AdmissionService admission = Starter.result(admissionStarted);
-    worker = Starter.result(workerStarted);
+        Clock.systemUTC())).withManagement(management).withBillingToken(billingToken).start();
+    AdmissionService admission;
+    try {
+      billing = Starter.result(billingStarted);
+      admission = Starter.result(admissionStarted);
+      worker = Starter.result(workerStarted);
+    } finally {
+      // recorded after the others whatever the order they finished in, so it is the first to stop: no request is
+      // taken any more while the services behind it drain
+      ingress = stage("ingress", startedIngress);
+    }
     ProcessorCommand.register(management, admission, worker);
   }
 
