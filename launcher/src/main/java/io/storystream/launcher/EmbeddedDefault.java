@@ -37,7 +37,10 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import io.storystream.embedded.FreePorts;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,7 +82,9 @@ public final class EmbeddedDefault implements AutoCloseable {
   }
 
   private final Settings settings;
-  private final Deque<Stage> started = new ArrayDeque<>();
+  private final Deque<Stage> stages = new ArrayDeque<>();
+  private final Starter starter = new Starter();
+  private final StartedFlag started = new StartedFlag();
   private EmbeddedKafka kafka;
   private EmbeddedS3 s3;
   private SchemaRegistryServer registry;
@@ -96,34 +101,77 @@ public final class EmbeddedDefault implements AutoCloseable {
 
   private record Stage(String name, AutoCloseable component) {}
 
+  /**
+   * The broker's settings here, where it is alone and its own controller. A controller keeps a crashed broker's
+   * registration alive for a whole session after it restarts, refusing the restarted broker until then
+   * (DUPLICATE_BROKER_REGISTRATION): measured after kill -9, 10 s of refusals with the defaults (a 9 s session,
+   * 2 s heartbeats). The controller is in the same JVM, so its heartbeats need no network, and a heartbeat that
+   * waits too long in an overloaded controller's queue still counts as contact (Kafka logs it as "controller event
+   * queue overloaded" and does not fence): a 3 s session is lost only if no heartbeat arrives at all for 3 s, with
+   * beats every second. (Beats every 500 ms were tried first; at load 90 they expired in the queue often enough to
+   * fill the log with those messages.)
+   */
+  static final Map<String, String> BROKER_ALONE = Map.of(
+      "broker.session.timeout.ms", "3000",
+      "broker.heartbeat.interval.ms", "1000");
+
+  /** Whether {@link #start()} has finished; the process is not ready before (a readiness check). */
+  private static final class StartedFlag {
+    private volatile boolean ready;
+
+    boolean isReady() {
+      return ready;
+    }
+
+    void ready() {
+      ready = true;
+    }
+  }
+
   public EmbeddedDefault(Settings settings) {
     this.settings = settings;
   }
 
   public EmbeddedDefault start() throws Exception {
+    // until every service has started, the process is not ready, whichever of their checks exist yet
+    management.readiness("embedded.started", started::isReady);
     try {
       startInfrastructure();
       startServices();
+      started.ready();
       return this;
     } catch (Exception e) {
+      starter.awaitAll(); // a part still starting would otherwise be left running after close()
       close();
       throw e;
+    } finally {
+      starter.shutdown();
     }
   }
 
   private void startInfrastructure() throws Exception {
+    // S3 and PostgreSQL need nothing from the broker: they start while it loads its logs (after a crash the broker
+    // alone takes the longest), instead of one after the other
+    Future<EmbeddedS3> s3Started = starter.submit(() -> stage("S3",
+        new EmbeddedS3(settings.dataDir().resolve("s3"), settings.s3Port(), settings.bucket()).start()));
+    Future<PostgresConnection> postgresStarted = settings.postgres() != null
+        ? CompletableFuture.completedFuture(settings.postgres())
+        : starter.submit(() -> stage("PostgreSQL",
+            new PostgresServer(settings.dataDir(), settings.postgresPort()).start()).connection());
     kafka = stage("Kafka broker", new EmbeddedKafka(settings.dataDir().resolve("kafka"), settings.kafkaPort(),
-        settings.kafkaControllerPort(), Map.of()).start());
-    s3 = stage("S3", new EmbeddedS3(settings.dataDir().resolve("s3"), settings.s3Port(), settings.bucket()).start());
+        settings.kafkaControllerPort(), BROKER_ALONE).start());
     registry = stage("schema registry", new SchemaRegistryServer(settings.host(), settings.registryPort(),
         kafka.bootstrapServers(), (short) 1).start());
-    postgres = settings.postgres() != null ? settings.postgres()
-        : stage("PostgreSQL", new PostgresServer(settings.dataDir(), settings.postgresPort()).start()).connection();
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
       topics = ProcessorTopics.catalogue(settings.tenantPartitions(), (short) 1).ensure(admin);
     }
+    // the Streams applications have not started yet, and the broker's lock on the data folder keeps out any other
+    // process: a crash's uncheckpointed task state, which exactly-once would wipe anyway, can go before it is opened
+    CrashedStreamsState.discard(settings.dataDir().resolve("streams"));
     // the broker shares this JVM, so a kill -9 of it is a broker crash, which can leave hanging transactions
     stage("hanging-transaction sweeper", new HangingTransactions(kafka.bootstrapServers(), Clock.systemUTC()).start());
+    s3 = Starter.result(s3Started);
+    postgres = Starter.result(postgresStarted);
   }
 
   private void startServices() throws Exception {
@@ -157,32 +205,56 @@ public final class EmbeddedDefault implements AutoCloseable {
     }
     // the ingress and the aggregator share the data folder, so they read the same billing token from it
     String billingToken = IngressSecrets.billingToken(null, settings.dataDir());
-    billing = stage("billing aggregator", new BillingAggregator(
-        BillingConfig.of(kafkaSettings, settings.dataDir()).withHttpPort(settings.billingPort()))
-        .withAccess(new BillingAccess(billingToken, operatorToken)).withManagement(management).start());
-    stage("billing sink", new BillingSink(kafkaSettings, new TopicSerdes(new HttpSchemaRegistryClient(registry.url())),
-        postgres).meters(management.registry()).start());
+    // chosen here, not by the aggregator, so the ingress can be given it while the aggregator is still starting
+    int billingPort = FreePorts.orPick(settings.billingPort());
     io.storystream.processor.ProcessorMetrics processorMetrics =
         new io.storystream.processor.ProcessorMetrics(management.registry());
-    AdmissionService admission = stage("processor admission",
-        new AdmissionService(kafkaSettings, settings.dataDir()).withMetrics(processorMetrics).start());
-    worker = stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings, s3.settings(),
-        DataStoryBotConfig.defaults(datastorybot, datastorybotKey), settings.dataDir(),
-        WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).withMetrics(processorMetrics).start());
-    stage("webhook dispatcher", new io.storystream.processor.webhooks.WebhookDispatcher(
-        io.storystream.processor.webhooks.WebhookDispatcher.Config.of(kafkaSettings, "embedded"),
-        new io.storystream.schemas.registry.HttpSchemaRegistryClient(kafkaSettings.registryUrl()),
-        io.storystream.common.webhooks.WebhookTargets.fromEnvironment(), Clock.systemUTC())
-        .withMetrics(processorMetrics).start());
+    // The services are independent of each other (each its own consumer groups, as in the multi-process
+    // deployment), and most of a Streams application's start is waiting: for its group, its offsets, its
+    // changelogs (restored in full after a crash under exactly-once). So they start side by side and wait together.
+    Future<BillingAggregator> billingStarted = starter.submit(() -> {
+      BillingAggregator aggregator = stage("billing aggregator", new BillingAggregator(
+          BillingConfig.of(kafkaSettings, settings.dataDir()).withHttpPort(billingPort))
+          .withAccess(new BillingAccess(billingToken, operatorToken)).withManagement(management).start());
+      stage("billing sink", new BillingSink(kafkaSettings,
+          new TopicSerdes(new HttpSchemaRegistryClient(registry.url())), postgres).meters(management.registry()).start());
+      return aggregator;
+    });
+    Future<AdmissionService> admissionStarted = starter.submit(() -> stage("processor admission",
+        new AdmissionService(kafkaSettings, settings.dataDir()).withMetrics(processorMetrics).start()));
+    Future<WorkerService> workerStarted = starter.submit(() -> {
+      WorkerService started = stage("processor worker", new WorkerService(WorkerConfig.of(kafkaSettings,
+          s3.settings(), DataStoryBotConfig.defaults(datastorybot, datastorybotKey), settings.dataDir(),
+          WorkerConfig.DEFAULT_MAX_IN_FLIGHT)).withMetrics(processorMetrics).start());
+      stage("webhook dispatcher", new io.storystream.processor.webhooks.WebhookDispatcher(
+          io.storystream.processor.webhooks.WebhookDispatcher.Config.of(kafkaSettings, "embedded"),
+          new io.storystream.schemas.registry.HttpSchemaRegistryClient(kafkaSettings.registryUrl()),
+          io.storystream.common.webhooks.WebhookTargets.fromEnvironment(), Clock.systemUTC())
+          .withMetrics(processorMetrics).start());
+      return started;
+    });
+    IngressService startedIngress = new IngressService(new IngressConfig(platform, settings.host(),
+        settings.ingressPort(), settings.adminPort(), settings.host(), operatorToken,
+        IngressSecrets.pepper(null, null, settings.dataDir()), "http://" + settings.host() + ":" + billingPort,
+        Clock.systemUTC())).withManagement(management).withBillingToken(billingToken).start();
+    AdmissionService admission;
+    try {
+      billing = Starter.result(billingStarted);
+      admission = Starter.result(admissionStarted);
+      worker = Starter.result(workerStarted);
+    } finally {
+      // recorded after the others whatever the order they finished in, so it is the first to stop: no request is
+      // taken any more while the services behind it drain
+      ingress = stage("ingress", startedIngress);
+    }
     ProcessorCommand.register(management, admission, worker);
-    ingress = stage("ingress", new IngressService(new IngressConfig(platform, settings.host(), settings.ingressPort(),
-        settings.adminPort(), settings.host(), operatorToken,
-        IngressSecrets.pepper(null, null, settings.dataDir()), "http://" + settings.host() + ":" + billing.port(),
-        Clock.systemUTC())).withManagement(management).withBillingToken(billingToken).start());
   }
 
+  /** Records a started part, to be closed before everything started earlier (called from the starting threads). */
   private <T extends AutoCloseable> T stage(String name, T component) {
-    started.push(new Stage(name, component));
+    synchronized (stages) {
+      stages.push(new Stage(name, component));
+    }
     return component;
   }
 
@@ -252,8 +324,14 @@ public final class EmbeddedDefault implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    while (!started.isEmpty()) {
-      Stage stage = started.pop();
+    while (true) {
+      Stage stage;
+      synchronized (stages) {
+        if (stages.isEmpty()) {
+          break;
+        }
+        stage = stages.pop();
+      }
       long t0 = System.nanoTime();
       try {
         stage.component().close();

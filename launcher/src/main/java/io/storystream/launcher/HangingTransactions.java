@@ -98,9 +98,11 @@ final class HangingTransactions implements AutoCloseable {
     Set<OpenTransaction> seenBefore = new HashSet<>(firstSeen.keySet());
     admin.describeProducers(partitions).all().get().forEach((partition, state) -> {
       for (ProducerState producer : state.activeProducers()) {
-        if (producer.currentTransactionStartOffset().isPresent() && producer.coordinatorEpoch().isPresent()) {
+        if (producer.currentTransactionStartOffset().isPresent()) {
+          // a producer that never had a marker on this partition has no coordinator epoch here; an abort then
+          // names epoch 0, as Kafka's own kafka-transactions.sh abort does
           OpenTransaction open = new OpenTransaction(partition, producer.producerId(), producer.producerEpoch(),
-              producer.currentTransactionStartOffset().getAsLong(), producer.coordinatorEpoch().getAsInt());
+              producer.currentTransactionStartOffset().getAsLong(), producer.coordinatorEpoch().orElse(0));
           stillOpen.put(open, firstSeen.getOrDefault(open, now));
         }
       }

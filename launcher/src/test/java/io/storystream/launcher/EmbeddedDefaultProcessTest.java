@@ -108,8 +108,10 @@ class EmbeddedDefaultProcessTest {
     long banner = System.nanoTime();
     awaitReady();
     long ready = System.nanoTime();
-    System.out.printf("embedded default after kill -9 with %d jobs submitted: banner after %d ms, ready after %d ms%n",
-        jobs.size(), (banner - restarted) / 1_000_000, (ready - restarted) / 1_000_000);
+    // printed, not asserted: a duration on a shared machine is a figure for BENCHMARKS.md, with its load average
+    System.out.printf("embedded default after kill -9 with %d jobs submitted: restart → banner %d ms, restart → "
+            + "ready %d ms (1-minute load average %s)%n", jobs.size(), (banner - restarted) / 1_000_000,
+        (ready - restarted) / 1_000_000, loadAverage());
     Map<String, String> ended = awaitEnded(demoKey, jobs);
     assertThat(ended).as("every job answered 202 before the kill ended, none lost").hasSize(jobs.size());
     assertThat(ended.values()).as("the stand-in fails nothing: every job completed").containsOnly("completed");
@@ -117,6 +119,15 @@ class EmbeddedDefaultProcessTest {
   }
 
   private final HttpClient http = HttpClient.newHttpClient();
+
+  /** The 1-minute load average (Linux), printed next to a duration measured on a shared machine. */
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
+  }
 
   private String tenantApi() {
     return "http://127.0.0.1:" + servicePorts.get(1) + "/v1";
