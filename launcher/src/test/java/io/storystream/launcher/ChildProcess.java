@@ -135,7 +135,11 @@ public final class ChildProcess implements AutoCloseable {
 
   private void signal(String signal) throws java.io.IOException, InterruptedException {
     if (process.isAlive()) {
-      new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+      // nothing inherited: under Surefire this JVM's standard streams are its channel to Maven
+      new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+          .start().waitFor();
     }
   }
 

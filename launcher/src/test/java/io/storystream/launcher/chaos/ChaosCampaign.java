@@ -61,45 +61,68 @@ public final class ChaosCampaign {
 
   private static Outcome run(Settings settings, Deployment deployment, List<LoadDriver.Tenant> tenants, Ledger ledger,
                              PrintStream out) throws Exception {
-    {
-      Instant t0 = Instant.now();
-      deployment.start();
-      // DataStoryBot takes a moment per analysis, so jobs are in flight when faults hit
-      deployment.standIn().faults().latency(Duration.ofMillis(500));
-      out.printf("chaos: deployment up in %d s%n", Duration.between(t0, Instant.now()).toSeconds());
-      LoadDriver load = new LoadDriver(tenants, deployment.tenantApis(), ledger, settings.seed(),
-          settings.threadsPerTenant());
-      load.provision(deployment.operatorApi(), Deployment.OPERATOR_TOKEN);
-      Instant start = Instant.now();
-      Instant end = start.plus(settings.load());
-      load.start();
-      FaultSchedule schedule = new FaultSchedule(settings.seed(), settings.sizes());
-      AtomicReference<Exception> failed = new AtomicReference<>();
-      try {
-        schedule.run(deployment, () -> Instant.now().isBefore(end.minus(settings.sizes().gap())), out);
-      } catch (Exception e) {
-        failed.set(e);
-      }
-      while (Instant.now().isBefore(end) && failed.get() == null) {
-        Thread.sleep(1000); // the load's remaining time after the last fault
-      }
-      load.close();
-      Instant loadEnded = Instant.now();
-      out.printf("chaos: load stopped after %d s; reconciling%n", Duration.between(start, loadEnded).toSeconds());
-      if (failed.get() != null) {
-        throw failed.get();
-      }
-      List<Injected> injected = schedule.injected();
-      deployment.standIn().faults().latency(Duration.ZERO);
-      Reconciliation reconciliation = new Reconciliation(deployment, load, ledger, tenants, injected, start).run();
-      String report = report(settings, ledger, injected, reconciliation, Duration.between(start, loadEnded));
-      out.println(report);
-      Map<FaultKind, Long> byKind = injected.stream()
-          .collect(Collectors.groupingBy(i -> i.planned().kind(), TreeMap::new, Collectors.counting()));
-      return new Outcome(report, reconciliation.problems(), byKind,
-          ((Number) reconciliation.figures().get("lost")).longValue(),
-          ((Number) reconciliation.figures().get("duplicated")).longValue());
+    Instant t0 = Instant.now();
+    deployment.start();
+    // DataStoryBot takes a moment per analysis, so jobs are in flight when faults hit
+    deployment.standInLatency(Duration.ofMillis(500));
+    out.printf("chaos: deployment up in %d s%n", Duration.between(t0, Instant.now()).toSeconds());
+    LoadDriver load = new LoadDriver(tenants, deployment.tenantApis(), ledger, settings.seed(),
+        settings.threadsPerTenant());
+    load.provision(deployment.operatorApi(), Deployment.OPERATOR_TOKEN);
+    Instant start = Instant.now();
+    Instant end = start.plus(settings.load());
+    load.start();
+    FaultSchedule schedule = new FaultSchedule(settings.seed(), settings.sizes());
+    Thread progress = progress(ledger, schedule, start, out);
+    AtomicReference<Exception> failed = new AtomicReference<>();
+    try {
+      schedule.run(deployment, () -> Instant.now().isBefore(end.minus(settings.sizes().gap())), out);
+    } catch (Exception e) {
+      failed.set(e);
     }
+    while (Instant.now().isBefore(end) && failed.get() == null) {
+      Thread.sleep(1000); // the load's remaining time after the last fault
+    }
+    load.close();
+    progress.interrupt();
+    Instant loadEnded = Instant.now();
+    out.printf("chaos: load stopped after %d s; reconciling%n", Duration.between(start, loadEnded).toSeconds());
+    if (failed.get() != null) {
+      // a service that did not come back is a finding too; reconcile what there is
+      ledger.violation("the fault schedule stopped: " + failed.get());
+      failed.get().printStackTrace(out);
+    }
+    List<Injected> injected = schedule.injected();
+    deployment.standInLatency(Duration.ZERO);
+    Reconciliation reconciliation = new Reconciliation(deployment, load, ledger, tenants, injected, start).run();
+    String report = report(settings, ledger, injected, reconciliation, Duration.between(start, loadEnded));
+    out.println(report);
+    Map<FaultKind, Long> byKind = injected.stream()
+        .collect(Collectors.groupingBy(i -> i.planned().kind(), TreeMap::new, Collectors.counting()));
+    return new Outcome(report, reconciliation.problems(), byKind,
+        ((Number) reconciliation.figures().get("lost")).longValue(),
+        ((Number) reconciliation.figures().get("duplicated")).longValue());
+  }
+
+  /** A line a minute while the load runs, so a run cut short still tells how far it got. */
+  private static Thread progress(Ledger ledger, FaultSchedule schedule, Instant start, PrintStream out) {
+    Thread t = new Thread(() -> {
+      try {
+        while (true) {
+          Thread.sleep(60_000); // the progress line's period
+          Map<String, Long> states = new TreeMap<>();
+          ledger.jobs().forEach(j -> states.merge(j.terminal() == null ? "open" : j.terminal(), 1L, Long::sum));
+          out.printf("chaos: %d s: %d faults injected, %d jobs answered 202 %s, %d violations so far%n",
+              Duration.between(start, Instant.now()).toSeconds(), schedule.injected().size(), ledger.jobs().size(),
+              states, ledger.violations().size());
+        }
+      } catch (InterruptedException e) {
+        // the load ended
+      }
+    }, "chaos-progress");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   static String report(Settings settings, Ledger ledger, List<Injected> injected, Reconciliation reconciliation,
@@ -163,13 +186,15 @@ public final class ChaosCampaign {
     int minutes = 30;
     long seed = 19;
     Path data = null;
+    boolean suiteSize = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--minutes" -> minutes = Integer.parseInt(args[++i]);
         case "--seed" -> seed = Long.parseLong(args[++i]);
         case "--data" -> data = Path.of(args[++i]);
+        case "--suite-size" -> suiteSize = true;
         default -> {
-          System.err.println("usage: ChaosCampaign [--minutes N] [--seed S] [--data DIR]");
+          System.err.println("usage: ChaosCampaign [--minutes N] [--seed S] [--data DIR] [--suite-size]");
           System.exit(2);
         }
       }
@@ -177,7 +202,7 @@ public final class ChaosCampaign {
     if (data == null) {
       data = Files.createTempDirectory("chaos-");
     }
-    Outcome outcome = run(Settings.full(minutes, seed), data, System.out);
+    Outcome outcome = run(suiteSize ? Settings.reduced(seed) : Settings.full(minutes, seed), data, System.out);
     System.exit(outcome.problems().isEmpty() ? 0 : 1);
   }
 }

@@ -75,6 +75,7 @@ public final class Deployment implements AutoCloseable {
   private volatile SchemaRegistryServer registry;
   private volatile StandInServer standIn;
   private PostgresServer postgres;
+  private Duration standInLatency = Duration.ZERO;
 
   public Deployment(Path data) {
     this.data = data;
@@ -228,7 +229,13 @@ public final class Deployment implements AutoCloseable {
   }
 
   public synchronized void startStandIn() {
-    standIn = StandInServer.start(StandInConfig.forTests().withPort(standInPort));
+    standIn = StandInServer.start(StandInConfig.forTests().withPort(standInPort).withLatency(standInLatency));
+  }
+
+  /** The time DataStoryBot takes per call, kept across the stand-in's restarts. */
+  public synchronized void standInLatency(Duration latency) {
+    standInLatency = latency;
+    standIn.faults().latency(latency);
   }
 
   /** DataStoryBot analyses answered for this steering prompt, over every stand-in instance of the run. */

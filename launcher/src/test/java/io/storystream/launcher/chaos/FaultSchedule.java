@@ -27,17 +27,22 @@ public final class FaultSchedule {
   }
 
   /** How long the timed faults last. */
-  public record Sizes(Duration standInErrors, Duration standInDown, Duration s3Down, Duration zombie, Duration gap) {
+  public record Sizes(Duration standInErrors, Duration standInDown, Duration s3Down, Duration zombie, Duration gap,
+                      boolean overlapRestarts) {
     /** The full size: 30 % 5xx then 60 s down, S3 30 s down, a pause well past the 30 s session timeout. */
     public static Sizes full() {
       return new Sizes(Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(45),
-          Duration.ofSeconds(20));
+          Duration.ofSeconds(20), false);
     }
 
-    /** The suite's size: each kind once, shorter outages, the pause still past the session timeout. */
+    /**
+     * The suite's size: each kind once, shorter outages, the pause still past the session timeout, and the next fault
+     * begins while a killed ingress, processor or billing process is still restarting (brokers are always one at a
+     * time, so two of three stay up).
+     */
     public static Sizes reduced() {
       return new Sizes(Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(40),
-          Duration.ofSeconds(3));
+          Duration.ofSeconds(5), true);
     }
   }
 
@@ -99,12 +104,18 @@ public final class FaultSchedule {
       for (Planned p : round) {
         Thread.sleep(sizes.gap().toMillis()); // the schedule's spacing between faults
         Instant at = Instant.now();
-        String detail = inject(deployment, p);
-        Instant ended = Instant.now();
-        injected.add(new Injected(p, detail, at, ended));
-        out.printf("chaos: %s %s (%s) back after %d s%n", at, p, detail, Duration.between(at, ended).toSeconds());
+        String detail = inject(deployment, p, at, out);
+        if (detail != null) {
+          ended(p, detail, at, out);
+        }
         done++;
         if (done >= round.size() && !keepGoing.getAsBoolean()) {
+          for (Thread restart : restarting.values()) {
+            restart.join();
+          }
+          if (restartFailed != null) {
+            throw restartFailed;
+          }
           return;
         }
       }
@@ -112,22 +123,29 @@ public final class FaultSchedule {
     }
   }
 
-  private String inject(Deployment d, Planned p) throws Exception {
+  private void ended(Planned p, String detail, Instant at, PrintStream out) {
+    Instant ended = Instant.now();
+    injected.add(new Injected(p, detail, at, ended));
+    out.printf("chaos: %s %s (%s) back after %d s%n", at, p, detail, Duration.between(at, ended).toSeconds());
+  }
+
+  /** Injects one fault; its description once it is over, or null when it ends in the background (recorded then). */
+  private String inject(Deployment d, Planned p, Instant at, PrintStream out) throws Exception {
     switch (p.kind()) {
       case KILL_BROKER -> {
         return killAndRestart(d, Kind.BROKER, p.instance());
       }
       case KILL_INGRESS -> {
-        return killAndRestart(d, Kind.INGRESS, p.instance());
+        return killAndRestartMaybeInBackground(d, p, Kind.INGRESS, p.instance(), at, out);
       }
       case KILL_PROCESSOR -> {
-        return killAndRestart(d, Kind.PROCESSOR, p.instance());
+        return killAndRestartMaybeInBackground(d, p, Kind.PROCESSOR, p.instance(), at, out);
       }
       case KILL_BILLING -> {
-        return killAndRestart(d, Kind.BILLING, p.instance());
+        return killAndRestartMaybeInBackground(d, p, Kind.BILLING, p.instance(), at, out);
       }
       case KILL_SINK -> {
-        return killAndRestart(d, Kind.SINK, 0);
+        return killAndRestartMaybeInBackground(d, p, Kind.SINK, 0, at, out);
       }
       case STOP_BROKER -> {
         d.stop(Kind.BROKER, p.instance());
@@ -162,6 +180,7 @@ public final class FaultSchedule {
         return "schema registry restarted";
       }
       case PROCESSOR_ZOMBIE -> {
+        awaitRestart(Kind.PROCESSOR, p.instance()); // pause the process that runs, not one being replaced
         d.pause(Kind.PROCESSOR, p.instance());
         Thread.sleep(sizes.zombie().toMillis()); // past the session timeout: its partitions move away meanwhile
         d.resume(Kind.PROCESSOR, p.instance());
@@ -171,13 +190,48 @@ public final class FaultSchedule {
     }
   }
 
+  private final java.util.Map<String, Thread> restarting = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile Exception restartFailed;
+
+  private String killAndRestartMaybeInBackground(Deployment d, Planned p, Kind kind, int instance, Instant at,
+                                                 PrintStream out) throws Exception {
+    awaitRestart(kind, instance);
+    if (!sizes.overlapRestarts()) {
+      return killAndRestart(d, kind, instance);
+    }
+    d.kill(kind, instance);
+    Thread restart = new Thread(() -> {
+      try {
+        d.restart(kind, instance);
+        ended(p, kind.name().toLowerCase() + " " + (instance + 1) + " kill -9 and restart (the next fault meanwhile)",
+            at, out);
+      } catch (Exception e) {
+        restartFailed = e;
+      }
+    }, "restart-" + kind + "-" + instance);
+    restarting.put(kind + "-" + instance, restart);
+    restart.start();
+    return null;
+  }
+
+  private void awaitRestart(Kind kind, int instance) throws Exception {
+    Thread pending = restarting.remove(kind + "-" + instance);
+    if (pending != null) {
+      pending.join();
+    }
+    if (restartFailed != null) {
+      throw restartFailed;
+    }
+  }
+
   private static String killAndRestart(Deployment d, Kind kind, int instance) throws Exception {
     d.kill(kind, instance);
     d.restart(kind, instance);
     return kind.name().toLowerCase() + " " + (instance + 1) + " kill -9 and restart";
   }
 
+  /** The faults over so far, in the order they were injected. */
   public List<Injected> injected() {
-    return List.copyOf(injected);
+    return injected.stream().sorted(java.util.Comparator.comparing(Injected::injectedAt)).toList();
   }
 }
