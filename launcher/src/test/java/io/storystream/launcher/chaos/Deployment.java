@@ -76,6 +76,7 @@ public final class Deployment implements AutoCloseable {
   private volatile StandInServer standIn;
   private PostgresServer postgres;
   private Duration standInLatency = Duration.ZERO;
+  private volatile boolean closed;
 
   public Deployment(Path data) {
     this.data = data;
@@ -195,6 +196,9 @@ public final class Deployment implements AutoCloseable {
   public void restart(Kind kind, int index) throws Exception {
     ChildProcess started;
     synchronized (this) {
+      if (closed) {
+        throw new IllegalStateException("the deployment is closed; " + kind + " " + (index + 1) + " stays down");
+      }
       started = launch(kind, index);
       processes.get(kind).set(index, started);
     }
@@ -314,7 +318,8 @@ public final class Deployment implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true; // a restart still under way launches nothing after this
     for (Kind kind : List.of(Kind.INGRESS, Kind.PROCESSOR, Kind.BILLING, Kind.SINK, Kind.BROKER)) {
       for (ChildProcess p : processes.getOrDefault(kind, List.of())) {
         try {
