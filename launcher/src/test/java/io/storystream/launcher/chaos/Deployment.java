@@ -127,7 +127,11 @@ public final class Deployment implements AutoCloseable {
     for (int i = 1; i <= Kind.PROCESSOR.count; i++) {
       Map<String, String> processorEnv = new HashMap<>(env);
       processorEnv.put("STORYSTREAM_WORKER_INSTANCE_ID", "worker-" + i);
-      add(Kind.PROCESSOR, List.of("processor", "--data-dir", dir("processor-" + i)), processorEnv);
+      if (i == 1) {
+        add(Kind.PROCESSOR, List.of("processor", "--data-dir", dir("processor-" + i)), processorEnv);
+      } else {
+        register(Kind.PROCESSOR, List.of("processor", "--data-dir", dir("processor-" + i)), processorEnv);
+      }
     }
     for (int i = 1; i <= Kind.INGRESS.count; i++) {
       tenantPorts.add(FreePorts.pick());
@@ -136,11 +140,18 @@ public final class Deployment implements AutoCloseable {
           "--ingress-port", tenantPorts.get(i - 1).toString(), "--admin-port", adminPorts.get(i - 1).toString(),
           "--billing-url", "http://127.0.0.1:" + billingPorts.get(i - 1)), env);
     }
-    for (Kind kind : List.of(Kind.BILLING, Kind.SINK, Kind.PROCESSOR, Kind.INGRESS)) {
+    for (Kind kind : List.of(Kind.BILLING, Kind.SINK, Kind.INGRESS)) {
       for (ChildProcess p : processes.get(kind)) {
         p.awaitLine(kind.readyLine, READY);
       }
     }
+    // the second processor joins once the first runs: two joining one group at once on a loaded machine kept
+    // admission rebalancing past its 90 s start-up limit
+    for (int i = 1; i < Kind.PROCESSOR.count; i++) {
+      processes.get(Kind.PROCESSOR).get(i - 1).awaitLine(Kind.PROCESSOR.readyLine, READY);
+      processes.get(Kind.PROCESSOR).set(i, launch(Kind.PROCESSOR, i));
+    }
+    processes.get(Kind.PROCESSOR).get(Kind.PROCESSOR.count - 1).awaitLine(Kind.PROCESSOR.readyLine, READY);
     for (int i = 0; i < Kind.INGRESS.count; i++) {
       awaitIngressReady(i);
     }
@@ -171,6 +182,13 @@ public final class Deployment implements AutoCloseable {
     commands.computeIfAbsent(kind, k -> new ArrayList<>()).add(args);
     environments.computeIfAbsent(kind, k -> new ArrayList<>()).add(Map.copyOf(env));
     processes.get(kind).add(launch(kind, index));
+  }
+
+  /** Its flags and environment now, its process later (a slot that {@link #launch} fills). */
+  private void register(Kind kind, List<String> args, Map<String, String> env) {
+    processes.computeIfAbsent(kind, k -> new ArrayList<>()).add(null);
+    commands.computeIfAbsent(kind, k -> new ArrayList<>()).add(args);
+    environments.computeIfAbsent(kind, k -> new ArrayList<>()).add(Map.copyOf(env));
   }
 
   private ChildProcess launch(Kind kind, int index) throws Exception {
@@ -323,7 +341,9 @@ public final class Deployment implements AutoCloseable {
     for (Kind kind : List.of(Kind.INGRESS, Kind.PROCESSOR, Kind.BILLING, Kind.SINK, Kind.BROKER)) {
       for (ChildProcess p : processes.getOrDefault(kind, List.of())) {
         try {
-          p.close();
+          if (p != null) {
+            p.close();
+          }
         } catch (Exception e) {
           // keep closing the rest
         }
