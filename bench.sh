@@ -4,8 +4,13 @@
 #   ./bench.sh            quick mode (the default; under 3 minutes on 2 cores once built; no worker-alone stage)
 #   ./bench.sh --full     full sizes (1M usage events, 10M replay, 100k admissions, 3,000 jobs at 2 s latency)
 #   ./bench.sh --quick admission,billing,inspection,worker,system   only the named stages
+#   ./bench.sh chaos [--minutes N] [--seed S]   the fault campaign (scripts/chaos.sh; 30 minutes by default)
 set -euo pipefail
 cd "$(dirname "$0")"
+if [ "${1:-}" = chaos ]; then
+  shift
+  exec scripts/chaos.sh "$@"
+fi
 scripts/prerequisites.sh
 mode=${1:---quick}
 case "$mode" in --quick|--full) ;; *) echo "usage: $0 [--quick|--full] [stage,stage...]" >&2; exit 2 ;; esac

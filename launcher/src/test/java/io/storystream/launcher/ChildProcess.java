@@ -19,7 +19,7 @@ import java.util.function.Predicate;
  * main class, its output collected line by line. {@link #stop()} sends SIGTERM (Ctrl-C's path through the shutdown
  * hook); {@link #kill()} sends SIGKILL, as {@code kill -9} does.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
   private final String name;
   private final Process process;
   private final Thread reader;
@@ -35,9 +35,15 @@ final class ChildProcess implements AutoCloseable {
 
   /** Starts {@code storystream <args>} with {@code env} added to this JVM's environment and a small heap. */
   static ChildProcess start(String name, List<String> args, Map<String, String> env) throws Exception {
+    return start(name, args, env, "512m");
+  }
+
+  /** As {@link #start(String, List, Map)} with the given maximum heap ({@code -Xmx}), e.g. "256m". */
+  public static ChildProcess start(String name, List<String> args, Map<String, String> env, String heap)
+      throws Exception {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas",
         "-cp", System.getProperty("java.class.path"),
         StoryStream.class.getName()));
@@ -67,7 +73,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** Waits until a line of output matches, failing early if the process exits first. */
-  ChildProcess awaitLine(Predicate<String> ready, Duration timeout) throws InterruptedException {
+  public ChildProcess awaitLine(Predicate<String> ready, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (output.stream().noneMatch(ready)) {
       assertThat(process.isAlive()).as("%s exited early:%n%s", name, tail()).isTrue();
@@ -77,7 +83,7 @@ final class ChildProcess implements AutoCloseable {
     return this;
   }
 
-  ChildProcess awaitLine(String fragment, Duration timeout) throws InterruptedException {
+  public ChildProcess awaitLine(String fragment, Duration timeout) throws InterruptedException {
     return awaitLine(l -> l.contains(fragment), timeout);
   }
 
@@ -85,12 +91,12 @@ final class ChildProcess implements AutoCloseable {
     return output;
   }
 
-  String tail() {
+  public String tail() {
     List<String> lines = List.copyOf(output);
     return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
@@ -99,7 +105,7 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** SIGTERM and wait; the JVM runs its shutdown hooks as on Ctrl-C. */
-  void stop() throws InterruptedException {
+  public void stop() throws InterruptedException {
     // through the handle: Process.destroy() also closes our end of the child's output before its last lines arrive
     process.toHandle().destroy();
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("%s stopped within 60 s", name).isTrue();
@@ -107,9 +113,34 @@ final class ChildProcess implements AutoCloseable {
   }
 
   /** SIGKILL: no shutdown hook, no flush, no goodbye. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
+    resume(); // a stopped process cannot die of SIGKILL's follow-up waits otherwise
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGSTOP: the JVM freezes mid-whatever, heartbeats and all, as a long GC pause or a frozen VM does. */
+  public void pause() throws Exception {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #pause()}: the process carries on as if nothing happened (a zombie, if it was replaced). */
+  public void resume() throws InterruptedException {
+    try {
+      signal("CONT");
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void signal(String signal) throws java.io.IOException, InterruptedException {
+    if (process.isAlive()) {
+      // nothing inherited: under Surefire this JVM's standard streams are its channel to Maven
+      new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+          .start().waitFor();
+    }
   }
 
   @Override

@@ -295,6 +295,7 @@ public final class StandInServer implements AutoCloseable {
     Container container = container(requiredText(body, "containerId"));
     withContainer(container, () -> {
       List<Angle> stories = container.finder.stories(body.path("steeringPrompt").asText(""));
+      stats.analysisServed(body.path("steeringPrompt").asText(""));
       Map<String, Angle> byTitle = new LinkedHashMap<>();
       stories.forEach(s -> byTitle.put(s.title(), s));
       container.storiesByTitle = byTitle;

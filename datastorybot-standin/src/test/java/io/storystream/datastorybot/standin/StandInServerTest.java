@@ -121,6 +121,20 @@ class StandInServerTest {
   }
 
   @Test
+  void analysesAreCountedPerSteeringPromptOnlyWhenAnswered() throws Exception {
+    String container = containerOf(upload(standIn.baseUri(), CSV.getBytes(StandardCharsets.UTF_8), null));
+    String body = JSON.createObjectNode().put("containerId", container).put("steeringPrompt", "counted angle 1")
+        .toString();
+    assertThat(post("/api/analyze", body).statusCode()).isEqualTo(200);
+    assertThat(post("/api/analyze", body).statusCode()).isEqualTo(200);
+    standIn.faults().inject(Endpoint.ANALYZE, Fault.INTERNAL_ERROR, 1);
+    assertThat(post("/api/analyze", body).statusCode()).isEqualTo(500);
+
+    assertThat(standIn.stats().analysesFor("counted angle 1")).as("two answered, the 500 not paid").isEqualTo(2);
+    assertThat(standIn.stats().analysesFor("counted angle 2")).isZero();
+  }
+
+  @Test
   void analysisIsDeterministic() throws Exception {
     String a = containerOf(upload(standIn.baseUri(), CSV.getBytes(StandardCharsets.UTF_8), null));
     String b = containerOf(upload(standIn.baseUri(), CSV.getBytes(StandardCharsets.UTF_8), null));

@@ -1,6 +1,7 @@
 package io.storystream.ingress.jobs;
 
 import io.javalin.http.Context;
+import io.storystream.common.http.Problem;
 import io.storystream.common.http.ProblemException;
 import io.storystream.ingress.http.Gate;
 import java.io.IOException;
@@ -78,17 +79,36 @@ public final class JobRouter {
         try {
           answerLocally(ctx, local, false);
         } catch (ProblemException e) {
-          if (outcome == Forwarded.NOT_THERE && e.problem().status() == 503) {
-            // the owner does not know it and this instance holds no replica: it does not exist
-            io.storystream.common.http.Problems.write(ctx, AnalysisRoutes.notFound().problem());
-            return;
+          Problem answer = afterForward(outcome, e.problem());
+          if (answer.status() == 503) {
+            ctx.header("Retry-After", "1");
           }
-          io.storystream.common.http.Problems.write(ctx, e.problem());
+          io.storystream.common.http.Problems.write(ctx, answer);
         } catch (Exception e) {
           throw new java.util.concurrent.CompletionException(e);
         }
       }
     }));
+  }
+
+  /**
+   * What to answer when the owner did not relay an answer and this instance's own answer is the problem {@code
+   * local}. Only the owner's own 404 (its store has read every request written before the question) proves a job
+   * does not exist. When the owner answered 503 (its store moving or catching up) or did not answer at all (killed,
+   * paused), a job answered 202 a moment ago may well exist: a 404 here would deny it, so the answer is the
+   * documented 503 jobs-rebalancing and the client asks again. The fault campaign found those 404s after a kill -9
+   * of an ingress and under load.
+   */
+  static Problem afterForward(Forwarded outcome, Problem local) {
+    if (outcome == Forwarded.NOT_FOUND && local.status() == 503) {
+      // the owner does not know it and this instance holds no replica: it does not exist
+      return AnalysisRoutes.notFound().problem();
+    }
+    if (outcome != Forwarded.NOT_FOUND && local.status() == 404) {
+      return Problem.of(503, "jobs-rebalancing", "Job store moving",
+          "the instance holding this tenant's jobs could not answer yet; retry in a second");
+    }
+    return local;
   }
 
   private static void answerLocally(Context ctx, LocalAnswer local, boolean mayWait) throws Exception {
@@ -101,7 +121,8 @@ public final class JobRouter {
     }
   }
 
-  private enum Forwarded { RELAYED, NOT_THERE, UNREACHABLE }
+  /** What became of a forward: relayed; the owner answered 404 or 503 (not relayed); nobody answered. */
+  enum Forwarded { RELAYED, NOT_FOUND, NOT_YET, UNREACHABLE }
 
   /** Completes with what became of the forward: relayed, answered 404/503 (not relayed), or nobody answered. */
   private CompletableFuture<Forwarded> forward(Context ctx, List<HostInfo> hosts, int index, Duration timeout) {
@@ -130,7 +151,8 @@ public final class JobRouter {
           if (response.statusCode() == 404 || response.statusCode() == 503) {
             closeQuietly(response.body());
             // not there (yet): this instance's replica and its recent submits decide
-            return CompletableFuture.completedFuture(Forwarded.NOT_THERE);
+            return CompletableFuture.completedFuture(
+                response.statusCode() == 404 ? Forwarded.NOT_FOUND : Forwarded.NOT_YET);
           }
           relay(ctx, response);
           return CompletableFuture.completedFuture(Forwarded.RELAYED);
