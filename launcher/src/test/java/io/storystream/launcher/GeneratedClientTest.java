@@ -65,7 +65,8 @@ class GeneratedClientTest {
       Map<String, String> env = Map.of("OPERATOR_TOKEN", Files.readString(home.resolve("data/operator-token")).trim());
       String out = run(work, Duration.ofMinutes(4), env, "node", "out/quickstart.js", tenantUrl,
           "http://127.0.0.1:" + adminPort, home.resolve("data/samples/saas_mrr.csv").toString(), "generated");
-      assertThat(out).contains("tenant generated on plan pro", "price book v1 (USD from 2026-01)", "job_", " completed", "stories",
+      assertThat(out).contains("tenant generated on plan pro", "price book v1 (USD from 2026-01)",
+          "job_", " completed", "stories",
           "unknown job: 404 https://storystream.dev/problems/not-found", "QUICKSTART OK");
     }
   }

@@ -91,7 +91,8 @@ public final class AdminRoutes {
             .handle(this::putPlan),
         Route.post("/admin/tenants/{tenantId}/keys").operator().audit("key.create", null)
             .doc("createKey", "Issue an API key; the secret is in this response only")
-            .body(OperatorBodies.CreateKey.class).returns(201, "the key, with its secret", OperatorBodies.ApiKeyInfo.class)
+            .body(OperatorBodies.CreateKey.class)
+            .returns(201, "the key, with its secret", OperatorBodies.ApiKeyInfo.class)
             .apply(AdminRoutes::ofOneTenant).apply(AdminRoutes::checkedFields)
             .handle(this::createKey),
         Route.get("/admin/tenants/{tenantId}/keys").operator().audit("key.list", null)

@@ -88,7 +88,8 @@ public final class BillingOperatorRelay {
 
   /** What a price-book document in a request may be answered with: cut off, too large, or not a valid price book. */
   private static Route.Builder documentProblems(Route.Builder route) {
-    return route.problems(400, "upload-interrupted").reply(413, "larger than " + MAX_DOCUMENT_BYTES + " bytes").problems(413, "request-too-large")
+    return route.problems(400, "upload-interrupted")
+        .reply(413, "larger than " + MAX_DOCUMENT_BYTES + " bytes").problems(413, "request-too-large")
         .reply(422, "invalid price book, every error listed in errors").problems(422, "invalid-price-book");
   }
 

@@ -48,8 +48,9 @@ public final class OpenApiDocument {
     config.forTypesInGeneral().withCustomDefinitionProvider(new CustomDefinitionProviderV2() {
       @Override
       public CustomDefinition provideCustomSchemaDefinition(ResolvedType type, SchemaGenerationContext context) {
-        return type.isInstanceOf(java.util.Map.class) ? new CustomDefinition(context.createStandardDefinition(type, this),
-            CustomDefinition.DefinitionType.INLINE, CustomDefinition.AttributeInclusion.NO) : null;
+        return !type.isInstanceOf(java.util.Map.class) ? null : new CustomDefinition(
+            context.createStandardDefinition(type, this), CustomDefinition.DefinitionType.INLINE,
+            CustomDefinition.AttributeInclusion.NO);
       }
     });
     // every field is required and never null, unless its record component says @OptionalField

@@ -206,7 +206,7 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
     /**
      * The problem types the route answers {@code status} with (added to those declared before): the document
      * describes that status as {@code oneOf} their schemas, and {@link DeclaredProblems} refuses to answer a problem
-     * that is not declared. An undeclared status is declared with the types' titles as its description.
+     * that is not declared. A status not declared yet is declared, described by when its types are answered.
      */
     public Builder problems(int status, String... slugs) {
       responses.put(status, addProblems(responses.get(status), status, List.of(slugs)));
@@ -226,8 +226,8 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
         }
         all.add(slug);
       }
-      String description = reply != null ? reply.description()
-          : all.stream().map(s -> ProblemTypes.of(s).orElseThrow().when()).collect(java.util.stream.Collectors.joining("; "));
+      String description = reply != null ? reply.description() : all.stream()
+          .map(s -> ProblemTypes.of(s).orElseThrow().when()).collect(java.util.stream.Collectors.joining("; "));
       return new Reply(description, Problem.MEDIA, null, List.copyOf(all));
     }
 
