@@ -27,6 +27,18 @@ async function main(): Promise<void> {
   if (!apiKey) fail("provision answered no apiKey");
   console.log(`tenant ${provisioned.data.tenant.tenantId} on plan ${provisioned.data.tenant.plan}, key ${provisioned.data.key.keyId}`);
 
+  // the price book in force, as the document types it (common's PriceBookDocument): prices in integer micro-units
+  let book = await operator.GET("/admin/price-books/current");
+  for (let tries = 0; !book.data && book.response.status === 503 && tries < 60; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the billing aggregator is still starting
+    book = await operator.GET("/admin/price-books/current");
+  }
+  if (!book.data) fail(`price book: ${book.response.status} ${JSON.stringify(book.error)}`);
+  const proPrices = book.data.plans["pro"];
+  if (!proPrices || !Number.isInteger(proPrices.baseFeeMicros)) fail("the price book has no pro plan with integer prices");
+  console.log(`price book v${book.data.version ?? "?"} (${book.data.currency} from ${book.data.effectiveFrom}): `
+      + `pro base fee ${proPrices.baseFeeMicros} micros`);
+
   const tenant = createClient<paths>({ baseUrl: tenantUrl, headers: { Authorization: `Bearer ${apiKey}` } });
   const csv = readFileSync(csvPath, "utf8");
   const uploaded = await tenant.POST("/v1/files", {

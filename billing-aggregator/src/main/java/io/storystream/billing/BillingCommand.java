@@ -1,5 +1,6 @@
 package io.storystream.billing;
 
+import io.storystream.common.billing.api.PriceBookDocument;
 import io.storystream.billing.tables.BillingSink;
 import io.storystream.billing.tables.PostgresOptions;
 import io.storystream.common.config.PlatformOptions;
@@ -155,7 +156,7 @@ public final class BillingCommand implements Runnable {
     public Integer call() {
       PrintStream out = System.out;
       try {
-        PriceBookDocument doc = PriceBookDocument.read(file);
+        PriceBookDocument doc = PriceBookFormat.read(file);
         List<String> errors = PriceBookValidator.standard().errors(doc);
         if (!errors.isEmpty()) {
           throw InvalidPriceBookException.of(errors); // before touching Kafka

@@ -1,5 +1,6 @@
 package io.storystream.billing;
 
+import io.storystream.common.billing.api.PriceBookDocument;
 import io.storystream.common.billing.api.BillingBodies.PriceBookList;
 import io.storystream.common.billing.api.BillingBodies.PriceBookSimulation;
 import io.storystream.common.billing.api.BillingBodies.PriceBookVersion;
@@ -66,7 +67,7 @@ public final class PriceBookOperations {
 
   /** {@code PUT /admin/price-books/{version}}: validates and publishes, answering with what it re-rates. */
   public PublishedPriceBook publish(int version, String body) {
-    PriceBookDocument document = PriceBookDocument.parse(body);
+    PriceBookDocument document = PriceBookFormat.parse(body);
     List<PriceBook> before = publisher.published();
     Map<String, Statement> latest = latestStatements.get();
     PriceBookPublisher.Published published = publisher.publish(version, document);
@@ -83,7 +84,7 @@ public final class PriceBookOperations {
    * the next version.
    */
   public PriceBookSimulation simulate(String body) {
-    PriceBookDocument document = PriceBookDocument.parse(body);
+    PriceBookDocument document = PriceBookFormat.parse(body);
     List<PriceBook> published = publisher.published();
     if (document.version() == null) {
       document = document.withVersion(published.stream().mapToInt(PriceBook::getVersion).max().orElse(0) + 1);

@@ -1,5 +1,6 @@
 package io.storystream.billing;
 
+import io.storystream.common.billing.api.PriceBookDocument;
 import io.storystream.common.kafka.KafkaSettings;
 import io.storystream.schemas.PriceBook;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;

@@ -1,5 +1,6 @@
 package io.storystream.billing;
 
+import io.storystream.common.billing.api.PriceBookDocument;
 import io.storystream.schemas.PriceBook;
 import java.time.YearMonth;
 import java.util.ArrayList;

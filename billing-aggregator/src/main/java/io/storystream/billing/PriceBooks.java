@@ -1,5 +1,6 @@
 package io.storystream.billing;
 
+import io.storystream.common.billing.api.PriceBookDocument;
 import io.storystream.schemas.PriceBook;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,7 +49,7 @@ public final class PriceBooks {
       if (in == null) {
         throw new IllegalStateException("price-books/default.yaml is missing from the classpath");
       }
-      return PriceBookDocument.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      return PriceBookFormat.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

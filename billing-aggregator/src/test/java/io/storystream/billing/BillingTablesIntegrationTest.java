@@ -1,5 +1,6 @@
 package io.storystream.billing;
 
+import io.storystream.common.billing.api.PriceBookDocument;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -216,7 +217,7 @@ class BillingTablesIntegrationTest {
     HttpResponse<String> changed = send("PUT", "/admin/price-books/2", doubled(cheaperStarter).toJson());
     assertThat(changed.statusCode()).as("a published version is immutable").isEqualTo(409);
     HttpResponse<String> current = send("GET", "/admin/price-books/current", null);
-    assertThat(PriceBookDocument.parse(current.body())).isEqualTo(cheaperStarter);
+    assertThat(PriceBookFormat.parse(current.body())).isEqualTo(cheaperStarter);
     JsonNode listed = json.readTree(send("GET", "/admin/price-books", null).body());
     assertThat(listed.get("priceBooks")).extracting(b -> b.get("version").asInt()).containsExactly(2, 1);
     Map<String, SyntheticUsage.Expected> expected = usage.expected(400_000L, 2, clock.instant());

@@ -1,5 +1,6 @@
 package io.storystream.billing;
 
+import io.storystream.common.billing.api.PriceBookDocument;
 import static io.storystream.billing.BillingTopologyTest.analysis;
 import static io.storystream.billing.BillingTopologyTest.plan;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,6 @@
 package io.storystream.billing;
 
+import io.storystream.common.billing.api.PriceBookDocument;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,7 +16,7 @@ class PriceBookValidatorTest {
   void theDefaultBookIsValidAndReadsTheSameFromJsonAndYaml() {
     PriceBookDocument yaml = PriceBooks.defaultDocument();
     assertThat(validator.errors(yaml)).isEmpty();
-    assertThat(PriceBookDocument.parse(yaml.toJson())).isEqualTo(yaml);
+    assertThat(PriceBookFormat.parse(yaml.toJson())).isEqualTo(yaml);
     assertThat(yaml.plans()).containsOnlyKeys("starter", "pro", "enterprise");
   }
 
@@ -31,7 +32,7 @@ class PriceBookValidatorTest {
           pro: {baseFeeMicros: 0, includedAnalyses: 0, perAnalysisMicros: 1, perThousandRowsMicros: 0,
                 cacheHitMicros: 0, perUploadMicros: 0}
         """;
-    assertThat(validator.errors(PriceBookDocument.parse(yaml))).containsExactlyInAnyOrder(
+    assertThat(validator.errors(PriceBookFormat.parse(yaml))).containsExactlyInAnyOrder(
         "currency must be an ISO 4217 code such as USD, not 'usd'",
         "effectiveFrom must be a month yyyy-MM, not '2026-13'",
         "missing plan 'enterprise'",
@@ -75,9 +76,9 @@ class PriceBookValidatorTest {
 
   @Test
   void unknownFieldsAndBrokenSyntaxAreReportedAsInvalid() {
-    assertThatThrownBy(() -> PriceBookDocument.parse("{\"version\": 1, \"colour\": \"red\"}"))
+    assertThatThrownBy(() -> PriceBookFormat.parse("{\"version\": 1, \"colour\": \"red\"}"))
         .isInstanceOf(InvalidPriceBookException.class).hasMessageContaining("colour");
-    assertThatThrownBy(() -> PriceBookDocument.parse("version: [1"))
+    assertThatThrownBy(() -> PriceBookFormat.parse("version: [1"))
         .isInstanceOf(InvalidPriceBookException.class).hasMessageContaining("not a price-book document");
   }
 }

@@ -198,8 +198,9 @@ public final class IngressService implements AutoCloseable {
       readiness.put("jobs", jobs::ready);
       List<Route> served = new ArrayList<>(tenantRoutes);
       readiness.forEach((name, check) -> management.readiness("ingress." + name, check));
-      List<Route> ops = OpsRoutes.routes(readiness, () -> OpenApiDocument.build(served, operatorRoutes,
-          "http://" + config.advertisedHost() + ":" + tenantApi.port(),
+      // the document describes the routes as the servers serve them (with the gate's declarations)
+      List<Route> ops = OpsRoutes.routes(readiness, () -> OpenApiDocument.build(tenantApi.routes(),
+          operatorApi.routes(), "http://" + config.advertisedHost() + ":" + tenantApi.port(),
           "http://" + config.advertisedHost() + ":" + operatorApi.port()));
       served.addAll(ops);
 

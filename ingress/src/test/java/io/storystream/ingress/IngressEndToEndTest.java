@@ -48,6 +48,17 @@ class IngressEndToEndTest {
           ctx.json(BillingStandInBodies.statement(ctx.pathParam("t"), ctx.pathParam("m"), 1_500_000));
         }
       });
+      // the price-book routes answer with billing's own problems, which the operator relay passes on when declared
+      cfg.routes.get("/admin/price-books/current", ctx -> ctx.status(404).contentType("application/problem+json")
+          .result("{\"type\":\"https://storystream.dev/problems/price-book-not-found\",\"title\":\"No price book "
+              + "in force\",\"status\":404}"));
+      cfg.routes.put("/admin/price-books/{v}", ctx -> ctx.status(422).contentType("application/problem+json")
+          .result("{\"type\":\"https://storystream.dev/problems/invalid-price-book\",\"title\":\"Invalid price "
+              + "book\",\"status\":422,\"errors\":[\"currency is missing\"],\"received\":\""
+              + ctx.contentType() + " " + ctx.body().length() + "\"}"));
+      cfg.routes.post("/admin/price-books/simulate", ctx -> ctx.status(401).contentType("application/problem+json")
+          .result("{\"type\":\"https://storystream.dev/problems/unauthenticated\",\"title\":\"Authentication "
+              + "required\",\"status\":401}"));
       cfg.routes.get("/tenants/{t}/statements/{m}/revisions", ctx -> {
         if (ctx.pathParam("m").equals("1999-01")) {
           ctx.status(404);
@@ -337,7 +348,9 @@ class IngressEndToEndTest {
   // ---- bad input -------------------------------------------------------------------------------------------------
 
   /** One bad request and the problem it must get. */
-  record Bad(String name, java.util.function.Supplier<IngressStack.Reply> call, int status, String type) {}
+  /** A bad input on a route ("METHOD template"; null: no route matches) and the problem it must be answered with. */
+  record Bad(String name, String route, java.util.function.Supplier<IngressStack.Reply> call, int status,
+             String type) {}
 
   @Test
   void everyBadInputGetsTheRightProblemAndLeavesNothingBehind() {
@@ -352,92 +365,206 @@ class IngressEndToEndTest {
     long statusBefore = recordsOf(Topics.ANALYSIS_STATUS.name(), "lint");
     long usageBefore = recordsOf(Topics.USAGE_EVENTS.name(), "lint");
 
+    String narrowKey = stack.key("lint", "{\"scopes\":[\"usage:read\"]}");
+    IngressStack.Reply minted = stack.postJson(key, "/v1/embed-tokens", "{\"scopes\":[\"usage:read\"]}");
+    assertThat(minted.status()).as(minted.text()).isEqualTo(201);
+    String embedToken = minted.json().path("token").asText();
+    String yamlBook = "version: 9\nplans: {}\n";
     byte[] png = {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0, 0, 13, 'I', 'H', 'D', 'R', (byte) 0xff, (byte) 0xfe};
     String submit = "/v1/analyses";
     List<Bad> table = List.of(
-        new Bad("malformed JSON", () -> stack.postJson(key, submit, "{\"fileId\":"), 400, "malformed-json"),
-        new Bad("JSON array body", () -> stack.postJson(key, submit, "[1,2]"), 422, "invalid-body"),
-        new Bad("submit as text/plain", () -> stack.send(stack.tenant(stack.ingress(), key, "POST", submit,
+        new Bad("malformed JSON", "POST /v1/analyses",
+            () -> stack.postJson(key, submit, "{\"fileId\":"), 400, "malformed-json"),
+        new Bad("JSON array body", "POST /v1/analyses",
+            () -> stack.postJson(key, submit, "[1,2]"), 422, "invalid-body"),
+        new Bad("submit as text/plain", "POST /v1/analyses",
+            () -> stack.send(stack.tenant(stack.ingress(), key, "POST", submit,
             java.net.http.HttpRequest.BodyPublishers.ofString("{}")).header("Content-Type", "text/plain")), 415,
             "unsupported-media-type"),
-        new Bad("missing fileId", () -> stack.postJson(key, submit, "{\"steeringPrompt\":\"x\"}"), 422, "missing-field"),
-        new Bad("unknown field", () -> stack.postJson(key, submit, "{\"fileId\":\"" + goodFile
+        new Bad("missing fileId", "POST /v1/analyses",
+            () -> stack.postJson(key, submit, "{\"steeringPrompt\":\"x\"}"), 422, "missing-field"),
+        new Bad("unknown field", "POST /v1/analyses", () -> stack.postJson(key, submit, "{\"fileId\":\"" + goodFile
             + "\",\"tenantId\":\"acme\"}"), 422, "unknown-field"),
-        new Bad("fileId not a string", () -> stack.postJson(key, submit, "{\"fileId\":42}"), 422, "invalid-field"),
-        new Bad("unknown file", () -> stack.postJson(key, submit, "{\"fileId\":\"file_nope\"}"), 404, "file-not-found"),
-        new Bad("huge steering prompt", () -> stack.postJson(key, submit, "{\"fileId\":\"" + goodFile
+        new Bad("fileId not a string", "POST /v1/analyses",
+            () -> stack.postJson(key, submit, "{\"fileId\":42}"), 422, "invalid-field"),
+        new Bad("unknown file", "POST /v1/analyses",
+            () -> stack.postJson(key, submit, "{\"fileId\":\"file_nope\"}"), 404, "file-not-found"),
+        new Bad("huge steering prompt", "POST /v1/analyses",
+            () -> stack.postJson(key, submit, "{\"fileId\":\"" + goodFile
             + "\",\"steeringPrompt\":\"" + "x".repeat(PromptPolicyLimits.STEERING + 1) + "\"}"), 422, "prompt-too-long"),
-        new Bad("huge body", () -> stack.postJson(key, submit, "{\"fileId\":\"" + goodFile
+        new Bad("huge body", "POST /v1/analyses", () -> stack.postJson(key, submit, "{\"fileId\":\"" + goodFile
             + "\",\"refinementPrompt\":\"" + "y".repeat(70_000) + "\"}"), 413, "request-too-large"),
-        new Bad("prompt of only control and bidi characters", () -> stack.postJson(key, submit, "{\"fileId\":\""
+        new Bad("prompt of only control and bidi characters", "POST /v1/analyses",
+            () -> stack.postJson(key, submit, "{\"fileId\":\""
             + goodFile + "\",\"steeringPrompt\":\"\\u0007\\u202e\\u0000\\u2066\"}"), 422, "empty-prompt"),
-        new Bad("Idempotency-Key with characters outside the allowed set", () -> stack.send(stack.tenant(stack.ingress(), key, "POST", submit,
+        new Bad("Idempotency-Key with characters outside the allowed set", "POST /v1/analyses",
+            () -> stack.send(stack.tenant(stack.ingress(), key, "POST", submit,
             java.net.http.HttpRequest.BodyPublishers.ofString("{\"fileId\":\"" + goodFile + "\"}"))
             .header("Content-Type", "application/json").header("Idempotency-Key", "abc%E2%80%AE")), 400,
             "invalid-idempotency-key"),
-        new Bad("upload as JSON", () -> stack.send(stack.tenant(stack.ingress(), key, "POST", "/v1/files",
+        new Bad("upload as JSON", "POST /v1/files",
+            () -> stack.send(stack.tenant(stack.ingress(), key, "POST", "/v1/files",
             java.net.http.HttpRequest.BodyPublishers.ofString("{}")).header("Content-Type", "application/json")), 415,
             "unsupported-media-type"),
-        new Bad("empty text/csv body", () -> stack.uploadCsv(key, "empty.csv", ""), 422, "empty-file"),
-        new Bad("empty multipart file", () -> stack.multipart(key, "file", "empty.csv", "text/csv", new byte[0]), 422,
+        new Bad("empty text/csv body", "POST /v1/files",
+            () -> stack.uploadCsv(key, "empty.csv", ""), 422, "empty-file"),
+        new Bad("empty multipart file", "POST /v1/files",
+            () -> stack.multipart(key, "file", "empty.csv", "text/csv", new byte[0]), 422,
             "empty-file"),
-        new Bad("binary file named .csv", () -> stack.multipart(key, "file", "image.csv", "text/csv", png), 422, "not-utf8"),
-        new Bad("NUL bytes in valid UTF-8", () -> stack.uploadCsv(key, "nul.csv", "a,b\n1,\u0000\n"), 422, "not-csv"),
-        new Bad(".csv that is JSON", () -> stack.uploadCsv(key, "data.csv", "{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n"), 422,
+        new Bad("binary file named .csv", "POST /v1/files",
+            () -> stack.multipart(key, "file", "image.csv", "text/csv", png), 422, "not-utf8"),
+        new Bad("NUL bytes in valid UTF-8", "POST /v1/files",
+            () -> stack.uploadCsv(key, "nul.csv", "a,b\n1,\u0000\n"), 422, "not-csv"),
+        new Bad(".csv that is JSON", "POST /v1/files",
+            () -> stack.uploadCsv(key, "data.csv", "{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n"), 422,
             "ragged-rows"),
-        new Bad("ragged rows", () -> stack.uploadCsv(key, "ragged.csv", "a,b,c\n1,2,3\n4,5\n"), 422, "ragged-rows"),
-        new Bad("header only", () -> stack.uploadCsv(key, "header.csv", "a,b,c\n"), 422, "no-data-rows"),
-        new Bad("duplicate header", () -> stack.uploadCsv(key, "dup.csv", "a,a\n1,2\n"), 422, "invalid-header"),
-        new Bad("unterminated quote", () -> stack.uploadCsv(key, "quote.csv", "a,b\n\"1,2\n"), 422, "malformed-csv"),
-        new Bad("wrong extension", () -> stack.multipart(key, "file", "data.txt", "text/csv", "a,b\n1,2\n".getBytes()), 415,
+        new Bad("ragged rows", "POST /v1/files",
+            () -> stack.uploadCsv(key, "ragged.csv", "a,b,c\n1,2,3\n4,5\n"), 422, "ragged-rows"),
+        new Bad("header only", "POST /v1/files",
+            () -> stack.uploadCsv(key, "header.csv", "a,b,c\n"), 422, "no-data-rows"),
+        new Bad("duplicate header", "POST /v1/files",
+            () -> stack.uploadCsv(key, "dup.csv", "a,a\n1,2\n"), 422, "invalid-header"),
+        new Bad("unterminated quote", "POST /v1/files",
+            () -> stack.uploadCsv(key, "quote.csv", "a,b\n\"1,2\n"), 422, "malformed-csv"),
+        new Bad("wrong extension", "POST /v1/files",
+            () -> stack.multipart(key, "file", "data.txt", "text/csv", "a,b\n1,2\n".getBytes()), 415,
             "unsupported-file-type"),
-        new Bad("wrong part type", () -> stack.multipart(key, "file", "data.csv", "image/png", "a,b\n1,2\n".getBytes()), 415,
+        new Bad("wrong part type", "POST /v1/files",
+            () -> stack.multipart(key, "file", "data.csv", "image/png", "a,b\n1,2\n".getBytes()), 415,
             "unsupported-file-type"),
-        new Bad("wrong part name", () -> stack.multipart(key, "upload", "data.csv", "text/csv", "a,b\n1,2\n".getBytes()), 422,
+        new Bad("wrong part name", "POST /v1/files",
+            () -> stack.multipart(key, "upload", "data.csv", "text/csv", "a,b\n1,2\n".getBytes()), 422,
             "unknown-field"),
-        new Bad("bidi override in file name", () -> stack.uploadCsv(key, "invoice%E2%80%AEvsc.csv", "a,b\n1,2\n"), 422,
+        new Bad("bidi override in file name", "POST /v1/files",
+            () -> stack.uploadCsv(key, "invoice%E2%80%AEvsc.csv", "a,b\n1,2\n"), 422,
             "invalid-file-name"),
-        new Bad("control character in file name", () -> stack.uploadCsv(key, "bad%07name.csv", "a,b\n1,2\n"), 422,
+        new Bad("control character in file name", "POST /v1/files",
+            () -> stack.uploadCsv(key, "bad%07name.csv", "a,b\n1,2\n"), 422,
             "invalid-file-name"),
-        new Bad("oversize upload with Content-Length", () -> stack.uploadCsv(key, "big.csv", bigCsv(100_000)), 413,
+        new Bad("oversize upload with Content-Length", "POST /v1/files",
+            () -> stack.uploadCsv(key, "big.csv", bigCsv(100_000)), 413,
             "file-too-large"),
-        new Bad("oversize upload streamed without length", () -> stack.send(stack.tenant(stack.ingress(), key, "POST",
+        new Bad("oversize upload streamed without length", "POST /v1/files",
+            () -> stack.send(stack.tenant(stack.ingress(), key, "POST",
             "/v1/files?name=stream.csv", java.net.http.HttpRequest.BodyPublishers.ofInputStream(() ->
                 new CsvGenerator(8L * 1024 * 1024))).header("Content-Type", "text/csv")), 413, "file-too-large"),
-        new Bad("oversize multipart streamed", () -> stack.multipart(key, "file", "big.csv", "text/csv",
+        new Bad("oversize multipart streamed", "POST /v1/files",
+            () -> stack.multipart(key, "file", "big.csv", "text/csv",
             bigCsv(200_000).getBytes()), 413, "file-too-large"),
-        new Bad("bad wait", () -> stack.get(key, "/v1/analyses/job_x?wait=forever"), 400, "invalid-wait"),
-        new Bad("bad limit", () -> stack.get(key, "/v1/analyses?limit=0"), 400, "invalid-query"),
-        new Bad("bad status filter", () -> stack.get(key, "/v1/analyses?status=done"), 400, "invalid-query"),
-        new Bad("bad page token", () -> stack.get(key, "/v1/analyses?pageToken=!!!"), 400, "invalid-query"),
-        new Bad("bad month", () -> stack.get(key, "/v1/statements/2026-13"), 400, "invalid-month"),
-        new Bad("bad audit range", () -> stack.get(key, "/v1/audit?from=yesterday"), 400, "invalid-query"),
-        new Bad("unknown route", () -> stack.get(key, "/v1/nothing-here"), 404, "not-found"),
-        new Bad("wrong method", () -> stack.send(stack.tenant(stack.ingress(), key, "PUT", "/v1/files", null)), 405,
+        new Bad("bad wait", "GET /v1/analyses/{jobId}",
+            () -> stack.get(key, "/v1/analyses/job_x?wait=forever"), 400, "invalid-wait"),
+        new Bad("bad limit", "GET /v1/analyses", () -> stack.get(key, "/v1/analyses?limit=0"), 400, "invalid-query"),
+        new Bad("bad status filter", "GET /v1/analyses",
+            () -> stack.get(key, "/v1/analyses?status=done"), 400, "invalid-query"),
+        new Bad("bad page token", "GET /v1/analyses",
+            () -> stack.get(key, "/v1/analyses?pageToken=!!!"), 400, "invalid-query"),
+        new Bad("bad month", "GET /v1/statements/{month}",
+            () -> stack.get(key, "/v1/statements/2026-13"), 400, "invalid-month"),
+        new Bad("bad audit range", "GET /v1/audit",
+            () -> stack.get(key, "/v1/audit?from=yesterday"), 400, "invalid-query"),
+        new Bad("unknown route", null, () -> stack.get(key, "/v1/nothing-here"), 404, "not-found"),
+        new Bad("wrong method", null,
+            () -> stack.send(stack.tenant(stack.ingress(), key, "PUT", "/v1/files", null)), 405,
             "method-not-allowed"),
-        new Bad("admin malformed JSON", () -> stack.admin("POST", "/admin/tenants", "{"), 400, "malformed-json"),
-        new Bad("admin unknown field", () -> stack.admin("POST", "/admin/tenants",
+        new Bad("no key", "GET /v1/files", () -> stack.get(null, "/v1/files"), 401, "missing-api-key"),
+        new Bad("unknown key", "GET /v1/files", () -> stack.get("ssk_nope", "/v1/files"), 401, "invalid-api-key"),
+        new Bad("key without the scope", "GET /v1/files", () -> stack.get(narrowKey, "/v1/files"), 403,
+            "insufficient-scope"),
+        new Bad("embed token on a write route", "POST /v1/analyses", () -> stack.postJson(embedToken, submit,
+            "{\"fileId\":\"" + goodFile + "\"}"), 403, "embed-token-scope"),
+        new Bad("unknown file's metadata", "GET /v1/files/{fileId}", () -> stack.get(key, "/v1/files/file_nope"), 404,
+            "not-found"),
+        new Bad("delete an unknown file", "DELETE /v1/files/{fileId}", () -> stack.delete(key, "/v1/files/file_nope"),
+            404, "not-found"),
+        new Bad("unknown job", "GET /v1/analyses/{jobId}", () -> stack.get(key, "/v1/analyses/nope"), 404, "not-found"),
+        new Bad("cancel an unknown job", "POST /v1/analyses/{jobId}/cancel", () -> stack.postJson(key,
+            "/v1/analyses/nope/cancel", "{}"), 404, "not-found"),
+        new Bad("result of an unknown job", "GET /v1/analyses/{jobId}/result", () -> stack.get(key,
+            "/v1/analyses/nope/result"), 404, "not-found"),
+        new Bad("chart that is not a number", "GET /v1/analyses/{jobId}/charts/{n}", () -> stack.get(key,
+            "/v1/analyses/nope/charts/first"), 404, "not-found"),
+        new Bad("dataset of an unknown job", "GET /v1/analyses/{jobId}/dataset", () -> stack.get(key,
+            "/v1/analyses/nope/dataset"), 404, "not-found"),
+        new Bad("bad revisions limit", "GET /v1/statements/{month}/revisions", () -> stack.get(key,
+            "/v1/statements/2026-01/revisions?limit=0"), 400, "invalid-limit"),
+        new Bad("bad usage month", "GET /v1/usage", () -> stack.get(key, "/v1/usage?month=2026-1"), 400,
+            "invalid-month"),
+        new Bad("plain-http webhook", "POST /v1/webhooks", () -> stack.postJson(key, "/v1/webhooks",
+            "{\"url\":\"http://example.com/hook\",\"events\":[\"job.completed\"]}"), 422, "invalid-webhook-target"),
+        new Bad("delete an unknown webhook", "DELETE /v1/webhooks/{webhookId}", () -> stack.delete(key,
+            "/v1/webhooks/wh_nope"), 404, "not-found"),
+        new Bad("deliveries of an unknown webhook", "GET /v1/webhooks/{webhookId}/deliveries", () -> stack.get(key,
+            "/v1/webhooks/wh_nope/deliveries"), 404, "not-found"),
+        new Bad("embed token without scopes", "POST /v1/embed-tokens", () -> stack.postJson(key, "/v1/embed-tokens",
+            "{}"), 422, "missing-field"),
+        new Bad("unknown export", "GET /v1/exports/{exportId}", () -> stack.get(key, "/v1/exports/exp_nope"), 404,
+            "export-not-found"),
+        new Bad("archive of an unknown export", "GET /v1/exports/{exportId}/archive", () -> stack.get(key,
+            "/v1/exports/exp_nope/archive"), 404, "export-not-found"),
+        new Bad("admin unknown tenant", "GET /admin/tenants/{tenantId}", () -> stack.admin("GET",
+            "/admin/tenants/nope", null), 404, "not-found"),
+        new Bad("admin patch an unknown tenant", "PATCH /admin/tenants/{tenantId}", () -> stack.admin("PATCH",
+            "/admin/tenants/nope", "{}"), 404, "not-found"),
+        new Bad("admin keys of an unknown tenant", "GET /admin/tenants/{tenantId}/keys", () -> stack.admin("GET",
+            "/admin/tenants/nope/keys", null), 404, "not-found"),
+        new Bad("admin revoke an unknown key", "DELETE /admin/keys/{keyId}", () -> stack.admin("DELETE",
+            "/admin/keys/key_nope", null), 404, "not-found"),
+        new Bad("admin audit of an unknown tenant", "GET /admin/tenants/{tenantId}/audit", () -> stack.admin("GET",
+            "/admin/tenants/nope/audit", null), 404, "not-found"),
+        new Bad("admin export of an unknown tenant", "POST /admin/tenants/{tenantId}/export", () -> stack.admin(
+            "POST", "/admin/tenants/nope/export", null), 404, "not-found"),
+        new Bad("admin unknown export", "GET /admin/tenants/{tenantId}/exports/{exportId}", () -> stack.admin("GET",
+            "/admin/tenants/lint/exports/exp_nope", null), 404, "export-not-found"),
+        new Bad("admin provision with an unknown field", "POST /admin/tenants/{tenantId}/provision", () -> stack.admin(
+            "POST", "/admin/tenants/x4/provision", "{\"color\":\"red\"}"), 422, "unknown-field"),
+        new Bad("admin statements of a month that is not one", "GET /admin/months/{month}/statements", () ->
+            stack.admin("GET", "/admin/months/2026-13/statements", null), 400, "invalid-month"),
+        new Bad("no price book in force (billing's problem, passed on)", "GET /admin/price-books/current", () ->
+            stack.admin("GET", "/admin/price-books/current", null), 404, "price-book-not-found"),
+        new Bad("invalid YAML price book (billing's problem, passed on)", "PUT /admin/price-books/{version}", () ->
+            stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                + stack.ingress().adminPort() + "/admin/price-books/9")).header("Authorization", "Bearer "
+                + IngressStack.OPERATOR_TOKEN).header("Content-Type", "application/yaml")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(yamlBook))), 422, "invalid-price-book"),
+        new Bad("price book over the size limit", "PUT /admin/price-books/{version}", () -> stack.admin("PUT",
+            "/admin/price-books/9", "{\"note\":\"" + "n".repeat(300_000) + "\"}"), 413, "request-too-large"),
+        new Bad("billing refusing the relay (a problem the route does not pass on)",
+            "POST /admin/price-books/simulate", () -> stack.admin("POST", "/admin/price-books/simulate", "{}"), 502,
+            "billing-error"),
+        new Bad("admin malformed JSON", "POST /admin/tenants",
+            () -> stack.admin("POST", "/admin/tenants", "{"), 400, "malformed-json"),
+        new Bad("admin unknown field", "POST /admin/tenants", () -> stack.admin("POST", "/admin/tenants",
             "{\"tenantId\":\"x1\",\"color\":\"red\"}"), 422, "unknown-field"),
-        new Bad("admin bad tenant id", () -> stack.admin("POST", "/admin/tenants", "{\"tenantId\":\"Acme Corp\"}"), 422,
+        new Bad("admin bad tenant id", "POST /admin/tenants",
+            () -> stack.admin("POST", "/admin/tenants", "{\"tenantId\":\"Acme Corp\"}"), 422,
             "invalid-field"),
-        new Bad("admin tenant name with bidi", () -> stack.admin("POST", "/admin/tenants",
+        new Bad("admin tenant name with bidi", "POST /admin/tenants", () -> stack.admin("POST", "/admin/tenants",
             "{\"tenantId\":\"x2\",\"name\":\"a\\u202eb\"}"), 422, "invalid-field"),
-        new Bad("admin unknown plan", () -> stack.admin("POST", "/admin/tenants", "{\"tenantId\":\"x3\",\"plan\":\"gold\"}"),
+        new Bad("admin unknown plan", "POST /admin/tenants",
+            () -> stack.admin("POST", "/admin/tenants", "{\"tenantId\":\"x3\",\"plan\":\"gold\"}"),
             422, "invalid-field"),
-        new Bad("admin wrong content type", () -> stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        new Bad("admin wrong content type", "POST /admin/tenants",
+            () -> stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
             "http://127.0.0.1:" + stack.ingress().adminPort() + "/admin/tenants"))
             .header("Authorization", "Bearer " + IngressStack.OPERATOR_TOKEN).header("Content-Type", "text/plain")
             .POST(java.net.http.HttpRequest.BodyPublishers.ofString("tenantId=x"))), 415, "unsupported-media-type"),
-        new Bad("admin unknown scope", () -> stack.admin("POST", "/admin/tenants/lint/keys", "{\"scopes\":[\"root\"]}"),
+        new Bad("admin unknown scope", "POST /admin/tenants/{tenantId}/keys",
+            () -> stack.admin("POST", "/admin/tenants/lint/keys", "{\"scopes\":[\"root\"]}"),
             422, "invalid-field"),
-        new Bad("admin expiry in the past", () -> stack.admin("POST", "/admin/tenants/lint/keys",
+        new Bad("admin expiry in the past", "POST /admin/tenants/{tenantId}/keys",
+            () -> stack.admin("POST", "/admin/tenants/lint/keys",
             "{\"expiresAt\":\"2020-01-01T00:00:00Z\"}"), 422, "invalid-field"),
-        new Bad("admin without token", () -> stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        new Bad("admin without token", "GET /admin/tenants",
+            () -> stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
             "http://127.0.0.1:" + stack.ingress().adminPort() + "/admin/tenants")).GET()), 401, "invalid-operator-token"),
-        new Bad("admin with a tenant key", () -> stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        new Bad("admin with a tenant key", "GET /admin/tenants",
+            () -> stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
             "http://127.0.0.1:" + stack.ingress().adminPort() + "/admin/tenants")).header("Authorization", "Bearer " + key)
             .GET()), 401, "invalid-operator-token"));
 
+    // each answer is a problem type its route declares for that status, as the published document says
+    JsonNode doc = stack.get(null, "/openapi.json").json();
+    long undeclaredBefore = io.storystream.ingress.http.DeclaredProblems.undeclared();
     List<String> failures = new java.util.ArrayList<>();
     for (Bad bad : table) {
       IngressStack.Reply reply = bad.call().get();
@@ -447,8 +574,24 @@ class IngressEndToEndTest {
         failures.add(bad.name() + ": expected " + bad.status() + " " + bad.type() + ", got " + reply.status() + " "
             + type + " " + reply.text().substring(0, Math.min(200, reply.text().length())));
       }
+      java.util.Set<String> declared = bad.route() == null ? null : declaredProblems(doc, bad.route(), reply.status());
+      if (declared != null && !declared.contains(type)) {
+        failures.add(bad.name() + ": " + bad.route() + " answered " + reply.status() + " " + type
+            + ", which its document does not declare (it declares " + declared + ")");
+      }
     }
     assertThat(failures).as("bad inputs answered wrongly").isEmpty();
+    assertThat(table.stream().map(Bad::route).filter(java.util.Objects::nonNull).distinct().count())
+        .as("routes the table covers").isGreaterThanOrEqualTo(30);
+    assertThat(io.storystream.ingress.http.DeclaredProblems.undeclared()).isEqualTo(undeclaredBefore);
+    IngressStack.Reply refusedBook = stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        "http://127.0.0.1:" + stack.ingress().adminPort() + "/admin/price-books/9")).header("Authorization",
+        "Bearer " + IngressStack.OPERATOR_TOKEN).header("Content-Type", "application/yaml")
+        .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(yamlBook)));
+    assertThat(refusedBook.json().path("errors").get(0).asText()).as("billing's errors are passed on")
+        .isEqualTo("currency is missing");
+    assertThat(refusedBook.json().path("received").asText()).as("the YAML document reaches billing as it was sent")
+        .isEqualTo("application/yaml " + yamlBook.length());
 
     await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
       assertThat(stack.blobs.list("tenants/lint/")).hasSize(objectsBefore);
@@ -702,8 +845,15 @@ class IngressEndToEndTest {
           : stack.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
               + ingress.ingressPort() + path)).method(method, java.net.http.HttpRequest.BodyPublishers.noBody()));
       assertThat(reply.text()).as(route).doesNotContain("Endpoint " + method + " ");
+      if (reply.status() >= 400) {
+        assertThat(reply.contentType()).as(route).startsWith("application/problem+json");
+        assertThat(declaredProblems(doc, route, reply.status())).as(route + " " + reply.status())
+            .contains(reply.problemType());
+      }
       assertThat(reply.status()).as(route).isNotEqualTo(405);
-      if (!(reply.status() == 503 && reply.text().contains("billing-unavailable"))) {
+      // the billing stand-in serves only the tenant routes: the operator's billing routes are billing's failures
+      if (!(reply.status() == 503 && reply.text().contains("billing-unavailable")
+          || reply.status() == 502 && reply.text().contains("billing-error"))) {
         assertThat(reply.status()).as(route + ": " + reply.text()).isLessThan(500);
       }
     }
@@ -716,30 +866,53 @@ class IngressEndToEndTest {
         return;
       }
       String route = op.getKey().toUpperCase() + " " + p.getKey();
-      JsonNode request = op.getValue().at("/requestBody/content/application~1json/schema");
-      if (!request.isMissingNode() && !request.has("$ref")) {
-        untyped.add(route + " request");
+      for (String media : List.of("application~1json", "application~1yaml")) {
+        JsonNode request = op.getValue().at("/requestBody/content/" + media + "/schema");
+        if (!request.isMissingNode() && !request.has("$ref")) {
+          untyped.add(route + " request " + media.replace("~1", "/"));
+        }
       }
       op.getValue().path("responses").fields().forEachRemaining(r -> {
         JsonNode response = r.getValue().at("/content/application~1json/schema");
         if (!response.isMissingNode() && !response.has("$ref")) {
           untyped.add(route + " " + r.getKey());
         }
+        // every problem answer lists its types (oneOf their schemas), never just "some problem"
+        JsonNode problem = r.getValue().at("/content/application~1problem+json/schema");
+        if (!problem.isMissingNode() && !problem.has("oneOf")) {
+          untyped.add(route + " " + r.getKey() + " problem");
+        }
       });
     }));
-    System.out.println("untyped JSON bodies: " + untyped);
-    // left: the OpenAPI document itself, and the price-book document (JSON or YAML), which the aggregator parses
-    assertThat(untyped).containsExactlyInAnyOrder("GET /openapi.json 200", "GET /admin/price-books/current 200",
-        "PUT /admin/price-books/{version} request", "POST /admin/price-books/simulate request");
+    assertThat(untyped).as("bodies and problems described only as 'an object' or 'a problem'").isEmpty();
+    assertThat(doc.at("/paths/~1admin~1price-books~1{version}/put/requestBody/content/application~1yaml/schema/$ref")
+        .asText()).isEqualTo("#/components/schemas/PriceBookDocument");
+    assertThat(declaredProblems(doc, "POST /v1/analyses", 422)).contains(
+        "https://storystream.dev/problems/prompt-too-long", "https://storystream.dev/problems/idempotency-key-reused");
     java.util.Set<String> schemas = new java.util.TreeSet<>();
     doc.path("components").path("schemas").fieldNames().forEachRemaining(schemas::add);
     assertThat(schemas).contains("SubmitAnalysis", "Job", "JobPage", "AnalysisResult", "FileInfo", "TenantInfo",
         "Provisioned", "Webhook", "EmbedToken", "AuditEvents", "ErasureReceipt", "Problem", "NotFoundProblem",
         "RateLimitedProblem", "JobsCatchingUpProblem", "Usage", "UsageQuota", "BillingStatement",
         "StatementRevisions", "MonthStatements", "TenantStatements", "MonthExplanation", "PriceBookList",
-        "PublishedPriceBook", "PriceBookSimulation", "UsageEventExplanation");
+        "PublishedPriceBook", "PriceBookSimulation", "UsageEventExplanation", "PriceBookDocument", "Plan",
+        "OpenApiDocument");
 
     validateWithAnIndependentLinter(stack.get(null, "/openapi.json").body());
+  }
+
+  /** The problem type URIs the document declares for a route ("METHOD template") and status (none: empty). */
+  static java.util.Set<String> declaredProblems(JsonNode doc, String route, int status) {
+    String method = route.substring(0, route.indexOf(' ')).toLowerCase(java.util.Locale.ROOT);
+    String template = route.substring(route.indexOf(' ') + 1);
+    JsonNode schema = doc.path("paths").path(template).path(method).path("responses").path(Integer.toString(status))
+        .path("content").path("application/problem+json").path("schema");
+    java.util.Set<String> types = new java.util.TreeSet<>();
+    schema.path("oneOf").forEach(ref -> {
+      String name = ref.path("$ref").asText().substring("#/components/schemas/".length());
+      types.add(doc.path("components").path("schemas").path(name).at("/properties/type/const").asText());
+    });
+    return types;
   }
 
   private static void validateWithAnIndependentLinter(byte[] document) throws Exception {

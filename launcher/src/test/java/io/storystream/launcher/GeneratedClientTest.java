@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A client generated from the embedded default's own {@code /openapi.json} by tools that share nothing with
  * storystream (openapi-typescript for the types, openapi-fetch to call the API) compiles, with TypeScript in strict
  * mode, a quick start written against it (src/test/resources/generated-client/quickstart.ts), which then runs: a
- * tenant provisioned through the operator API, the sample CSV uploaded, an analysis submitted and long-polled until
+ * tenant provisioned through the operator API, the price book in force read (its typed plans and micro-unit prices),
+ * the sample CSV uploaded, an analysis submitted and long-polled until
  * completed, its result read, and an unknown job answered with a typed problem. A document whose bodies were untyped,
  * or whose field names or types differed from what the handlers write, fails the compile or the run.
  */
@@ -55,7 +56,8 @@ class GeneratedClientTest {
       run(work, Duration.ofMinutes(2), Map.of(), "node", TOOLS.resolve("node_modules/openapi-typescript/bin/cli.js").toString(),
           "openapi.json", "--output", "api.d.ts");
       assertThat(Files.readString(work.resolve("api.d.ts")))
-          .as("the generated types name the body records").contains("SubmitAnalysis", "AnalysisResult", "Provisioned");
+          .as("the generated types name the body records").contains("SubmitAnalysis", "AnalysisResult", "Provisioned",
+              "PriceBookDocument", "NotFoundProblem");
       run(work, Duration.ofMinutes(2), Map.of(), "node", TOOLS.resolve("node_modules/typescript/bin/tsc").toString(),
           "-p", "tsconfig.json");
 
@@ -63,7 +65,8 @@ class GeneratedClientTest {
       Map<String, String> env = Map.of("OPERATOR_TOKEN", Files.readString(home.resolve("data/operator-token")).trim());
       String out = run(work, Duration.ofMinutes(4), env, "node", "out/quickstart.js", tenantUrl,
           "http://127.0.0.1:" + adminPort, home.resolve("data/samples/saas_mrr.csv").toString(), "generated");
-      assertThat(out).contains("tenant generated on plan pro", "job_", " completed", "stories",
+      assertThat(out).contains("tenant generated on plan pro", "price book v1 (USD from 2026-01)",
+          "job_", " completed", "stories",
           "unknown job: 404 https://storystream.dev/problems/not-found", "QUICKSTART OK");
     }
   }

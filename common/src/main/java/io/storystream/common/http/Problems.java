@@ -36,7 +36,23 @@ public final class Problems {
         ctx.method() + " is not allowed on " + ctx.path())));
   }
 
+  /**
+   * The request attribute a server may set to a {@link Vet}: every problem written for that request passes it first
+   * (the ingress checks that the route declares the problem's type).
+   */
+  public static final String VET_ATTRIBUTE = "storystream.problemVet";
+
+  /** Checks a problem before it is written; answers the problem to write instead. */
+  @FunctionalInterface
+  public interface Vet {
+    Problem vet(Context ctx, Problem problem);
+  }
+
   public static void write(Context ctx, Problem problem) {
+    Vet vet = ctx.attribute(VET_ATTRIBUTE);
+    if (vet != null) {
+      problem = vet.vet(ctx, problem);
+    }
     Problem located = problem.instance() == null ? problem.at(ctx.path()) : problem;
     try {
       ctx.status(located.status()).contentType(Problem.MEDIA_TYPE).result(JSON.writeValueAsBytes(located));

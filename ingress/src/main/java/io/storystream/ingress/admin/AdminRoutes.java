@@ -68,37 +68,52 @@ public final class AdminRoutes {
             .doc("createTenant", "Create a tenant with a plan (idempotent by tenant id: a repeat answers 200)")
             .body(OperatorBodies.CreateTenant.class).returns(201, "created", OperatorBodies.TenantInfo.class)
             .returns(200, "already existed; unchanged", OperatorBodies.TenantInfo.class)
-            .reply(400, "malformed JSON").reply(415, "not JSON").reply(422, "invalid fields")
+            .apply(AdminRoutes::checkedFields)
+            .reply(409, "the tenant id belonged to an erased tenant").problems(409, "tenant-deleted")
             .handle(this::createTenant),
         Route.get("/admin/tenants").operator()
             .doc("listTenants", "Every tenant").returns(200, "the tenants", OperatorBodies.TenantList.class)
             .handle(ctx -> Json.write(ctx, 200, new OperatorBodies.TenantList(
                 directory.tenants().stream().map(AdminRoutes::tenantView).toList()))),
         Route.get("/admin/tenants/{tenantId}").operator().audit("tenant.read", "tenantId")
-            .doc("getTenant", "One tenant").returns(200, "the tenant", OperatorBodies.TenantInfo.class).reply(404, "no such tenant")
+            .doc("getTenant", "One tenant").returns(200, "the tenant", OperatorBodies.TenantInfo.class)
+            .apply(AdminRoutes::ofOneTenant)
             .handle(ctx -> Json.write(ctx, 200, tenantView(existing(ctx)))),
         Route.patch("/admin/tenants/{tenantId}").operator().audit("plan.change", "tenantId")
             .doc("updateTenant", "Change a tenant's name, plan or limits").body(OperatorBodies.UpdateTenant.class)
-            .returns(200, "the updated tenant", OperatorBodies.TenantInfo.class).reply(400, "malformed JSON").reply(404, "no such tenant")
-            .reply(415, "not JSON").reply(422, "invalid fields")
+            .returns(200, "the updated tenant", OperatorBodies.TenantInfo.class).apply(AdminRoutes::ofOneTenant)
+            .apply(AdminRoutes::checkedFields)
             .handle(this::patchTenant),
         Route.put("/admin/tenants/{tenantId}/plan").operator().audit("plan.change", "tenantId")
             .doc("changePlan", "Move a tenant to a plan").body(OperatorBodies.ChangePlan.class)
-            .returns(200, "the updated tenant", OperatorBodies.TenantInfo.class).reply(400, "malformed JSON").reply(404, "no such tenant")
-            .reply(415, "not JSON").reply(422, "invalid fields")
+            .returns(200, "the updated tenant", OperatorBodies.TenantInfo.class).apply(AdminRoutes::ofOneTenant)
+            .apply(AdminRoutes::checkedFields)
             .handle(this::putPlan),
         Route.post("/admin/tenants/{tenantId}/keys").operator().audit("key.create", null)
             .doc("createKey", "Issue an API key; the secret is in this response only")
-            .body(OperatorBodies.CreateKey.class).returns(201, "the key, with its secret", OperatorBodies.ApiKeyInfo.class).reply(400, "malformed JSON").reply(404, "no such tenant")
-            .reply(415, "not JSON").reply(422, "invalid fields")
+            .body(OperatorBodies.CreateKey.class)
+            .returns(201, "the key, with its secret", OperatorBodies.ApiKeyInfo.class)
+            .apply(AdminRoutes::ofOneTenant).apply(AdminRoutes::checkedFields)
             .handle(this::createKey),
         Route.get("/admin/tenants/{tenantId}/keys").operator().audit("key.list", null)
-            .doc("listKeys", "A tenant's keys, without secrets").returns(200, "the keys", OperatorBodies.KeyList.class).reply(404, "no such tenant")
+            .doc("listKeys", "A tenant's keys, without secrets").returns(200, "the keys", OperatorBodies.KeyList.class)
+            .apply(AdminRoutes::ofOneTenant)
             .handle(this::listKeys),
         Route.delete("/admin/keys/{keyId}").operator().audit("key.revoke", "keyId")
             .doc("revokeKey", "Revoke a key (effective on every instance within a second)")
-            .returns(200, "the revoked key", OperatorBodies.ApiKeyInfo.class).reply(404, "no such key")
+            .returns(200, "the revoked key", OperatorBodies.ApiKeyInfo.class)
+            .reply(404, "no such key").problems(404, "not-found")
             .handle(this::revokeKey));
+  }
+
+  /** A route about one tenant of the path: 404 when there is none. */
+  private static Route.Builder ofOneTenant(Route.Builder route) {
+    return route.reply(404, "no such tenant").problems(404, "not-found");
+  }
+
+  /** A body whose fields are checked here: 422 for a required one missing or a value refused (named in field). */
+  public static Route.Builder checkedFields(Route.Builder route) {
+    return route.reply(422, "invalid fields").problems(422, "missing-field", "invalid-field");
   }
 
   // ---- tenants --------------------------------------------------------------------------------------------------

@@ -2,15 +2,31 @@ package io.storystream.ingress.api;
 
 import io.storystream.common.http.Problem;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Every RFC 9457 problem type the tenant and operator APIs answer with: its {@code type} URI is
  * {@link Problem#TYPE_BASE} + slug, its title is constant. The OpenAPI document gives each one a schema, and
  * {@code ProblemTypesTest} fails when a handler answers a type that is not listed here (or this lists one that no
- * handler answers), so the two stay one list.
+ * handler answers), so the two stay one list. The price-book types are the billing aggregator's, which the operator's
+ * price-book routes pass on as they come ({@code BillingOperatorRelay}).
+ *
+ * <p>Each route declares which of these it answers, per status ({@code Route.Builder#problems}); the document lists
+ * exactly those, and {@code http.DeclaredProblems} refuses to answer a type the route does not declare.
  */
 public final class ProblemTypes {
+  /** The start of every type URI; the slug follows. */
+  public static final String BASE = Problem.TYPE_BASE;
+
   private ProblemTypes() {}
+
+  /** The catalogued type of a slug. */
+  public static java.util.Optional<Type> of(String slug) {
+    return Optional.ofNullable(BY_SLUG.get(slug));
+  }
 
   /** One problem type. */
   public record Type(String slug, int status, String title, String when) {
@@ -27,6 +43,7 @@ public final class ProblemTypes {
       new Type("invalid-month", 400, "Invalid month", "a month is not yyyy-MM"),
       new Type("invalid-limit", 400, "Invalid limit", "?limit= is not a whole number from 1 to 1000"),
       new Type("invalid-request", 400, "Invalid request", "billing refused the query's parameters"),
+      new Type("invalid-price-book-version", 400, "Invalid price-book version", "a version is a positive integer"),
       new Type("invalid-idempotency-key", 400, "Invalid Idempotency-Key", "1–128 of A–Z a–z 0–9 . _ : -"),
       new Type("upload-interrupted", 400, "Upload interrupted", "the upload's connection ended early"),
       new Type("missing-api-key", 401, "Missing API key", "no Authorization: Bearer or X-Api-Key"),
@@ -45,6 +62,8 @@ public final class ProblemTypes {
       new Type("not-found", 404, "Not found", "no such resource (of this tenant)"),
       new Type("export-not-found", 404, "Export not found", "no such export (of this tenant)"),
       new Type("file-not-found", 404, "File not found", "a submit names a file the tenant does not have"),
+      new Type("price-book-not-found", 404, "No price book in force", "no published price book covers this month"),
+      new Type("usage-event-not-found", 404, "Usage event not found", "billing holds nothing on that event id"),
       new Type("method-not-allowed", 405, "Method not allowed", "the path exists, not with this method"),
       new Type("request-too-slow", 408, "Request too slow", "the body arrived below the minimum data rate"),
       new Type("job-ended", 409, "Job already ended", "cancel of a job that has ended"),
@@ -53,6 +72,8 @@ public final class ProblemTypes {
       new Type("tenant-erased", 409, "Tenant erased", "an erased tenant has nothing to export"),
       new Type("export-running", 409, "Export running", "an export of the tenant is still running (exportId)"),
       new Type("export-not-completed", 409, "Export not completed", "the archive of a running or failed export"),
+      new Type("price-book-version-exists", 409, "Price-book version exists",
+          "the version is published with other prices (errors lists why)"),
       new Type("request-too-large", 413, "Request too large", "a JSON body over the route's limit"),
       new Type("file-too-large", 413, "File too large", "an upload over the plan's maxFileBytes"),
       new Type("part-too-large", 413, "Part too large", "a multipart part other than the file is too large"),
@@ -80,6 +101,8 @@ public final class ProblemTypes {
       new Type("no-data-rows", 422, "No data rows", "a header row only"),
       new Type("invalid-webhook-target", 422, "Webhook target refused", "not https, or a private address"),
       new Type("too-many-webhooks", 422, "Too many webhooks", "the tenant's webhook limit"),
+      new Type("invalid-price-book", 422, "Invalid price book",
+          "the document is not a valid price book; every error is listed in errors"),
       new Type("rate-limited", 429, "Too many requests", "the plan's requests per minute; see Retry-After"),
       new Type("too-many-failed-logins", 429, "Too many failed attempts", "failed operator tokens from one address"),
       new Type("too-many-transfers", 429, "Too many concurrent transfers", "the tenant's concurrent uploads or downloads"),
@@ -91,4 +114,7 @@ public final class ProblemTypes {
       new Type("jobs-catching-up", 503, "Job store catching up", "retry in a second (never a 404 for a job answered 202)"),
       new Type("jobs-rebalancing", 503, "Job store moving", "the job store is moving between instances; retry"),
       new Type("unavailable", 503, "Service unavailable", "Kafka or S3 could not take the request; retry"));
+
+  private static final Map<String, Type> BY_SLUG = ALL.stream()
+      .collect(Collectors.toUnmodifiableMap(Type::slug, Function.identity()));
 }

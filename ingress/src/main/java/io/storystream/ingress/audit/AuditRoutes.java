@@ -35,7 +35,8 @@ public final class AuditRoutes {
 
   public Route operatorRoute() {
     return withRange(Route.get("/admin/tenants/{tenantId}/audit").operator().audit("audit.read", "tenantId")
-        .doc("getTenantAudit", "One tenant's audit events in [from, to), in order").reply(404, "no such tenant"))
+        .doc("getTenantAudit", "One tenant's audit events in [from, to), in order").reply(404, "no such tenant")
+        .problems(404, "not-found"))
         .handle(ctx -> {
           String tenantId = ctx.pathParam("tenantId");
           if (directory.tenant(tenantId).isEmpty()) {
@@ -50,7 +51,8 @@ public final class AuditRoutes {
     return b.query("from", "string", "ISO-8601 instant, inclusive (default: the beginning)")
         .query("to", "string", "ISO-8601 instant, exclusive (default: now and later)")
         .query("limit", "integer", "at most this many events (default and maximum 10000)")
-        .returns(200, "the events", TenantBodies.AuditEvents.class).reply(400, "bad time range");
+        .returns(200, "the events", TenantBodies.AuditEvents.class).reply(400, "bad time range or limit")
+        .problems(400, "invalid-query");
   }
 
   private void answer(Context ctx, String tenantId) {

@@ -43,7 +43,7 @@ public final class DashboardRoutes {
             .reply(200, "the page", "text/html")
             .handle(ctx -> page(ctx, settings.frameAncestorsOf(ctx.pathParam("tenantId")))),
         Route.get("/assets/{name}").doc("dashboardAsset", "A script, style sheet or image of the dashboard")
-            .reply(200, "the asset", "text/javascript").reply(404, "no such asset")
+            .reply(200, "the asset", "text/javascript").reply(404, "no such asset").problems(404, "not-found")
             .handle(this::asset));
   }
 

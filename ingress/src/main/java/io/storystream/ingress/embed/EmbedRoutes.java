@@ -37,9 +37,9 @@ public final class EmbedRoutes {
         .doc("createEmbedToken", "Mint a read-only embed token (JWT) for this tenant: scopes results:read, usage:read,"
             + " statements:read; ttlSeconds ≤ 86400 (default 3600); optional jobIds narrows results to those jobs")
         .body(TenantBodies.CreateEmbedToken.class)
-        .returns(201, "the token and its expiresAt", TenantBodies.EmbedToken.class).reply(400, "malformed JSON")
-        .reply(403, "a scope the minting key does not hold").reply(413, "body too large").reply(415, "not JSON")
-        .reply(422, "invalid scopes, ttlSeconds or jobIds")
+        .returns(201, "the token and its expiresAt", TenantBodies.EmbedToken.class)
+        .reply(403, "a scope the minting key does not hold").problems(403, "insufficient-scope")
+        .reply(422, "invalid scopes, ttlSeconds or jobIds").problems(422, "missing-field", "invalid-field")
         .handle(this::create));
   }
 

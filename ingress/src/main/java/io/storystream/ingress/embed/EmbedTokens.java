@@ -222,6 +222,23 @@ public final class EmbedTokens {
     return new Principal(grant.tenantId(), grant.keyId(), scopes, tenant.getPlan(), tenant.getLimits());
   }
 
+  /**
+   * {@code route} with what {@link #authenticate} may answer on it declared: on every tenant route 401 for a token
+   * that is not valid, expired or whose key is revoked, 403 outside its scopes; on a read route of a scope, 404 for a
+   * job the token is not narrowed to (routes with a job id) or 403 for a token narrowed to jobs (the others).
+   */
+  public static Route declare(Route route) {
+    Route declared = route.withProblems(401, "invalid-embed-token", "embed-token-expired", "embed-token-revoked")
+        .withProblems(403, "embed-token-scope");
+    boolean reachable = route.method() == HandlerType.GET
+        && java.util.Arrays.stream(EmbedScope.values()).anyMatch(s -> s.routes.contains(route.path()));
+    if (!reachable) {
+      return declared;
+    }
+    return route.pathParams().contains("jobId") ? declared.withProblems(404, "not-found")
+        : declared.withProblems(403, "embed-token-narrowed");
+  }
+
   /** {@link #authenticate} in the form the gate takes a key's outcome in; a 401 asks for a bearer token again. */
   public Directory.Verdict verdict(Context ctx, String token) {
     try {

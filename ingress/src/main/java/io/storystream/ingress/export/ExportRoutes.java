@@ -40,31 +40,44 @@ public final class ExportRoutes {
                 + "SHA-256 of every entry. Asynchronous: 202 with the export's location; one export at a time")
             .returns(202, "the export, running; poll links.self", ExportBodies.Export.class)
             .reply(409, "an export of the tenant is still running (its id is in exportId)")
+            .problems(409, "export-running")
             .handle(ctx -> start(ctx, Attrs.principal(ctx).tenantId(), "/v1/exports/")),
         Route.get("/v1/exports/{exportId}").tenant(Scope.FILES_WRITE).audit("export.read", "exportId")
             .doc("getExport", "An export's state; when completed, its size, checksum and the archive's link")
-            .returns(200, "the export", ExportBodies.Export.class).reply(404, "no such export")
+            .returns(200, "the export", ExportBodies.Export.class).apply(ExportRoutes::ofOneExport)
             .handle(ctx -> state(ctx, Attrs.principal(ctx).tenantId(), "/v1/exports/")),
         Route.get("/v1/exports/{exportId}/archive").tenant(Scope.FILES_WRITE).audit("export.download", "exportId")
             .doc("downloadExport", "The export's zip, streamed")
-            .reply(200, "the archive", "application/zip").reply(404, "no such export")
-            .reply(409, "the export is not completed")
+            .reply(200, "the archive", "application/zip").apply(ExportRoutes::ofOneExport)
+            .reply(409, "the export is not completed").problems(409, "export-not-completed")
             .handle(ctx -> archive(ctx, Attrs.principal(ctx).tenantId())));
+  }
+
+  private static Route.Builder ofOneExport(Route.Builder route) {
+    return route.reply(404, "no such export").problems(404, "export-not-found");
+  }
+
+  /** An operator route naming a tenant ({@link #tenantOf}): 404 for none, 409 for an erased one. */
+  private static Route.Builder ofExportableTenant(Route.Builder route) {
+    return route.reply(404, "no such tenant").problems(404, "not-found")
+        .reply(409, "the tenant is erased").problems(409, "tenant-erased");
   }
 
   public List<Route> operatorRoutes() {
     return List.of(
         Route.post("/admin/tenants/{tenantId}/export").operator().audit("tenant.export", "tenantId")
             .doc("exportTenant", "Export a tenant's data (the same archive as the tenant's POST /v1/export)")
-            .returns(202, "the export, running", ExportBodies.Export.class).reply(404, "no such tenant")
+            .returns(202, "the export, running", ExportBodies.Export.class).apply(ExportRoutes::ofExportableTenant)
             .reply(409, "an export of the tenant is still running, or the tenant is erased")
+            .problems(409, "export-running")
             .handle(ctx -> {
               String tenantId = tenantOf(ctx);
               start(ctx, tenantId, "/admin/tenants/" + tenantId + "/exports/");
             }),
         Route.get("/admin/tenants/{tenantId}/exports/{exportId}").operator().audit("export.read", "exportId")
             .doc("getTenantExport", "An export's state and, when completed, the archive's link")
-            .returns(200, "the export", ExportBodies.Export.class).reply(404, "no such export")
+            .returns(200, "the export", ExportBodies.Export.class).apply(ExportRoutes::ofExportableTenant)
+            .apply(ExportRoutes::ofOneExport).reply(404, "no such tenant or export")
             .handle(ctx -> {
               String tenantId = tenantOf(ctx);
               state(ctx, tenantId, "/admin/tenants/" + tenantId + "/exports/");
@@ -72,8 +85,10 @@ public final class ExportRoutes {
         Route.get("/admin/tenants/{tenantId}/exports/{exportId}/archive").operator()
             .audit("export.download", "exportId")
             .doc("downloadTenantExport", "The export's zip, streamed")
-            .reply(200, "the archive", "application/zip").reply(404, "no such export")
-            .reply(409, "the export is not completed")
+            .reply(200, "the archive", "application/zip").apply(ExportRoutes::ofExportableTenant)
+            .apply(ExportRoutes::ofOneExport).reply(404, "no such tenant or export")
+            .reply(409, "the export is not completed, or the tenant is erased")
+            .problems(409, "export-not-completed")
             .handle(ctx -> archive(ctx, tenantOf(ctx))));
   }
 

@@ -273,7 +273,13 @@ final class CsvInspector {
     }
   }
 
+  /** Every 422 problem type {@link #invalid} is called with here (the upload route declares them). */
+  static final java.util.List<String> PROBLEMS = java.util.List.of("not-utf8", "not-csv", "malformed-csv",
+      "field-too-long", "line-too-long", "invalid-header", "too-many-columns", "ragged-rows", "empty-file",
+      "no-data-rows");
+
   static ProblemException invalid(String slug, String title, String detail) {
+    assert PROBLEMS.contains(slug) : slug + " is not in CsvInspector.PROBLEMS";
     return new ProblemException(422, slug, title, detail);
   }
 }

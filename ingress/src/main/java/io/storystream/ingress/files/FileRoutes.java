@@ -67,19 +67,27 @@ public final class FileRoutes {
         Route.post("/v1/files").tenant(Scope.FILES_WRITE).audit("file.upload", null)
             .doc("uploadFile", "Upload a CSV file (multipart field 'file', or a text/csv body with ?name=)")
             .consumes("multipart/form-data", "text/csv").query("name", "string", "file name for a text/csv body")
-            .returns(201, "the registered file", FileBodies.FileInfo.class).reply(413, "larger than the plan allows")
-            .reply(408, "the body arrived slower than the minimum data rate").reply(415, "not a CSV upload")
-            .reply(422, "not a valid CSV file").reply(429, "rate limit, or the tenant's concurrent uploads")
-            .reply(503, "storage unavailable")
+            .returns(201, "the registered file", FileBodies.FileInfo.class)
+            .reply(400, "the body could not be read").problems(400, "malformed-multipart", "upload-interrupted")
+            .reply(408, "the body arrived slower than the minimum data rate").problems(408, "request-too-slow")
+            .reply(413, "larger than the plan allows").problems(413, "file-too-large", "part-too-large",
+                "too-many-parts")
+            .reply(415, "not a CSV upload").problems(415, "unsupported-media-type", "unsupported-file-type")
+            .reply(422, "not a valid CSV file").problems(422, "unknown-field", "missing-file", "invalid-file-name")
+            .problems(422, CsvInspector.PROBLEMS.toArray(String[]::new))
+            .reply(429, "rate limit, or the tenant's concurrent uploads")
+            .reply(503, "storage unavailable").problems(503, "unavailable")
             .handle(this::upload),
         Route.get("/v1/files").tenant(Scope.FILES_WRITE, Scope.ANALYSES_WRITE).audit("file.list", null)
             .doc("listFiles", "The tenant's files, newest first").returns(200, "the files", FileBodies.FileList.class)
             .handle(this::list),
         Route.get("/v1/files/{fileId}").tenant(Scope.FILES_WRITE, Scope.ANALYSES_WRITE).audit("file.read", "fileId")
-            .doc("getFile", "One file's metadata").returns(200, "the file", FileBodies.FileInfo.class).reply(404, "no such file")
+            .doc("getFile", "One file's metadata").returns(200, "the file", FileBodies.FileInfo.class)
+            .reply(404, "no such file").problems(404, "not-found")
             .handle(this::get),
         Route.delete("/v1/files/{fileId}").tenant(Scope.FILES_WRITE).audit("file.delete", "fileId")
-            .doc("deleteFile", "Delete a file and its object").reply(204, "deleted", null).reply(404, "no such file")
+            .doc("deleteFile", "Delete a file and its object").reply(204, "deleted", null)
+            .reply(404, "no such file").problems(404, "not-found")
             .handle(this::delete));
   }
 

@@ -31,7 +31,7 @@ public final class ApiServer implements AutoCloseable {
   private final String name;
   private final String host;
   private final int requestedPort;
-  private final List<Route> routes;
+  private List<Route> routes;
   private final Gate gate;
   private final AuditTrail audit;
   private final HttpMetrics metrics;
@@ -56,6 +56,8 @@ public final class ApiServer implements AutoCloseable {
   }
 
   public ApiServer start() {
+    // what the gate and the transfer bounds may answer, declared on each route they guard (see DeclaredProblems)
+    routes = routes.stream().map(gate::declare).map(r -> transfers == null ? r : transfers.declare(r)).toList();
     app = Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       cfg.startup.showOldJavalinVersionWarning = false;
@@ -91,6 +93,7 @@ public final class ApiServer implements AutoCloseable {
     return app.port();
   }
 
+  /** The served routes with everything declared about them (after {@link #start()}: the gate's problems too). */
   public List<Route> routes() {
     return routes;
   }
@@ -113,6 +116,7 @@ public final class ApiServer implements AutoCloseable {
     MDC.clear();
     MDC.put(LogContext.REQUEST_ID, requestId);
     ctx.attribute(Attrs.REQUEST_ID, requestId);
+    ctx.attribute(io.storystream.common.http.Problems.VET_ATTRIBUTE, DeclaredProblems.VET);
     ctx.attribute(Attrs.STARTED, System.nanoTime());
     ctx.header("X-Request-Id", requestId);
   }

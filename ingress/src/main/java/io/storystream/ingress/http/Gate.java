@@ -78,6 +78,16 @@ public final class Gate {
     this.clock = clock;
   }
 
+  /**
+   * The route with what embed tokens may answer on it declared: a tenant route can be called with one (401 when it
+   * is not valid, 403 outside its scopes); a route it reaches answers 403 to a token narrowed to jobs, or 404 for a
+   * job it is not narrowed to. What {@link #tenant} and {@link #operator} answer otherwise is declared by
+   * {@link Route.Builder#tenant} and {@link Route.Builder#operator}.
+   */
+  public Route declare(Route route) {
+    return embed == null || route.access() != Route.Access.TENANT ? route : EmbedTokens.declare(route);
+  }
+
   public Principal tenant(Context ctx, Set<Scope> anyOf) {
     String presented = presentedKey(ctx);
     if (presented != null && !directoryCurrent.getAsBoolean()) {

@@ -2,9 +2,13 @@ package io.storystream.ingress.http;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.classmate.ResolvedType;
+import com.github.victools.jsonschema.generator.CustomDefinition;
+import com.github.victools.jsonschema.generator.CustomDefinitionProviderV2;
 import com.github.victools.jsonschema.generator.Option;
 import com.github.victools.jsonschema.generator.OptionPreset;
 import com.github.victools.jsonschema.generator.SchemaBuilder;
+import com.github.victools.jsonschema.generator.SchemaGenerationContext;
 import com.github.victools.jsonschema.generator.SchemaGenerator;
 import com.github.victools.jsonschema.generator.SchemaGeneratorConfigBuilder;
 import com.github.victools.jsonschema.generator.SchemaVersion;
@@ -39,6 +43,16 @@ public final class OpenApiDocument {
         .without(Option.SCHEMA_VERSION_INDICATOR);
     config.forTypesInGeneral().withDefinitionNamingStrategy((key, context) ->
         key.getType().getErasedType().getSimpleName());
+    // a map is described where it is used (an object whose values are …), not as a shared "Map" definition: maps of
+    // different values would otherwise share one name
+    config.forTypesInGeneral().withCustomDefinitionProvider(new CustomDefinitionProviderV2() {
+      @Override
+      public CustomDefinition provideCustomSchemaDefinition(ResolvedType type, SchemaGenerationContext context) {
+        return !type.isInstanceOf(java.util.Map.class) ? null : new CustomDefinition(
+            context.createStandardDefinition(type, this), CustomDefinition.DefinitionType.INLINE,
+            CustomDefinition.AttributeInclusion.NO);
+      }
+    });
     // every field is required and never null, unless its record component says @OptionalField
     config.forFields()
         .withRequiredCheck(f -> f.getAnnotationConsideringFieldAndGetter(OptionalField.class) == null)
@@ -50,6 +64,14 @@ public final class OpenApiDocument {
   static String problemSchemaName(String slug) {
     return Arrays.stream(slug.split("-")).map(w -> Character.toUpperCase(w.charAt(0)) + w.substring(1))
         .collect(Collectors.joining()) + "Problem";
+  }
+
+  /** The schema of a JSON answer that is this document itself ({@code GET /openapi.json}). */
+  static final String API_DESCRIPTION = "OpenApiDocument";
+
+  /** Media types whose body a record describes: JSON, and YAML (whose documents are JSON's, written otherwise). */
+  static boolean structured(String media) {
+    return media.equals("application/json") || media.equals("application/yaml");
   }
 
   public static ObjectNode build(List<Route> tenantRoutes, List<Route> operatorRoutes, String tenantUrl,
@@ -77,6 +99,11 @@ public final class OpenApiDocument {
         .put("description", "the operator token (STORYSTREAM_OPERATOR_TOKEN or <data-dir>/operator-token)");
     ObjectNode schemas = components.putObject("schemas");
     schemas.setAll(bodies.collectDefinitions("components/schemas"));
+    ObjectNode description = schemas.putObject(API_DESCRIPTION);
+    description.put("type", "object");
+    description.put("description", "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0), such as this one");
+    description.putObject("properties").putObject("openapi").put("type", "string").put("pattern", "^3\\.1\\.");
+    description.putArray("required").add("openapi").add("info").add("paths");
     ObjectNode problem = schemas.putObject("Problem");
     problem.put("type", "object");
     problem.put("description", "An RFC 9457 problem detail (application/problem+json). type is one of the *Problem "
@@ -134,7 +161,7 @@ public final class OpenApiDocument {
         ObjectNode content = op.putObject("requestBody").put("required", true).putObject("content");
         for (String media : r.requestMedia()) {
           ObjectNode mediaNode = content.putObject(media);
-          if (media.equals("application/json") && r.requestType() != null) {
+          if (r.requestType() != null && structured(media)) {
             mediaNode.set("schema", bodies.createSchemaReference(r.requestType())); // filled in by collectDefinitions
             continue;
           }
@@ -165,6 +192,10 @@ public final class OpenApiDocument {
         resp.put("description", reply.description());
         if (reply.media() != null) {
           ObjectNode mediaNode = resp.putObject("content").putObject(reply.media());
+          if (reply.type() != null && com.fasterxml.jackson.databind.JsonNode.class.isAssignableFrom(reply.type())) {
+            mediaNode.putObject("schema").put("$ref", "#/components/schemas/" + API_DESCRIPTION); // this document
+            return;
+          }
           if (reply.type() != null) {
             mediaNode.set("schema", bodies.createSchemaReference(reply.type())); // filled in by collectDefinitions
             return;
@@ -192,11 +223,6 @@ public final class OpenApiDocument {
           }
         }
       });
-      if (!responses.has("400") && !r.requestMedia().isEmpty()) {
-        // every route with a body can answer 400; listed for completeness
-        responses.putObject("400").put("description", "bad request").putObject("content")
-            .putObject(Route.Problem.MEDIA).putObject("schema").put("$ref", "#/components/schemas/Problem");
-      }
     }
   }
 }

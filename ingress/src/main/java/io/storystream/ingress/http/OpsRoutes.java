@@ -35,7 +35,9 @@ public final class OpsRoutes {
               }
               Json.write(ctx, ready ? 200 : 503, new OpsBodies.Readiness(ready ? "up" : "down", checks));
             }),
-        Route.get("/openapi.json").doc("openapi", "This API's OpenAPI 3.1 document").reply(200, "the document")
+        Route.get("/openapi.json").doc("openapi", "This API's OpenAPI 3.1 document")
+            .returns(200, "the document (its schema: OpenApiDocument)",
+                com.fasterxml.jackson.databind.node.ObjectNode.class)
             .handle(ctx -> Json.write(ctx, 200, openApi.get())));
   }
 }

@@ -2,6 +2,7 @@ package io.storystream.ingress.http;
 
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
+import io.storystream.ingress.api.ProblemTypes;
 import io.storystream.ingress.auth.Scope;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -26,8 +27,8 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
 
   /**
    * One documented answer; {@code type} is the record a JSON body is written from (null: no JSON body);
-   * {@code problems} the problem types (slugs of {@code api.ProblemTypes}) an error status answers with, when the
-   * route says (empty: any problem).
+   * {@code problems} the problem types (slugs of {@code api.ProblemTypes}) an error status answers with: the document
+   * lists exactly these, and {@link DeclaredProblems} refuses to answer any other.
    */
   public record Reply(String description, String media, Class<?> type, List<String> problems) {
     public Reply(String description, String media, Class<?> type) {
@@ -37,6 +38,24 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
     public Reply(String description, String media) {
       this(description, media, null, List.of());
     }
+  }
+
+  /** Whether the route declares answering {@code status} with the problem type {@code typeUri}. */
+  public boolean declares(int status, String typeUri) {
+    Reply reply = responses.get(status);
+    return reply != null && typeUri != null && typeUri.startsWith(ProblemTypes.BASE)
+        && reply.problems().contains(typeUri.substring(ProblemTypes.BASE.length()));
+  }
+
+  /**
+   * This route with more problem types declared for {@code status} (declared by what serves it: the gate's embed
+   * tokens, the transfer bounds), the status added when it was not declared yet.
+   */
+  public Route withProblems(int status, String... slugs) {
+    Map<Integer, Reply> more = new java.util.TreeMap<>(responses);
+    more.put(status, Builder.addProblems(more.get(status), status, List.of(slugs)));
+    return new Route(method, path, access, anyOf, auditAction, auditResourceParam, operationId, summary, query,
+        requestMedia, requestType, more, handler);
   }
 
   /** The record a JSON answer with {@code status} is declared to be, if any. */
@@ -98,19 +117,23 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
     public Builder tenant(Scope... scopes) {
       this.access = Access.TENANT;
       this.anyOf = scopes.length == 0 ? EnumSet.noneOf(Scope.class) : EnumSet.of(scopes[0], scopes);
-      responses.putIfAbsent(401, new Reply("missing, unknown, revoked or expired key", Problem.MEDIA));
+      // what the gate answers before the handler runs (Gate.tenant); embed tokens add theirs (Gate.declare)
+      reply(401, "missing, unknown, revoked or expired key").problems(401, "missing-api-key", "invalid-api-key",
+          "api-key-revoked", "api-key-expired", "tenant-inactive");
       if (scopes.length > 0) {
-        responses.putIfAbsent(403, new Reply("the key lacks the scope", Problem.MEDIA));
+        reply(403, "the key lacks the scope").problems(403, "insufficient-scope");
       }
-      responses.putIfAbsent(429, new Reply("rate limited; see Retry-After", Problem.MEDIA));
+      reply(429, "rate limited; see Retry-After").problems(429, "rate-limited");
+      reply(503, "keys cannot be checked right now; see Retry-After").problems(503, "directory-unavailable");
       return this;
     }
 
     public Builder operator() {
       this.access = Access.OPERATOR;
-      responses.putIfAbsent(401, new Reply("missing or wrong operator token", Problem.MEDIA));
-      responses.putIfAbsent(429, new Reply("too many failed attempts from this address; see Retry-After",
-          Problem.MEDIA));
+      // what the gate answers before the handler runs (Gate.operator)
+      reply(401, "missing or wrong operator token").problems(401, "invalid-operator-token");
+      reply(429, "too many failed attempts from this address; see Retry-After")
+          .problems(429, "too-many-failed-logins");
       return this;
     }
 
@@ -136,10 +159,28 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
       return this;
     }
 
-    /** A JSON request body read into (or checked against the fields of) {@code type}. */
+    /**
+     * A JSON request body read with {@link JsonBodies#readObject} and checked against the fields of {@code type}; it
+     * declares what that reading refuses (not JSON, too large, not an object, an unknown field).
+     */
     public Builder body(Class<?> type) {
-      if (!requestMedia.contains("application/json")) {
-        requestMedia.add("application/json");
+      document(type, "application/json");
+      reply(400, "malformed JSON").problems(400, "malformed-json");
+      reply(413, "body too large").problems(413, "request-too-large");
+      reply(415, "not application/json").problems(415, "unsupported-media-type");
+      reply(422, "invalid fields").problems(422, "invalid-body", "unknown-field");
+      return this;
+    }
+
+    /**
+     * A request body described by {@code type} in each of {@code media} (e.g. JSON and YAML) that this route does not
+     * read itself (a relay passes it on): nothing is declared for reading it.
+     */
+    public Builder document(Class<?> type, String... media) {
+      for (String m : media) {
+        if (!requestMedia.contains(m)) {
+          requestMedia.add(m);
+        }
       }
       this.requestType = type;
       return this;
@@ -163,20 +204,39 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
     }
 
     /**
-     * The problem types the route answers {@code status} with: the document describes that status as {@code oneOf}
-     * their schemas instead of any problem. Declare the status first ({@link #reply(int, String)}).
+     * The problem types the route answers {@code status} with (added to those declared before): the document
+     * describes that status as {@code oneOf} their schemas, and {@link DeclaredProblems} refuses to answer a problem
+     * that is not declared. A status not declared yet is declared, described by when its types are answered.
      */
     public Builder problems(int status, String... slugs) {
-      Reply reply = responses.get(status);
-      if (reply == null || !Problem.MEDIA.equals(reply.media())) {
-        throw new IllegalStateException(method + " " + path + ": declare " + status + " as a problem reply first");
-      }
-      responses.put(status, new Reply(reply.description(), reply.media(), null, List.of(slugs)));
+      responses.put(status, addProblems(responses.get(status), status, List.of(slugs)));
       return this;
     }
 
+    static Reply addProblems(Reply reply, int status, List<String> slugs) {
+      if (reply != null && !Problem.MEDIA.equals(reply.media())) {
+        throw new IllegalStateException(status + " is declared as " + reply.media() + ", not as a problem");
+      }
+      java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(reply == null ? List.of() : reply.problems());
+      for (String slug : slugs) {
+        ProblemTypes.Type t = ProblemTypes.of(slug).orElseThrow(() -> new IllegalStateException(
+            "problem type " + slug + " is not in api.ProblemTypes"));
+        if (t.status() != status) {
+          throw new IllegalStateException("problem type " + slug + " is a " + t.status() + ", not a " + status);
+        }
+        all.add(slug);
+      }
+      String description = reply != null ? reply.description() : all.stream()
+          .map(s -> ProblemTypes.of(s).orElseThrow().when()).collect(java.util.stream.Collectors.joining("; "));
+      return new Reply(description, Problem.MEDIA, null, List.copyOf(all));
+    }
+
     public Builder reply(int status, String description, String media) {
-      responses.put(status, new Reply(description, media));
+      Reply before = responses.get(status);
+      // a problem status keeps the types declared for it so far; only its description changes
+      List<String> problems = before != null && Problem.MEDIA.equals(media) && media.equals(before.media())
+          ? before.problems() : List.of();
+      responses.put(status, new Reply(description, media, null, problems));
       return this;
     }
 
@@ -184,6 +244,11 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
       if (operationId == null) {
         throw new IllegalStateException("route " + method + " " + path + " needs an operationId");
       }
+      // any route can fail on the service's side; the request id identifies the fault in the logs
+      if (!responses.containsKey(500)) {
+        reply(500, "a fault of the service");
+      }
+      problems(500, "internal");
       Map<Integer, Reply> sorted = new java.util.TreeMap<>(responses);
       return new Route(method, path, access, anyOf, auditAction, auditResourceParam, operationId, summary,
           List.copyOf(query), List.copyOf(requestMedia), requestType, sorted, handler);

@@ -73,6 +73,12 @@ public final class TransferSlots {
     }
   }
 
+  /** The route with what {@link #acquire} may answer on it declared (when it is a transfer). */
+  public Route declare(Route route) {
+    return routes.containsKey(route.method().name() + " " + route.path())
+        ? route.withProblems(429, "too-many-transfers").withProblems(503, "unavailable") : route;
+  }
+
   /** The slot for this route and tenant, null when the route is not a transfer; throws 429/503 when none is free. */
   public Slot acquire(Route route, String tenantId) {
     Kind kind = routes.get(route.method().name() + " " + route.path());

@@ -86,10 +86,12 @@ public final class AnalysisRoutes {
             .doc("submitAnalysis", "Submit an analysis of an uploaded file (asynchronous; optional Idempotency-Key)")
             .body(AnalysisBodies.SubmitAnalysis.class)
             .returns(202, "accepted; Location names the job", AnalysisBodies.Job.class)
-            .reply(400, "malformed JSON or Idempotency-Key")
-            .reply(404, "no such file").reply(413, "body too large").reply(415, "not JSON")
-            .reply(422, "invalid fields, prompt too long, or Idempotency-Key reused with another body")
-            .reply(503, "could not be queued")
+            .reply(400, "malformed JSON or Idempotency-Key").problems(400, "invalid-idempotency-key")
+            .reply(404, "no such file").problems(404, "file-not-found")
+            .reply(422, "invalid fields, empty or too long prompt, or Idempotency-Key reused with another body")
+            .problems(422, "missing-field", "invalid-field", "empty-prompt", "prompt-too-long",
+                "idempotency-key-reused")
+            .reply(503, "could not be queued").problems(503, "unavailable")
             .handle(this::submit),
         Route.get("/v1/analyses").tenant(Scope.ANALYSES_READ).audit("job.list", null)
             .doc("listAnalyses", "The tenant's jobs, newest first, paged")
@@ -99,12 +101,14 @@ public final class AnalysisRoutes {
             .query("since", "string", "only jobs submitted at or after this instant (ISO-8601, e.g. 2026-11-30T00:00:00Z)")
             .query("limit", "integer", "page size, 1–100 (default 20)")
             .query("pageToken", "string", "nextPageToken of the previous page")
-            .returns(200, "a page of jobs", AnalysisBodies.JobPage.class).reply(400, "bad query parameter").reply(503, "job store moving")
+            .returns(200, "a page of jobs", AnalysisBodies.JobPage.class)
+            .reply(400, "bad query parameter").problems(400, "invalid-query").apply(AnalysisRoutes::routed)
             .handle(this::list),
         Route.get("/v1/analyses/{jobId}").tenant(Scope.ANALYSES_READ).audit("job.read", "jobId")
             .doc("getAnalysis", "A job's status; ?wait=30s returns as soon as it changes")
             .query("wait", "string", "long-poll up to this long (e.g. 30s, 1500ms; at most 60s)")
-            .returns(200, "the job", AnalysisBodies.Job.class).reply(400, "bad wait").reply(404, "no such job").reply(503, "job store moving")
+            .returns(200, "the job", AnalysisBodies.Job.class).reply(400, "bad wait").problems(400, "invalid-wait")
+            .apply(AnalysisRoutes::ofOneJob)
             .handle(this::get),
         Route.post("/v1/analyses/{jobId}/cancel").tenant(Scope.ANALYSES_WRITE).audit("job.cancel", "jobId")
             .doc("cancelAnalysis", "Cancel a job: a queued one never starts, a running one makes no further "
@@ -112,21 +116,40 @@ public final class AnalysisRoutes {
                 + "unless DataStoryBot's analyze was already called")
             .returns(200, "the job, cancelled", AnalysisBodies.Job.class)
             .returns(202, "cancel requested; the job had not stopped within 10 s", AnalysisBodies.Job.class)
-            .reply(404, "no such job").reply(409, "the job already ended").reply(503, "could not be requested")
+            .reply(409, "the job already ended").problems(409, "job-ended").apply(AnalysisRoutes::ofOneJob)
+            .reply(503, "could not be requested, or the job store is moving or catching up")
+            .problems(503, "unavailable")
             .handle(this::cancel),
         Route.get("/v1/analyses/{jobId}/result").tenant(Scope.ANALYSES_READ).audit("result.read", "jobId")
             .doc("getAnalysisResult", "Stories, narrative and links to charts and dataset of a completed job")
-            .returns(200, "the result", AnalysisBodies.AnalysisResult.class).reply(404, "no such job").reply(409, "the job has not completed")
+            .returns(200, "the result", AnalysisBodies.AnalysisResult.class).apply(AnalysisRoutes::ofCompletedJob)
             .handle(this::result),
         Route.get("/v1/analyses/{jobId}/charts/{n}").tenant(Scope.ANALYSES_READ).audit("chart.read", "jobId")
             .doc("getAnalysisChart", "Chart n (0-based) of a completed job, as PNG")
-            .reply(200, "the chart", "image/png").reply(404, "no such job or chart").reply(409, "the job has not completed")
+            .reply(200, "the chart", "image/png").apply(AnalysisRoutes::ofCompletedJob)
+            .reply(404, "no such job or chart")
             .handle(this::chart),
         Route.get("/v1/analyses/{jobId}/dataset").tenant(Scope.ANALYSES_READ).audit("dataset.read", "jobId")
             .doc("getAnalysisDataset", "The filtered dataset of a completed job, as CSV")
-            .reply(200, "the dataset", "text/csv").reply(404, "no such job or dataset")
-            .reply(409, "the job has not completed")
+            .reply(200, "the dataset", "text/csv").apply(AnalysisRoutes::ofCompletedJob)
+            .reply(404, "no such job or dataset")
             .handle(this::dataset));
+  }
+
+  /** A route answered where the tenant's jobs are ({@link JobRouter}): 503 while that store moves. */
+  private static Route.Builder routed(Route.Builder route) {
+    return route.reply(503, "the job store is moving or catching up; see Retry-After")
+        .problems(503, "jobs-rebalancing");
+  }
+
+  /** A route about one job: 404 for a job that does not exist, 503 while the store catches up with recent submits. */
+  private static Route.Builder ofOneJob(Route.Builder route) {
+    return routed(route).reply(404, "no such job").problems(404, "not-found").problems(503, "jobs-catching-up");
+  }
+
+  /** A route about a completed job's result: also 409 while it has not completed. */
+  private static Route.Builder ofCompletedJob(Route.Builder route) {
+    return ofOneJob(route).reply(409, "the job has not completed").problems(409, "job-not-completed");
   }
 
   // ---- submit ---------------------------------------------------------------------------------------------------

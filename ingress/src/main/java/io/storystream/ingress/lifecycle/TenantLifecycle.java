@@ -92,9 +92,9 @@ public final class TenantLifecycle implements IngressExtension {
             .returns(201, "created (tenant and/or first key); the key's secret is in apiKey",
                 io.storystream.ingress.api.OperatorBodies.Provisioned.class)
             .returns(200, "already provisioned; unchanged, no secret",
-                io.storystream.ingress.api.OperatorBodies.Provisioned.class).reply(400, "malformed JSON")
-            .reply(409, "the tenant id belonged to an erased tenant").reply(415, "not JSON")
-            .reply(422, "invalid fields")
+                io.storystream.ingress.api.OperatorBodies.Provisioned.class)
+            .apply(io.storystream.ingress.admin.AdminRoutes::checkedFields)
+            .reply(409, "the tenant id belonged to an erased tenant").problems(409, "tenant-deleted")
             .handle(provisioning::provision),
         Route.delete("/admin/tenants/{tenantId}").operator().audit("tenant.delete", "tenantId")
             .doc("deleteTenant", "Erase a tenant: its data keys are destroyed first, so its prompts, file names, "
@@ -105,7 +105,8 @@ public final class TenantLifecycle implements IngressExtension {
                 + "receipt)")
             .returns(200, "the erasure receipt: per kind a count and the ids deleted",
                 io.storystream.ingress.api.TenantBodies.ErasureReceipt.class)
-            .reply(404, "no such tenant").reply(503, "interrupted; nothing is lost, repeat the call")
+            .reply(404, "no such tenant").problems(404, "not-found")
+            .reply(503, "interrupted; nothing is lost, repeat the call").problems(503, "erasure-incomplete")
             .handle(ctx -> {
               String tenantId = ctx.pathParam("tenantId");
               ErasureReceipt receipt;

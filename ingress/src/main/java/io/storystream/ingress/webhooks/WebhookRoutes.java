@@ -57,8 +57,10 @@ public final class WebhookRoutes {
             .doc("createWebhook", "Register an endpoint for events (job.completed, job.failed, job.rejected, "
                 + "job.cancelled, quota.threshold, statement.finalized); the signing secret is shown only here")
             .body(TenantBodies.CreateWebhook.class)
-            .returns(201, "the webhook with its secret", TenantBodies.Webhook.class).reply(400, "malformed JSON").reply(415, "not JSON")
-            .reply(422, "invalid url or events, or a private/plain-http target").reply(503, "could not be stored")
+            .returns(201, "the webhook with its secret", TenantBodies.Webhook.class)
+            .reply(422, "invalid url or events, a private/plain-http target, or too many webhooks")
+            .problems(422, "invalid-field", "invalid-webhook-target", "too-many-webhooks")
+            .reply(503, "could not be stored").problems(503, "unavailable")
             .handle(this::create),
         Route.get("/v1/webhooks").tenant(Scope.ANALYSES_READ).audit("webhook.list", null)
             .doc("listWebhooks", "The tenant's webhooks (without secrets)")
@@ -70,13 +72,15 @@ public final class WebhookRoutes {
             }),
         Route.delete("/v1/webhooks/{webhookId}").tenant(Scope.ANALYSES_WRITE).audit("webhook.delete", "webhookId")
             .doc("deleteWebhook", "Remove a webhook; pending deliveries to it are dropped")
-            .reply(204, "removed").reply(404, "no such webhook").reply(503, "could not be stored")
+            .reply(204, "removed").reply(404, "no such webhook").problems(404, "not-found")
+            .reply(503, "could not be stored").problems(503, "unavailable")
             .handle(this::delete),
         Route.get("/v1/webhooks/{webhookId}/deliveries").tenant(Scope.ANALYSES_READ)
             .audit("webhook.deliveries", "webhookId")
             .doc("listWebhookDeliveries", "The webhook's latest deliveries, newest first: status (pending, delivered, "
                 + "failed), attempts, last status code and error")
-            .returns(200, "the deliveries", TenantBodies.WebhookDeliveryList.class).reply(404, "no such webhook")
+            .returns(200, "the deliveries", TenantBodies.WebhookDeliveryList.class)
+            .reply(404, "no such webhook").problems(404, "not-found")
             .handle(this::deliveries));
   }
 

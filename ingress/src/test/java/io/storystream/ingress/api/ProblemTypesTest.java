@@ -2,6 +2,8 @@ package io.storystream.ingress.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.storystream.ingress.billing.BillingOperatorRelay;
+import io.storystream.ingress.http.Route;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The catalogue of problem types the document publishes is exactly the set the code answers with: every slug a
- * handler, the gate or common's problem writer builds (with its status) is listed, and nothing listed is unused.
+ * handler, the gate or common's problem writer builds (with its status) is listed, and so is every billing problem
+ * the operator's billing relay declares it passes on (billing builds it, with that status); nothing listed is unused.
  */
 class ProblemTypesTest {
   /** {@code Problem.of(404, "not-found", …)} and {@code new ProblemException(404, "not-found", …)}. */
@@ -29,8 +32,27 @@ class ProblemTypesTest {
 
   @Test
   void theCatalogueListsExactlyTheProblemTypesTheCodeAnswersWith() throws IOException {
+    Map<String, Integer> answered = answeredIn(Path.of("src/main/java"), Path.of("../common/src/main/java"));
+    Map<String, Integer> relayed = new TreeMap<>();
+    for (Route route : new BillingOperatorRelay("http://127.0.0.1:9", "token").routes()) {
+      route.responses().forEach((status, reply) -> reply.problems().stream().filter(s -> !answered.containsKey(s))
+          .forEach(slug -> relayed.put(slug, status)));
+    }
+    assertThat(relayed).as("the price-book problems billing answers").containsKeys("invalid-price-book",
+        "price-book-version-exists", "price-book-not-found");
+    assertThat(answeredIn(Path.of("../billing-aggregator/src/main/java"))).containsAllEntriesOf(relayed);
+    Map<String, Integer> catalogued = ProblemTypes.ALL.stream()
+        .collect(Collectors.toMap(ProblemTypes.Type::slug, ProblemTypes.Type::status, (a, b) -> a, TreeMap::new));
+    assertThat(answered).as("found in the sources").hasSizeGreaterThan(50);
+    Map<String, Integer> expected = new TreeMap<>(answered);
+    expected.putAll(relayed);
+    assertThat(catalogued).isEqualTo(expected);
+  }
+
+  /** Every slug built in these source trees, with its status. */
+  private static Map<String, Integer> answeredIn(Path... roots) throws IOException {
     Map<String, Integer> answered = new TreeMap<>();
-    for (Path root : new Path[] {Path.of("src/main/java"), Path.of("../common/src/main/java")}) {
+    for (Path root : roots) {
       try (Stream<Path> files = Files.walk(root)) {
         for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
           String source = Files.readString(file);
@@ -48,10 +70,7 @@ class ProblemTypesTest {
         }
       }
     }
-    Map<String, Integer> catalogued = ProblemTypes.ALL.stream()
-        .collect(Collectors.toMap(ProblemTypes.Type::slug, ProblemTypes.Type::status, (a, b) -> a, TreeMap::new));
-    assertThat(answered).as("found in the sources").hasSizeGreaterThan(50);
-    assertThat(catalogued).isEqualTo(answered);
+    return answered;
   }
 
   @Test

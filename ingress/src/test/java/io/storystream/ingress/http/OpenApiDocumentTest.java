@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.storystream.common.billing.api.PriceBookDocument;
 import io.storystream.ingress.api.AnalysisBodies;
 import io.storystream.ingress.api.OperatorBodies;
 import io.storystream.ingress.api.ProblemTypes;
@@ -18,11 +19,18 @@ class OpenApiDocumentTest {
       List.of(Route.post("/v1/analyses").tenant(Scope.ANALYSES_WRITE).doc("submitAnalysis", "submit")
           .body(AnalysisBodies.SubmitAnalysis.class).returns(202, "accepted", AnalysisBodies.Job.class)
           .reply(422, "invalid").handle(ctx -> { }),
+          Route.get("/v1/legacy").doc("legacy", "a status without its problem types").reply(409, "conflict")
+          .handle(ctx -> { }),
           Route.get("/v1/statements/{month}").tenant(Scope.USAGE_READ).doc("getStatement", "a statement")
           .reply(404, "none").problems(404, "not-found").reply(400, "bad")
           .problems(400, "invalid-month", "invalid-request").handle(ctx -> { })),
       List.of(Route.get("/admin/tenants").operator().doc("listTenants", "tenants")
-          .returns(200, "the tenants", OperatorBodies.TenantList.class).handle(ctx -> { })),
+          .returns(200, "the tenants", OperatorBodies.TenantList.class).handle(ctx -> { }),
+          Route.put("/admin/price-books/{version}").operator().doc("publishPriceBook", "publish")
+          .document(PriceBookDocument.class, "application/json", "application/yaml")
+          .returns(200, "the document", PriceBookDocument.class).handle(ctx -> { }),
+          Route.get("/openapi.json").doc("openapi", "this document")
+          .returns(200, "the document", ObjectNode.class).handle(ctx -> { })),
       "http://127.0.0.1:8080", "http://127.0.0.1:8082");
 
   private static JsonNode schema(String name) {
@@ -36,8 +44,12 @@ class OpenApiDocumentTest {
         .isEqualTo("#/components/schemas/SubmitAnalysis");
     assertThat(op.at("/responses/202/content/application~1json/schema/$ref").asText())
         .isEqualTo("#/components/schemas/Job");
-    assertThat(op.at("/responses/422/content/application~1problem+json/schema/$ref").asText())
-        .isEqualTo("#/components/schemas/Problem");
+    // reading a JSON body declares what that reading refuses
+    assertThat(op.at("/responses/422/content/application~1problem+json/schema/oneOf")).extracting(n -> n.path("$ref")
+        .asText()).containsExactly("#/components/schemas/InvalidBodyProblem",
+            "#/components/schemas/UnknownFieldProblem");
+    assertThat(op.at("/responses/400/content/application~1problem+json/schema/oneOf/0/$ref").asText())
+        .isEqualTo("#/components/schemas/MalformedJsonProblem");
     assertThat(DOC.at("/paths/~1admin~1tenants/get/responses/200/content/application~1json/schema/$ref").asText())
         .isEqualTo("#/components/schemas/TenantList");
   }
@@ -70,21 +82,50 @@ class OpenApiDocumentTest {
     assertThat(responses.at("/400/content/application~1problem+json/schema/oneOf")).extracting(n -> n.path("$ref")
         .asText()).containsExactly("#/components/schemas/InvalidMonthProblem",
             "#/components/schemas/InvalidRequestProblem");
-    // a status the route does not narrow is any problem
-    assertThat(responses.at("/401/content/application~1problem+json/schema/$ref").asText())
-        .isEqualTo("#/components/schemas/Problem");
+    // what the gate answers is declared by tenant(…), every route's 500 by the builder
+    assertThat(responses.at("/401/content/application~1problem+json/schema/oneOf")).extracting(n -> n.path("$ref")
+        .asText()).contains("#/components/schemas/MissingApiKeyProblem", "#/components/schemas/ApiKeyRevokedProblem");
+    assertThat(responses.at("/500/content/application~1problem+json/schema/oneOf/0/$ref").asText())
+        .isEqualTo("#/components/schemas/InternalProblem");
+    // a status declared without its types is any problem (IngressEndToEndTest asserts no served route has one)
+    assertThat(DOC.at("/paths/~1v1~1legacy/get/responses/409/content/application~1problem+json/schema/$ref")
+        .asText()).isEqualTo("#/components/schemas/Problem");
   }
 
   @Test
   void aProblemTypeListedUnderAnotherStatusOrUnknownIsRefused() {
-    Route wrongStatus = Route.get("/v1/x").doc("x", "x").reply(400, "bad").problems(400, "not-found")
-        .handle(ctx -> { });
-    Route unknown = Route.get("/v1/y").doc("y", "y").reply(404, "none").problems(404, "no-such-slug")
-        .handle(ctx -> { });
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpenApiDocument.build(List.of(wrongStatus), List.of(),
-        "http://a", "http://b")).hasMessageContaining("not-found (404) under 400");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpenApiDocument.build(List.of(unknown), List.of(),
-        "http://a", "http://b")).hasMessageContaining("no-such-slug");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Route.get("/v1/x").doc("x", "x").reply(400, "bad")
+        .problems(400, "not-found")).hasMessageContaining("not-found is a 404, not a 400");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Route.get("/v1/y").doc("y", "y").reply(404, "none")
+        .problems(404, "no-such-slug")).hasMessageContaining("no-such-slug is not in api.ProblemTypes");
+  }
+
+  @Test
+  void thePriceBookDocumentIsOneSchemaForJsonAndYamlBodiesAndTheAnswer() {
+    JsonNode op = DOC.path("paths").path("/admin/price-books/{version}").path("put");
+    for (String media : List.of("application~1json", "application~1yaml")) {
+      assertThat(op.at("/requestBody/content/" + media + "/schema/$ref").asText()).as(media)
+          .isEqualTo("#/components/schemas/PriceBookDocument");
+    }
+    assertThat(op.at("/responses/200/content/application~1json/schema/$ref").asText())
+        .isEqualTo("#/components/schemas/PriceBookDocument");
+    JsonNode book = schema("PriceBookDocument");
+    assertThat(names(book.path("required"))).containsExactlyInAnyOrder("currency", "effectiveFrom", "plans");
+    assertThat(book.at("/properties/plans/additionalProperties/$ref").asText())
+        .isEqualTo("#/components/schemas/Plan");
+    assertThat(book.path("additionalProperties").asBoolean(true)).as("unknown fields are refused").isFalse();
+    JsonNode plan = schema("Plan");
+    assertThat(names(plan.path("required"))).containsExactlyInAnyOrder("baseFeeMicros", "includedAnalyses",
+        "perAnalysisMicros", "perThousandRowsMicros", "cacheHitMicros", "perUploadMicros", "perDownloadMicros");
+    assertThat(plan.at("/properties/baseFeeMicros/type").asText()).as("integer micro-units").isEqualTo("integer");
+    assertThat(plan.at("/properties/baseFeeMicros/description").asText()).contains("micro-units");
+  }
+
+  @Test
+  void theDocumentDescribesItself() {
+    assertThat(DOC.at("/paths/~1openapi.json/get/responses/200/content/application~1json/schema/$ref").asText())
+        .isEqualTo("#/components/schemas/OpenApiDocument");
+    assertThat(names(schema("OpenApiDocument").path("required"))).contains("openapi", "paths");
   }
 
   @Test
