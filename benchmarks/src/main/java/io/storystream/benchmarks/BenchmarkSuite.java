@@ -179,7 +179,9 @@ public final class BenchmarkSuite {
     Path log = logs.resolve(name + ".log");
     System.err.printf("[%s] %s %s (log: %s)%n", Instant.now(), name, String.join(" ", args), log);
     Consumer<String> progress = line -> {
+      // log lines (plain or JSON) stay in the stage's log; the benchmark's own lines are echoed as progress
       if (!line.contains(" INFO ") && !line.contains(" WARN ") && !line.contains(" ERROR ") && !line.startsWith("\t")
+          && !line.startsWith("{\"@timestamp\"")
           && !line.startsWith(" ") && line.length() < 300) {
         System.err.println("  " + name + ": " + line);
       }
