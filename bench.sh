@@ -4,6 +4,8 @@
 #   ./bench.sh            quick mode (the default; under 3 minutes on 2 cores once built; no worker-alone stage)
 #   ./bench.sh --full     full sizes (1M usage events, 10M replay, 100k admissions, 3,000 jobs at 2 s latency)
 #   ./bench.sh --quick admission,billing,inspection,worker,system   only the named stages
+#   BENCH_JFR=<folder> ./bench.sh …   also records a JFR profile of each stage JVM (<folder>/<stage>.jfr; see
+#                                     scripts/jfr-threads.sh and scripts/jfr-hot.sh)
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/prerequisites.sh
