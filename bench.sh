@@ -5,6 +5,8 @@
 #   ./bench.sh --full     full sizes (1M usage events, 10M replay, 100k admissions, 3,000 jobs at 2 s latency)
 #   ./bench.sh --quick admission,billing,inspection,worker,system   only the named stages
 #   ./bench.sh chaos [--minutes N] [--seed S]   the fault campaign (scripts/chaos.sh; 30 minutes by default)
+#   BENCH_JFR=<folder> ./bench.sh …   also records a JFR profile of each stage JVM (<folder>/<stage>.jfr; see
+#                                     scripts/jfr-threads.sh and scripts/jfr-hot.sh)
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ "${1:-}" = chaos ]; then

@@ -6,6 +6,8 @@ import io.storystream.billing.BillingConfig;
 import io.storystream.common.blob.S3Settings;
 import io.storystream.common.config.PlatformOptions;
 import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.common.config.Secrets;
+import io.storystream.common.crypto.MasterKeys;
 import io.storystream.datastorybot.client.ApiKeySource;
 import io.storystream.datastorybot.client.DataStoryBotConfig;
 import io.storystream.datastorybot.standin.StandInConfig;
@@ -18,6 +20,7 @@ import io.storystream.processor.worker.WorkerConfig;
 import io.storystream.processor.worker.WorkerService;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -45,6 +48,7 @@ public final class ServiceJvm {
     S3Settings s3 = new S3Settings(args[3], "us-east-1", S3Settings.DEFAULT_BUCKET, EmbeddedS3.ACCESS_KEY,
         EmbeddedS3.SECRET_KEY);
     Path dataDir = Path.of(args[4]).resolve(service);
+    shareMasterKeys(Path.of(args[4]), dataDir);
     int port = args.length > 5 ? Integer.parseInt(args[5]) : 0;
     String extra = args.length > 6 ? args[6] : null;
     AutoCloseable running = switch (service) {
@@ -71,6 +75,19 @@ public final class ServiceJvm {
     }
     running.close();
     System.exit(0);
+  }
+
+  /**
+   * Every service of the run gets the same master keys (one file in the run's folder, copied into each service's
+   * data folder), as a deployment gives every service the same STORYSTREAM_MASTER_KEYS: a service that generated its
+   * own could not unwrap the data keys the others made, and refuses to start when the topic holds such keys.
+   */
+  private static void shareMasterKeys(Path runDir, Path dataDir) throws java.io.IOException {
+    String keys = Secrets.readOrCreate(runDir.resolve(MasterKeys.DEFAULT_FILE), "");
+    Files.createDirectories(dataDir);
+    if (!Files.exists(dataDir.resolve(MasterKeys.DEFAULT_FILE))) {
+      Files.writeString(dataDir.resolve(MasterKeys.DEFAULT_FILE), keys + "\n");
+    }
   }
 
   /** Prints {@code PEAK_RUNNING n} whenever the worker has more jobs running at once than ever before. */

@@ -1,5 +1,8 @@
 package io.storystream.ingress;
 
+import java.nio.file.Files;
+import io.storystream.common.crypto.MasterKeys;
+import io.storystream.common.config.Secrets;
 import io.storystream.common.results.ResultDocument;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -81,6 +84,14 @@ final class IngressStack implements AutoCloseable {
   /** An instance with these extensions instead of the standard ones (null: the standard ones). */
   IngressService startInstance(Clock clock, List<IngressExtension> extensions) throws Exception {
     Path data = dir.resolve("ingress-" + instances.size());
+    // every instance gets the stack's master keys, as a deployment gives every service the same
+    // STORYSTREAM_MASTER_KEYS: one that generated its own could not unwrap the data keys the others made
+    String keys = Secrets.readOrCreate(
+        dir.resolve(MasterKeys.DEFAULT_FILE), "");
+    Files.createDirectories(data);
+    if (!Files.exists(data.resolve(MasterKeys.DEFAULT_FILE))) {
+      Files.writeString(data.resolve(MasterKeys.DEFAULT_FILE), keys + "\n");
+    }
     IngressConfig config = new IngressConfig(PlatformOptions.of(settings, s3.settings(), data), "127.0.0.1", 0, 0,
         "127.0.0.1", OPERATOR_TOKEN, PEPPER, billingUrl, clock);
     IngressService service = (extensions == null ? new IngressService(config)

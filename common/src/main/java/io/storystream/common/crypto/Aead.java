@@ -15,6 +15,18 @@ final class Aead {
   static final int NONCE_BYTES = 12;
   private static final int TAG_BITS = 128;
   private static final SecureRandom RANDOM = new SecureRandom();
+  /**
+   * One cipher per thread, initialised afresh (key and nonce) for every message: {@code Cipher.getInstance} looks the
+   * algorithm up among the providers each time, which was most of the cost of sealing a short field (a stream thread
+   * seals and opens several per record). GCM refuses to encrypt twice under one key and nonce, never a re-init.
+   */
+  private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(() -> {
+    try {
+      return Cipher.getInstance("AES/GCM/NoPadding");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM unavailable", e);
+    }
+  });
 
   private Aead() {}
 
@@ -22,7 +34,7 @@ final class Aead {
     try {
       byte[] nonce = new byte[NONCE_BYTES];
       RANDOM.nextBytes(nonce);
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher cipher = CIPHERS.get();
       cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
       cipher.updateAAD(associatedData);
       byte[] sealed = cipher.doFinal(plaintext);
@@ -37,7 +49,7 @@ final class Aead {
     if (message.length < NONCE_BYTES + TAG_BITS / 8) {
       throw new GeneralSecurityException("too short for AES-GCM");
     }
-    Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+    Cipher cipher = CIPHERS.get();
     cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, message, 0, NONCE_BYTES));
     cipher.updateAAD(associatedData);
     return cipher.doFinal(message, NONCE_BYTES, message.length - NONCE_BYTES);

@@ -67,6 +67,7 @@ public final class TenantKeyring implements AutoCloseable {
   private List<TopicPartition> partitions;
   private Thread thread;
   private volatile boolean running;
+  private volatile boolean started; // caught up and checked: later keys are other instances' new ones
 
   /** What this instance knows of one tenant's keys. */
   private static final class TenantState {
@@ -109,8 +110,38 @@ public final class TenantKeyring implements AutoCloseable {
     thread.setDaemon(true);
     thread.start();
     catchUp();
+    try {
+      requireEveryWrappingMasterKey();
+    } catch (IllegalStateException e) {
+      close();
+      throw e;
+    }
+    started = true;
     log.info("tenant keyring ready: {} tenants, master keys {}", tenants.size(), master);
     return this;
+  }
+
+  /**
+   * Refuses to start when the topic holds data keys wrapped by a master key this service was not given. Without this
+   * check such a service starts, and the first record of one of those tenants it reads kills the thread reading it
+   * (a stream thread, a worker's poll loop) long after start-up. The usual cause: services on separate data folders
+   * without {@code STORYSTREAM_MASTER_KEYS}, each of which generated its own {@code <data>/master-keys}, or a data
+   * folder replaced while the cluster kept its topics.
+   */
+  private void requireEveryWrappingMasterKey() {
+    Map<String, String> lacking = new java.util.TreeMap<>(); // master key id -> one tenant it wraps a key of
+    tenants.forEach((tenantId, state) -> state.wrapped.values().forEach(key -> {
+      if (!master.ids().contains(key.getMasterKeyId())) {
+        lacking.putIfAbsent(key.getMasterKeyId(), tenantId);
+      }
+    }));
+    if (!lacking.isEmpty()) {
+      throw new IllegalStateException(Topics.TENANT_KEYS.name() + " holds data keys wrapped by master keys "
+          + lacking.keySet() + " (of tenants such as " + lacking.values() + "), which this service does not have (it "
+          + "has " + master.ids() + "): give every service the same " + MasterKeys.ENV + " (or the same "
+          + MasterKeys.FILE_ENV + "); a service that generated its own " + MasterKeys.DEFAULT_FILE
+          + " in its data folder cannot read the others' data");
+    }
   }
 
   private static List<TopicPartition> partitions(KafkaConsumer<String, byte[]> consumer) {
@@ -179,6 +210,11 @@ public final class TenantKeyring implements AutoCloseable {
     }
     if (state.erased) {
       return;
+    }
+    if (started && !master.ids().contains(value.getMasterKeyId())) {
+      // made by an instance with other master keys after this one started: its readers will fail on this tenant
+      log.error("data key {} of tenant {} is wrapped by master key {}, which this service does not have ({}): give "
+          + "every service the same {}", dataKeyId, tenantId, value.getMasterKeyId(), master.ids(), MasterKeys.ENV);
     }
     state.wrapped.put(dataKeyId, value);
     state.unwrapped.remove(dataKeyId); // re-wrapped: unwrap the new form next time

@@ -56,4 +56,19 @@ class MasterKeysTest {
     assertThatThrownBy(() -> Aead.decrypt(other.current(), sealed, TenantKeyring.aad("acme", "dk_1")))
         .isInstanceOf(GeneralSecurityException.class);
   }
+
+  @Test
+  void theThreadsCipherIsReusedSafelyAfterAFailureAndNeverRepeatsANonce() throws Exception {
+    MasterKeys keys = MasterKeys.parse(HEX);
+    byte[] aad = TenantKeyring.aad("acme", "dk_1");
+    byte[] first = Aead.encrypt(keys.current(), "same".getBytes(StandardCharsets.UTF_8), aad);
+    byte[] second = Aead.encrypt(keys.current(), "same".getBytes(StandardCharsets.UTF_8), aad);
+    assertThat(second).as("a fresh nonce per message").isNotEqualTo(first);
+    assertThatThrownBy(() -> Aead.decrypt(keys.current(), first, TenantKeyring.aad("globex", "dk_1")))
+        .isInstanceOf(GeneralSecurityException.class);
+    // the same thread's cipher, right after the failed open, opens and seals again
+    assertThat(new String(Aead.decrypt(keys.current(), second, aad), StandardCharsets.UTF_8)).isEqualTo("same");
+    byte[] third = Aead.encrypt(keys.current(), "next".getBytes(StandardCharsets.UTF_8), aad);
+    assertThat(new String(Aead.decrypt(keys.current(), third, aad), StandardCharsets.UTF_8)).isEqualTo("next");
+  }
 }

@@ -147,11 +147,10 @@ class TenantKeyringTest {
     try (TenantKeyring before = instance(OLD)) {
       sealed = (AnalysisWork) new TenantContentSealing(before).seal("analysis-work", work("rot-co", "p", "r.csv"));
     }
-    try (TenantKeyring onlyNew = instance(NEW)) {
-      assertThatThrownBy(() -> new TenantContentSealing(onlyNew).open("analysis-work",
-          AnalysisWork.newBuilder(sealed).build()))
-          .hasMessageContaining(MasterKeys.parse(OLD).currentId()).hasMessageContaining(MasterKeys.ENV);
-    }
+    // at start-up, not when the first such record reaches one of its threads
+    assertThatThrownBy(() -> instance(NEW))
+        .hasMessageContaining(MasterKeys.parse(OLD).currentId())
+        .hasMessageContaining(MasterKeys.ENV);
     try (TenantKeyring rotating = instance(NEW + "," + OLD)) {
       assertThat(rotating.rewrap()).isPositive();
       assertThat(rotating.keysByMasterKey()).containsOnlyKeys(MasterKeys.parse(NEW).currentId());
@@ -159,6 +158,10 @@ class TenantKeyringTest {
     try (TenantKeyring after = instance(NEW)) {
       assertThat(((AnalysisWork) new TenantContentSealing(after).open("analysis-work",
           AnalysisWork.newBuilder(sealed).build())).getSteeringPrompt()).isEqualTo("p");
+    }
+    // the other tests of this class share the topic and use OLD: rotate back so they start whatever the order
+    try (TenantKeyring back = instance(OLD + "," + NEW)) {
+      assertThat(back.rewrap()).isPositive();
     }
   }
 

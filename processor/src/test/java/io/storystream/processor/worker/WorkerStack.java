@@ -1,5 +1,10 @@
 package io.storystream.processor.worker;
 
+import java.io.UncheckedIOException;
+import java.io.IOException;
+import java.nio.file.Files;
+import io.storystream.common.crypto.MasterKeys;
+import io.storystream.common.config.Secrets;
 import io.storystream.processor.ProcessorTopics;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.common.kafka.KafkaSettings;
@@ -42,8 +47,8 @@ final class WorkerStack implements AutoCloseable {
   static {
     try (java.io.InputStream sample = WorkerStack.class.getResourceAsStream("/saas_mrr.csv")) {
       CSV = java.util.Objects.requireNonNull(sample, "saas_mrr.csv is a test resource of this module").readAllBytes();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -84,8 +89,29 @@ final class WorkerStack implements AutoCloseable {
   }
 
   WorkerConfig workerConfig(int maxInFlight, String instanceId) {
-    return WorkerConfig.of(kafkaSettings(), s3.settings(), datastorybot(), dir.resolve("worker-" + instanceId),
-        maxInFlight).withInstanceId(instanceId);
+    Path data = dir.resolve("worker-" + instanceId);
+    shareMasterKeys(data);
+    return WorkerConfig.of(kafkaSettings(), s3.settings(), datastorybot(), data, maxInFlight)
+        .withInstanceId(instanceId);
+  }
+
+  /**
+   * Gives a service's data folder the stack's master keys, as a deployment gives every service the same
+   * STORYSTREAM_MASTER_KEYS: a worker that generated its own could not unwrap the data keys earlier ones made (and
+   * refuses to start when the topic holds such keys).
+   */
+  void shareMasterKeys(Path data) {
+    try {
+      String keys = Secrets.readOrCreate(
+          dir.resolve(MasterKeys.DEFAULT_FILE), "");
+      Files.createDirectories(data);
+      Path file = data.resolve(MasterKeys.DEFAULT_FILE);
+      if (!Files.exists(file)) {
+        Files.writeString(file, keys + "\n");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Uploads the sample CSV as the tenant's file and returns its object key. */

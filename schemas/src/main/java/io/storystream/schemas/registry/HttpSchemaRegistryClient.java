@@ -34,6 +34,8 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   private final String authorization;
   private final HttpClient http;
   private final Duration timeout;
+  /** Asked by every serializer and deserializer call: parsed once, not once per record. */
+  private final String sealingScope;
   private final Map<String, Map<Schema, Integer>> idsBySubject = new ConcurrentHashMap<>();
   private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
 
@@ -54,6 +56,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
       this.authorization = null;
       this.baseUri = given;
     }
+    this.sealingScope = scopeOf(baseUri.toString());
     this.timeout = timeout;
     this.http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
   }
@@ -165,7 +168,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
   @Override
   public String sealingScope() {
-    return scopeOf(baseUri.toString());
+    return sealingScope;
   }
 
   /** The sealing scope of a registry URL: scheme, host, port and path, without credentials or a trailing slash. */
