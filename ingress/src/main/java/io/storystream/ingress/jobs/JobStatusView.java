@@ -21,6 +21,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -75,6 +76,13 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     // 50 ms; the default 500 ms), about 100 small fetches a second per idle instance, for a p99 under 50 ms
     props.put(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), 10);
     this.streams = new KafkaStreams(JobStatusTopology.build(serdes, this), props);
+    // A thread that dies (e.g. a commit failing while brokers move) is replaced, as in admission and billing: the
+    // default shuts the whole client down, and this instance's job routes would answer 500 until a restart
+    // (found by the fault campaign). Its tasks reopen from their changelogs under exactly-once.
+    streams.setUncaughtExceptionHandler(e -> {
+      log.error("job-status stream thread failed; replacing it", e);
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
     this.admin = Admin.create(kafka.admin());
   }
 

@@ -1,6 +1,7 @@
 package io.storystream.ingress.kafka;
 
 import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.schemas.registry.SchemaRegistryException;
 import io.storystream.schemas.topics.Topic;
 import io.storystream.schemas.topics.TopicSerdes;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.SerializationException;
 
 /**
  * Publishes the ingress's events (Avro in the Confluent wire format, string keys, the tenant partitioner, acks=all).
@@ -52,7 +54,17 @@ public final class EventPublisher implements AutoCloseable {
 
   /** Sends a record (or a tombstone when {@code value} is null); the future completes when the broker has it. */
   public <V extends SpecificRecord> CompletableFuture<RecordMetadata> send(Topic<V> topic, String key, V value) {
-    byte[] bytes = serdes.value(topic).serializer().serialize(topic.name(), value);
+    byte[] bytes;
+    try {
+      bytes = serdes.value(topic).serializer().serialize(topic.name(), value);
+    } catch (SerializationException e) {
+      if (registryUnreachable(e)) {
+        // a restarting registry is as unavailable as a broker: the caller answers 503 and the client retries
+        // (it was a 500, seen by the fault campaign); any other serialization failure is a bug and stays one
+        return CompletableFuture.failedFuture(e);
+      }
+      throw e;
+    }
     CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
     producer.send(new ProducerRecord<>(topic.name(), key, bytes), (metadata, error) -> {
       if (error != null) {
@@ -66,6 +78,15 @@ public final class EventPublisher implements AutoCloseable {
       acked.complete(metadata);
     });
     return acked;
+  }
+
+  private static boolean registryUnreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SchemaRegistryException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Sends and waits for the acknowledgement; a failure becomes {@link PublishFailedException}. */
