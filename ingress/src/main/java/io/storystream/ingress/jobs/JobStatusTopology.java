@@ -47,6 +47,9 @@ public final class JobStatusTopology {
     /** Called after the request at {@code offset} of {@code analysis-requests} partition {@code partition} was applied. */
     default void requestApplied(int partition, long offset) {}
 
+    /** Called when a task of {@code partition} opens its processors (its store possibly rebuilt from scratch). */
+    default void storeReopened(int partition) {}
+
     /** Called on the stream thread after a status transition was applied (for the job metrics). */
     default void transitionApplied(AnalysisStatus status) {}
   }
@@ -79,6 +82,7 @@ public final class JobStatusTopology {
     public void init(ProcessorContext<String, AuditEvent> context) {
       this.context = context;
       jobs = context.getStateStore(JOBS_STORE);
+      listener.storeReopened(context.taskId().partition());
     }
 
     @Override

@@ -79,6 +79,7 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     // A thread that dies (e.g. a commit failing while brokers move) is replaced, as in admission and billing: the
     // default shuts the whole client down, and this instance's job routes would answer 500 until a restart
     // (found by the fault campaign). Its tasks reopen from their changelogs under exactly-once.
+    streams.setGlobalStateRestoreListener(new RestoreStarts());
     streams.setUncaughtExceptionHandler(e -> {
       log.error("job-status stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -181,8 +182,11 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
       waiters.computeIfPresent(key, (k, s) -> s.isEmpty() ? null : s);
     });
     try {
+      // A job missing from this read is not an erased job: the store may be restoring after a failed transaction
+      // wiped it, or the partition moving. Only the topology's own tombstone ({@link #changed}) reports an erasure;
+      // reading absence as one answered 404 to polls of live jobs after broker faults (found by the fault campaign).
       JobView now = localGet(tenantId, jobId).orElse(null);
-      if (moved(seen, now)) {
+      if (now != null && moved(seen, now)) {
         changed.complete(now);
       }
     } catch (InvalidStateStoreException rebalancing) {
@@ -194,6 +198,47 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
   @Override
   public void requestApplied(int partition, long offset) {
     appliedUpTo.merge(partition, offset + 1, Math::max);
+  }
+
+  /**
+   * The partition's store is being rebuilt (restored from its changelog, or opened empty after exactly-once wiped
+   * it): what this instance applied before says nothing about what the store holds now, so it is forgotten, and a
+   * question about a missing job waits until the requests are applied again (or the commit shows they are).
+   */
+  @Override
+  public void storeReopened(int partition) {
+    appliedUpTo.remove(partition);
+  }
+
+  /** Forgets what was applied to a partition whose jobs store starts restoring (before its processors open again). */
+  private final class RestoreStarts implements org.apache.kafka.streams.processor.StateRestoreListener {
+    @Override
+    public void onRestoreStart(TopicPartition changelog, String storeName, long startingOffset, long endingOffset) {
+      if (JobStatusTopology.JOBS_STORE.equals(storeName)) {
+        storeReopened(changelog.partition());
+      }
+    }
+
+    @Override
+    public void onBatchRestored(TopicPartition changelog, String storeName, long batchEndOffset, long numRestored) {
+      // only the start matters here
+    }
+
+    @Override
+    public void onRestoreEnd(TopicPartition changelog, String storeName, long totalRestored) {
+      // the requests after the changelog's end are applied by processing, which reports them itself
+    }
+  }
+
+  /** What a question that found no job saw: for the log line of a 404, ids and offsets only. */
+  String catchUpFigures(String tenantId) {
+    Location location = locate(tenantId);
+    if (location.partition() < 0) {
+      return "partition unknown";
+    }
+    TopicPartition requests = new TopicPartition(Topics.ANALYSIS_REQUESTS.name(), location.partition());
+    return "partition " + location.partition() + ", applied up to " + appliedUpTo.get(location.partition())
+        + ", committed up to " + committedUpTo(requests) + ", active " + location.active();
   }
 
   /**
