@@ -133,6 +133,7 @@ public final class IngressService implements AutoCloseable {
           List.of(Topics.TENANTS.name(), Topics.API_KEYS.name()), directory).meters(registry).start());
       TopicMirror fileMirror = closeLater(new TopicMirror("files", kafka, List.of(Topics.FILES.name()), files)
           .meters(registry).start());
+      files.followedBy(fileMirror);
       TopicMirror auditMirror = closeLater(new TopicMirror("audit", kafka, List.of(Topics.AUDIT.name()), auditLog)
           .meters(registry).start());
       WebhookBook webhooks = new WebhookBook(serdes);

@@ -111,6 +111,8 @@ public final class ProblemTypes {
       new Type("billing-unavailable", 503, "Billing unavailable", "the billing API cannot be reached"),
       new Type("directory-unavailable", 503, "Authentication unavailable", "the key directory is not loaded yet"),
       new Type("erasure-incomplete", 503, "Erasure incomplete", "a tenant's erasure must be repeated"),
+      new Type("files-catching-up", 503, "File catalogue catching up",
+          "retry in a second (never a 404 for a file answered 201 elsewhere)"),
       new Type("jobs-catching-up", 503, "Job store catching up", "retry in a second (never a 404 for a job answered 202)"),
       new Type("jobs-rebalancing", 503, "Job store moving", "the job store is moving between instances; retry"),
       new Type("unavailable", 503, "Service unavailable", "Kafka or S3 could not take the request; retry"));

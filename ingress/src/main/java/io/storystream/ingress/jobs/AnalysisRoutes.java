@@ -91,7 +91,8 @@ public final class AnalysisRoutes {
             .reply(422, "invalid fields, empty or too long prompt, or Idempotency-Key reused with another body")
             .problems(422, "missing-field", "invalid-field", "empty-prompt", "prompt-too-long",
                 "idempotency-key-reused")
-            .reply(503, "could not be queued").problems(503, "unavailable")
+            .reply(503, "could not be queued, or the file catalogue is catching up")
+            .problems(503, "unavailable", "files-catching-up")
             .handle(this::submit),
         Route.get("/v1/analyses").tenant(Scope.ANALYSES_READ).audit("job.list", null)
             .doc("listAnalyses", "The tenant's jobs, newest first, paged")
@@ -168,7 +169,14 @@ public final class AnalysisRoutes {
       throw new ProblemException(400, "invalid-idempotency-key", "Invalid Idempotency-Key",
           "an Idempotency-Key has 1–128 characters of A–Z, a–z, 0–9 and . _ : -");
     }
-    if (files.find(tenantId, fileId).isEmpty()) {
+    FileCatalog.Lookup file = files.findFresh(tenantId, fileId);
+    if (file.file().isEmpty() && !file.certain()) {
+      // uploaded through another instance a moment ago, perhaps: this copy could not tell in time
+      ctx.header("Retry-After", "1");
+      throw new ProblemException(503, "files-catching-up", "File catalogue catching up",
+          "this instance's copy of the file catalogue is catching up; retry in a second");
+    }
+    if (file.file().isEmpty()) {
       throw new ProblemException(Problem.of(404, "file-not-found", "File not found", "no such file")
           .with("reason", "file_not_found"));
     }
@@ -306,7 +314,7 @@ public final class AnalysisRoutes {
             io.storystream.common.http.Problems.write(local, Problem.of(503, "jobs-catching-up",
                 "Job store catching up", "the job store is catching up with recent submits; retry in a second"));
           } else {
-            io.storystream.common.http.Problems.write(local, notFound().problem());
+            io.storystream.common.http.Problems.write(local, notFoundAfterCatchUp(tenantId, jobId).problem());
           }
           return java.util.concurrent.CompletableFuture.completedFuture(null);
         }
@@ -385,7 +393,7 @@ public final class AnalysisRoutes {
       local.future(() -> jobs.awaitCaughtUp(tenantId).thenCompose(caughtUp -> {
         JobView found = known(tenantId, jobId, true);
         if (found == null) {
-          io.storystream.common.http.Problems.write(local, caughtUp ? notFound().problem()
+          io.storystream.common.http.Problems.write(local, caughtUp ? notFoundAfterCatchUp(tenantId, jobId).problem()
               : Problem.of(503, "jobs-catching-up", "Job store catching up", "retry in a second"));
           return java.util.concurrent.CompletableFuture.completedFuture(null);
         }
@@ -606,7 +614,7 @@ public final class AnalysisRoutes {
         if (found != null) {
           action.run(completed(tenantId, found));
         } else if (caughtUp) {
-          throw notFound();
+          throw notFoundAfterCatchUp(tenantId, jobId);
         } else {
           local.header("Retry-After", "1");
           throw new ProblemException(Problem.of(503, "jobs-catching-up", "Job store catching up",
@@ -671,6 +679,15 @@ public final class AnalysisRoutes {
 
   private static Instant instant(Long millis) {
     return millis == null ? null : Instant.ofEpochMilli(millis);
+  }
+
+  /**
+   * The 404 of a job id this instance's store does not hold after catching up with the requests topic: the one
+   * answer that denies a job outright, so it is logged with the offsets it rested on (ids and offsets only).
+   */
+  private ProblemException notFoundAfterCatchUp(String tenantId, String jobId) {
+    log.info("job {} of tenant {} not found after catching up ({})", jobId, tenantId, jobs.catchUpFigures(tenantId));
+    return notFound();
   }
 
   static ProblemException notFound() {

@@ -66,6 +66,13 @@ public final class TopicMirror implements AutoCloseable {
   private volatile KafkaConsumer<String, byte[]> consumer;
   private Thread thread;
   private volatile io.micrometer.core.instrument.MeterRegistry meters;
+  /** Questions "is this copy current?" not yet taken up by the reader thread. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<java.util.concurrent.CompletableFuture<Boolean>> asked =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** Taken-up questions with the end offsets they wait for (reader thread only). */
+  private final List<Barrier> barriers = new ArrayList<>();
+
+  private record Barrier(Map<TopicPartition, Long> ends, java.util.concurrent.CompletableFuture<Boolean> answer) {}
 
   public TopicMirror(String name, KafkaSettings kafka, List<String> topics, Sink sink) {
     this.name = name;
@@ -141,6 +148,7 @@ public final class TopicMirror implements AutoCloseable {
           ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(100));
           boolean failed = applyAll(c, records);
           trackLag(c);
+          answerBarriers(c);
           if (caughtUp.getCount() > 0) {
             startEnds.entrySet().removeIf(e -> c.position(e.getKey()) >= e.getValue());
             if (startEnds.isEmpty()) {
@@ -218,6 +226,51 @@ public final class TopicMirror implements AutoCloseable {
     } else if (behindSinceNanos == 0) {
       behindSinceNanos = System.nanoTime();
     }
+  }
+
+  /**
+   * Completes with true once this copy has applied every record the topics held when it was called (the end offsets
+   * then, as this reader's isolation level sees them), so a write acknowledged to another instance before the call is
+   * here afterwards. It never completes with false itself; callers bound the wait ({@code completeOnTimeout}). One
+   * broker round trip answers every question asked during the same poll.
+   */
+  public java.util.concurrent.CompletableFuture<Boolean> awaitCurrent() {
+    java.util.concurrent.CompletableFuture<Boolean> answer = new java.util.concurrent.CompletableFuture<>();
+    asked.add(answer);
+    return answer;
+  }
+
+  private void answerBarriers(KafkaConsumer<String, byte[]> c) {
+    if (!asked.isEmpty()) {
+      List<java.util.concurrent.CompletableFuture<Boolean>> taken = new ArrayList<>();
+      for (var next = asked.poll(); next != null; next = asked.poll()) {
+        if (!next.isDone()) {
+          taken.add(next); // a question whose caller gave up is not worth a round trip
+        }
+      }
+      if (!taken.isEmpty()) {
+        Map<TopicPartition, Long> ends = new HashMap<>(c.endOffsets(c.assignment()));
+        taken.forEach(answer -> barriers.add(new Barrier(ends, answer)));
+      }
+    }
+    if (barriers.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, Long> positions = new HashMap<>();
+    for (TopicPartition tp : c.assignment()) {
+      positions.put(tp, c.position(tp)); // a stuck record holds its partition's position before it
+    }
+    barriers.removeIf(b -> {
+      if (b.answer().isDone()) {
+        return true;
+      }
+      boolean current = b.ends().entrySet().stream()
+          .allMatch(e -> positions.getOrDefault(e.getKey(), 0L) >= e.getValue());
+      if (current) {
+        b.answer().complete(true);
+      }
+      return current;
+    });
   }
 
   /** Waits before a retry; close() ends the wait at once. */

@@ -32,7 +32,8 @@ class TopicMirrorTest {
     broker = EmbeddedKafka.forTests(dir.resolve("kafka")).start();
     kafka = new KafkaSettings(broker.bootstrapServers(), "http://127.0.0.1:9", 1, (short) 1);
     try (Admin admin = Admin.create(kafka.admin())) {
-      admin.createTopics(List.of(new NewTopic("mirror-test", 1, (short) 1))).all().get();
+      admin.createTopics(List.of(new NewTopic("mirror-test", 1, (short) 1), new NewTopic("mirror-current", 2, (short) 1)))
+          .all().get();
     }
   }
 
@@ -73,11 +74,49 @@ class TopicMirrorTest {
     }
   }
 
+  @Test
+  void aQuestionAboutCurrencyIsAnsweredOnceEveryRecordWrittenBeforeItIsAppliedAndNotWhileOneIsStuck() throws Exception {
+    List<String> applied = new CopyOnWriteArrayList<>();
+    AtomicBoolean poisoned = new AtomicBoolean(false);
+    AtomicInteger refusals = new AtomicInteger();
+    TopicMirror.Sink sink = (topic, key, value) -> {
+      String text = new String(value, StandardCharsets.UTF_8);
+      if (text.startsWith("stuck") && poisoned.get()) {
+        refusals.incrementAndGet();
+        throw new IllegalStateException("cannot decode (registry unreachable)");
+      }
+      applied.add(text);
+    };
+    try (TopicMirror mirror = new TopicMirror("current", kafka, List.of("mirror-current"), sink).start()) {
+      assertThat(mirror.awaitCaughtUp(Duration.ofSeconds(60))).isTrue();
+
+      // written (acknowledged) by another instance, then the question: the answer comes only after it is applied
+      produce("mirror-current", "key_10", "uploaded elsewhere");
+      assertThat(mirror.awaitCurrent().get(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(applied).contains("uploaded elsewhere");
+
+      poisoned.set(true);
+      produce("mirror-current", "key_11", "stuck record");
+      var current = mirror.awaitCurrent();
+      int before = refusals.get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> refusals.get() >= before + 2);
+      assertThat(current).as("not current while a record before the question is stuck").isNotDone();
+
+      poisoned.set(false);
+      assertThat(current.get(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(applied).contains("stuck record");
+    }
+  }
+
   private static void produce(String key, String value) throws Exception {
+    produce("mirror-test", key, value);
+  }
+
+  private static void produce(String topic, String key, String value) throws Exception {
     var props = kafka.producer("mirror-test");
     props.put("value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
     try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props)) {
-      producer.send(new ProducerRecord<>("mirror-test", key, value.getBytes(StandardCharsets.UTF_8))).get();
+      producer.send(new ProducerRecord<>(topic, key, value.getBytes(StandardCharsets.UTF_8))).get();
     }
   }
 }
