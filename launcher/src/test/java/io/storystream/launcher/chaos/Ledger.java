@@ -36,6 +36,9 @@ public final class Ledger {
     volatile Instant completedAt;
     volatile Instant endSeenAt;
     volatile String cancelAnswer;
+    /** The last state a 200 showed and the last status code a poll got: what a job that never ended was stuck at. */
+    volatile String lastState;
+    volatile int lastAnswer;
 
     Job(String jobId, String tenant, String prompt, String fileId, Instant submittedAt) {
       this.jobId = jobId;
@@ -105,6 +108,7 @@ public final class Ledger {
       return;
     }
     synchronized (job) {
+      job.lastState = state;
       if (job.terminal == null) {
         if (TERMINAL.contains(state)) {
           job.terminal = state;
@@ -116,6 +120,14 @@ public final class Ledger {
       } else if (!job.terminal.equals(state)) {
         violation("job " + jobId + " was seen " + job.terminal + " and later " + state);
       }
+    }
+  }
+
+  /** The status code of a poll of the job (kept for the report of a job that never ended). */
+  public void pollAnswer(String jobId, int status) {
+    Job job = jobs.get(jobId);
+    if (job != null) {
+      job.lastAnswer = status;
     }
   }
 

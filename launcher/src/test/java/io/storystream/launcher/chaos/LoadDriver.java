@@ -244,8 +244,9 @@ public final class LoadDriver implements AutoCloseable {
     if (answer == null) {
       return null;
     }
+    ledger.pollAnswer(jobId, answer.statusCode());
     if (answer.statusCode() == 404) {
-      ledger.violation("job " + jobId + " answered 202 and later 404");
+      ledger.violation("job " + jobId + " answered 202 and later 404 (" + answer.body() + ")");
     }
     return answer.statusCode() == 200 ? observe(jobId, answer.body()) : null;
   }

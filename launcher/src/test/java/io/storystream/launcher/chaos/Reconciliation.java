@@ -144,7 +144,8 @@ public final class Reconciliation {
     long lost = ledger.jobs().stream().filter(j -> j.terminal() == null).count();
     figures.put("lost", lost);
     ledger.jobs().stream().filter(j -> j.terminal() == null).limit(20)
-        .forEach(j -> problems.add("job " + j.jobId + " of " + j.tenant + " answered 202 and never ended"));
+        .forEach(j -> problems.add("job " + j.jobId + " of " + j.tenant + " answered 202 and never ended (submitted "
+            + j.submittedAt + ", last seen " + j.lastState + ", last poll answered " + j.lastAnswer + ")"));
   }
 
   /** Every completed job's result, charts and dataset, read through the tenant API. */
@@ -430,22 +431,36 @@ public final class Reconciliation {
 
   // ---- quotas and audit ---------------------------------------------------------------------------------------------
 
+  /**
+   * No tenant admitted past its quota. A unit is kept by every analysis DataStoryBot was asked for (completed, or
+   * failed or cancelled after the call) and given back by a job that ended before it (a failure before the call, a
+   * cancel in the queue); a result served from the cache takes none. From outside, the completed analyses not served
+   * from the cache are the units certainly kept, the completed, failed and cancelled jobs together the most that can
+   * be: admission's own figure must lie between them, and neither it nor the certain units may pass the quota.
+   */
   private void quotas(Map<String, Usage> usage) throws Exception {
     for (LoadDriver.Tenant t : tenants) {
       if (t.analysesPerMonth() == null) {
         continue;
       }
-      Usage u = usage.get(t.id());
-      long kept = u.completed.size() + u.failed.size();
+      long certain = ledger.jobs().stream().filter(j -> j.tenant.equals(t.id()) && "completed".equals(j.terminal())
+          && !j.fromCache()).count();
+      long possible = ledger.jobs().stream().filter(j -> j.tenant.equals(t.id()) && j.terminal() != null
+          && !"rejected".equals(j.terminal()) && !j.fromCache()).count();
       JsonNode quota = LoadDriver.json(retrying(LoadDriver.get(deployment.tenantApis().get(0) + "/v1/usage",
           load.keyOf(t.id())).build()).body()).path("quota");
+      long used = quota.path("analysesUsed").asLong();
       long refused = ledger.jobs().stream().filter(j -> j.tenant.equals(t.id()) && "rejected".equals(j.terminal()))
           .count();
-      figures.put(t.id() + " quota " + t.analysesPerMonth() + ": analyses kept / used / rejected",
-          kept + " / " + quota.path("analysesUsed").asLong() + " / " + refused);
-      if (kept > t.analysesPerMonth() || quota.path("analysesUsed").asLong() > t.analysesPerMonth()) {
-        problems.add(t.id() + " admitted past its quota of " + t.analysesPerMonth() + ": " + kept
-            + " analyses completed or failed, " + quota.path("analysesUsed").asLong() + " used");
+      figures.put(t.id() + " quota " + t.analysesPerMonth() + ": analyses completed / used / possible / rejected",
+          certain + " / " + used + " / " + possible + " / " + refused);
+      if (certain > t.analysesPerMonth() || used > t.analysesPerMonth()) {
+        problems.add(t.id() + " admitted past its quota of " + t.analysesPerMonth() + ": " + certain
+            + " analyses completed, " + used + " units used");
+      }
+      if (used < certain || used > possible) {
+        problems.add(t.id() + ": admission counts " + used + " units used, but " + certain + " analyses completed and "
+            + possible + " jobs could have used one");
       }
     }
   }
