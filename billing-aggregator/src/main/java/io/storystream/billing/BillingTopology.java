@@ -18,7 +18,9 @@ import java.time.Instant;
 import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -161,12 +163,15 @@ public final class BillingTopology {
         io.storystream.common.logging.RecordLogIds.around(
             () -> new MeterUsage(serdes.value(Topics.USAGE_EVENTS).deserializer(), settings, metrics)), USAGE_SOURCE);
 
+    // not cached: every event id is a new key, so a cache collapses nothing; it only held the changelog writes back
+    // to the commit (which then waited for all of them at once), and it walks a time range segment by segment, which
+    // for the outcomes' search from 1970 meant some 1,200 empty segments per uncounted copy
     topology.addStateStore(Stores.windowStoreBuilder(
         Stores.persistentWindowStore(SEEN_EVENT_IDS, settings.dedupWindow(), Duration.ofMillis(1), false),
-        Serdes.String(), Serdes.Long()).withCachingEnabled(), METER_USAGE);
+        Serdes.String(), Serdes.Long()), METER_USAGE);
     topology.addStateStore(Stores.windowStoreBuilder(
         Stores.persistentWindowStore(EVENT_OUTCOMES, settings.dedupWindow(), Duration.ofMillis(1), false),
-        Serdes.String(), Serdes.String()).withCachingEnabled(), METER_USAGE);
+        Serdes.String(), Serdes.String()), METER_USAGE);
     // cached: a month's account changes with every event, but reaches RocksDB and its changelog once per commit
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(MONTH_ACCOUNTS), Serdes.String(), MonthAccount.serde()).withCachingEnabled(),
@@ -202,6 +207,7 @@ public final class BillingTopology {
 
   /** Counts each usage event once into its tenant-month, and issues statements on the statement interval. */
   static final class MeterUsage implements Processor<String, byte[], String, Object> {
+    private static final int KNOWN_ACCOUNTS = 1_024;
     private final Deserializer<UsageEvent> usageEvents;
     private final Settings settings;
     private ProcessorContext<String, Object> context;
@@ -222,6 +228,17 @@ public final class BillingTopology {
     private int lastTickBooks = Integer.MIN_VALUE;
 
     private final BillingMetrics metrics;
+    /**
+     * The accounts this processor last put, newest used last (a few per task: one per active tenant-month). Only this
+     * processor writes month-accounts, and Kafka Streams calls {@link #init} again whenever the stores roll back, so
+     * an entry always equals the store's value.
+     */
+    private final Map<String, MonthAccount> written = new LinkedHashMap<>(64, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, MonthAccount> eldest) {
+        return size() > KNOWN_ACCOUNTS;
+      }
+    };
 
     MeterUsage(Deserializer<UsageEvent> usageEvents, Settings settings, BillingMetrics metrics) {
       this.usageEvents = usageEvents;
@@ -243,6 +260,7 @@ public final class BillingTopology {
       // Kafka Streams re-initializes the same processor after an aborted transaction (the stores roll back, these
       // fields would not): start over as after a start, so a tick lost with the abort is written again
       ratedWith = null;
+      written.clear();
       changed = true;
       lastTickAt = Long.MIN_VALUE;
       lastTickBooks = Integer.MIN_VALUE;
@@ -271,7 +289,7 @@ public final class BillingTopology {
         if (event != null && record.key() != null && record.key().equals(event.getTenantId())
             && TenantKeys.isValidTenantId(event.getTenantId())) {
           BillingMonth month = BillingMonth.of(event.getTenantId(), event.getOccurredAt().toEpochMilli());
-          monthAccounts.put(month.key(), account(month).withDeadLetter());
+          putAccount(month.key(), account(month).withDeadLetter());
           if (event.getEventId() != null && !event.getEventId().isBlank()) {
             noteOutcome(TenantKeys.of(event.getTenantId(), event.getEventId()), record.timestamp(),
                 EventOutcome.invalid(month.month(), invalid));
@@ -286,7 +304,7 @@ public final class BillingTopology {
       if (clock >= closesAt) {
         deadLetter(record, TOO_LATE, null, "usage of " + month.month() + " logged at "
             + Instant.ofEpochMilli(record.timestamp()) + ", after the month closed at " + Instant.ofEpochMilli(closesAt));
-        monthAccounts.put(month.key(), account(month).withDeadLetter());
+        putAccount(month.key(), account(month).withDeadLetter());
         noteOutcome(TenantKeys.of(event.getTenantId(), event.getEventId()), record.timestamp(),
             EventOutcome.tooLate(month.month(), record.timestamp(), closesAt));
         return;
@@ -294,20 +312,34 @@ public final class BillingTopology {
       String seenKey = TenantKeys.of(event.getTenantId(), event.getEventId());
       if (seenBefore(seenKey, month.month())) {
         metrics.outcome("duplicate");
-        monthAccounts.put(month.key(), account(month).withDuplicate());
+        putAccount(month.key(), account(month).withDuplicate());
         noteOutcome(seenKey, record.timestamp(), EventOutcome.duplicate(month.month()));
         return;
       }
       seenEventIds.put(seenKey, occurredAt, BillingMonth.startOf(month.month()));
-      monthAccounts.put(month.key(), account(month).withCounted(event));
+      putAccount(month.key(), account(month).withCounted(event));
       unsettledMonths.put(month.key(), closesAt);
       metrics.counted(month.key(), record.timestamp());
       changed = true;
     }
 
     private MonthAccount account(BillingMonth month) {
-      MonthAccount account = monthAccounts.get(month.key());
+      MonthAccount account = storedAccount(month.key());
       return account != null ? account : MonthAccount.empty(month);
+    }
+
+    /**
+     * The month's account: the one this processor last wrote when it still knows it (the store's cache keeps bytes, so
+     * reading it back parsed JSON once per event), or else the store's.
+     */
+    private MonthAccount storedAccount(String key) {
+      MonthAccount known = written.get(key);
+      return known != null ? known : monthAccounts.get(key);
+    }
+
+    private void putAccount(String key, MonthAccount account) {
+      monthAccounts.put(key, account);
+      written.put(key, account);
     }
 
     /**
@@ -460,7 +492,7 @@ public final class BillingTopology {
 
     /** Issues a new revision if the month's bill changed; true when the month is final and issued (settled). */
     private boolean issue(String key, long now, List<PriceBook> books) {
-      MonthAccount account = monthAccounts.get(key);
+      MonthAccount account = storedAccount(key);
       if (account == null || account.counted() == 0) {
         return true;
       }

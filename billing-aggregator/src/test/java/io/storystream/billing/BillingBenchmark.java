@@ -50,7 +50,9 @@ import org.apache.kafka.streams.kstream.Consumed;
  * </ol>
  * Run: {@code mvn -o -q -pl billing-aggregator -am test-compile} and then
  * {@code java -cp <test classpath> io.storystream.billing.BillingBenchmark [events] [replayEvents] [latencySamples]};
- * defaults 1,000,000 / 1,000,000 / 300; {@code --full} means 1,000,000 / 10,000,000 / 500.
+ * defaults 1,000,000 / 1,000,000 / 300; {@code --full} means 1,000,000 / 10,000,000 / 500; 0 samples skips the
+ * latency part. Throughput alternates count and billing for {@code -Dbilling.bench.rounds} rounds (default 3) and
+ * reports medians with their ranges.
  */
 public final class BillingBenchmark {
   private static final String[] TENANTS = {"acme", "acme", "acme", "acme", "acme", "globex", "globex", "globex",
@@ -80,20 +82,26 @@ public final class BillingBenchmark {
       produce(kafka, serdes, events, 1, 0, firstShare);
       System.out.printf("produced %d usage events in %.1f s%n", events, seconds(t0));
 
-      // alternate the two on the same log, so that both see the same machine (it is shared and noisy)
-      double countBest = 0;
-      double billingBest = 0;
-      for (int round = 1; round <= 2; round++) {
-        double count = events / timeToConsume(admin, kafka, "bench-eos-count-" + round, plainCount(), dir, events);
-        double billing = events / timeToConsume(admin, kafka, "bench-billing-" + round,
+      // alternate the two on the same log (count, billing, count, …), so that both see the same machine (it is shared
+      // and noisy); both run with BillingStreams' properties: the same commit interval, poll and fetch settings,
+      // partitions and state folder, so the ratio compares the topologies alone
+      int rounds = Integer.getInteger("billing.bench.rounds", 3);
+      double[] count = new double[rounds];
+      double[] billing = new double[rounds];
+      double[] ratio = new double[rounds];
+      for (int round = 0; round < rounds; round++) {
+        count[round] = events / timeToConsume(admin, kafka, "bench-eos-count-" + round, plainCount(), dir, events);
+        billing[round] = events / timeToConsume(admin, kafka, "bench-billing-" + round,
             BillingTopology.build(serdes, settings("bench-billing-" + round)), dir, events);
-        System.out.printf("round %d: billing aggregation %,.0f rec/s vs plain EOS count %,.0f rec/s (ratio %.0f%%)%n",
-            round, billing, count, 100 * billing / count);
-        countBest = Math.max(countBest, count);
-        billingBest = Math.max(billingBest, billing);
+        ratio[round] = billing[round] / count[round];
+        System.out.printf("round %d: billing aggregation %,.0f rec/s vs plain EOS count %,.0f rec/s (ratio %.3f);"
+            + " load average %s%n", round + 1, billing[round], count[round], ratio[round], loadAverage());
       }
-      System.out.printf("%nthroughput over %d events, best of 2 rounds: billing aggregation %,.0f rec/s vs plain EOS"
-          + " count %,.0f rec/s (ratio %.0f%%)%n", events, billingBest, countBest, 100 * billingBest / countBest);
+      System.out.printf("%nRESULT billing %,.0f rec/s vs plain EOS count %,.0f rec/s (ratio %.3f, range %.3f–%.3f),"
+          + " medians of %d rounds over %d events; billing range %,.0f–%,.0f, count range %,.0f–%,.0f%n",
+          median(billing), median(count), median(ratio), min(ratio), max(ratio), rounds, events, min(billing),
+          max(billing), min(count), max(count));
+      double countMedian = median(count);
 
       if (replayEvents > events) {
         t0 = System.nanoTime();
@@ -102,8 +110,12 @@ public final class BillingBenchmark {
       }
       double replaySeconds = timeToConsume(admin, kafka, "bench-replay",
           BillingTopology.build(serdes, settings("bench-replay")), dir, replayEvents);
-      System.out.printf("replay of %d usage events: %.1f s (%,.0f rec/s)%n", replayEvents, replaySeconds,
-          replayEvents / replaySeconds);
+      System.out.printf("replay of %d usage events: %.1f s (%,.0f rec/s); at the median count's rate %.1f s;"
+          + " load average %s%n", replayEvents, replaySeconds, replayEvents / replaySeconds, replayEvents / countMedian,
+          loadAverage());
+      if (samples <= 0) {
+        return;
+      }
 
       latency(kafka, serdes, dir, samples);
     }
@@ -259,6 +271,30 @@ public final class BillingBenchmark {
         }
         Thread.sleep(100);
       }
+    }
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  private static double min(double[] values) {
+    return java.util.Arrays.stream(values).min().orElse(Double.NaN);
+  }
+
+  private static double max(double[] values) {
+    return java.util.Arrays.stream(values).max().orElse(Double.NaN);
+  }
+
+  /** The 1-minute load average, printed with each round: the machine may be shared. */
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (java.io.IOException e) {
+      return "?";
     }
   }
 
