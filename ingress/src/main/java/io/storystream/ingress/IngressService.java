@@ -3,6 +3,7 @@ package io.storystream.ingress;
 import io.storystream.ingress.jobs.JobMetrics;
 import io.storystream.common.blob.BlobStore;
 import io.storystream.common.config.TokenStrength;
+import io.storystream.common.kafka.CrashedStreamsState;
 import io.storystream.common.ops.Management;
 import io.storystream.common.webhooks.WebhookTargets;
 import io.storystream.ingress.admin.AdminRoutes;
@@ -151,6 +152,9 @@ public final class IngressService implements AutoCloseable {
       HostInfo self = new HostInfo(config.advertisedHost(), ingressPort);
       JobMetrics jobMetrics = new JobMetrics(management.registry(), directory, quotas, config.clock());
       management.beforeScrape(jobMetrics::refresh);
+      // after kill -9: the crash's uncheckpointed task state, which exactly-once would open and then wipe, goes first
+      CrashedStreamsState.discardUnlessInUse(config.platform().dataDir.resolve("streams"),
+          JobStatusView.APPLICATION_ID);
       jobs = closeLater(new JobStatusView(kafka, serdes, config.platform().dataDir, self)
           .withMetrics(jobMetrics, management.registry()).start());
 

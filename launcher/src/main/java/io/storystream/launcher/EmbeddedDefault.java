@@ -9,6 +9,7 @@ import io.storystream.billing.tables.PostgresConnection;
 import io.storystream.billing.tables.PostgresServer;
 import io.storystream.common.config.PlatformOptions;
 import io.storystream.common.config.TokenStrength;
+import io.storystream.common.kafka.CrashedStreamsState;
 import io.storystream.common.ops.Management;
 import io.storystream.common.ops.ManagementServer;
 import io.storystream.processor.ProcessorCommand;

@@ -1,5 +1,6 @@
 package io.storystream.processor.admission;
 
+import io.storystream.common.kafka.CrashedStreamsState;
 import io.storystream.common.kafka.KafkaSettings;
 import io.storystream.processor.ProcessorTopics;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
@@ -68,6 +69,8 @@ public final class AdmissionService implements AutoCloseable {
     props.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
     latencySettings(props);
     props.putAll(overrides);
+    // after kill -9: the crash's uncheckpointed task state, which exactly-once would open and then wipe, goes first
+    CrashedStreamsState.discardUnlessInUse(props);
     streams = new KafkaStreams(new AdmissionTopology(new TopicSerdes(registry)).build(), props);
     CountDownLatch running = new CountDownLatch(1);
     streams.setStateListener((now, before) -> {
