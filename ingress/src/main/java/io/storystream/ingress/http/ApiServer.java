@@ -78,6 +78,14 @@ public final class ApiServer implements AutoCloseable {
         }
       }));
       Problems.install(cfg);
+      // the object store unreachable (connection refused, timeout): the request can be retried, so 503, not 500
+      cfg.routes.exception(software.amazon.awssdk.core.exception.SdkClientException.class, (e, ctx) -> {
+        log.warn("object store unreachable on {} {} (request {}): {}", ctx.method(), ctx.path(),
+            ctx.attribute("requestId"), e.toString());
+        ctx.header("Retry-After", "1");
+        io.storystream.common.http.Problems.write(ctx, io.storystream.common.http.Problem.of(503, "unavailable",
+            "Service unavailable", "the object store could not be reached; retry"));
+      });
       cfg.routes.before(this::begin);
       for (Route route : routes) {
         cfg.routes.addEndpoint(new io.javalin.router.Endpoint(route.method(), route.path(), ctx -> serve(route, ctx)));

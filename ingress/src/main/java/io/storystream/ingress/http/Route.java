@@ -249,6 +249,14 @@ public record Route(HandlerType method, String path, Access access, Set<Scope> a
         reply(500, "a fault of the service");
       }
       problems(500, "internal");
+      // any route may meet the object store or the broker away (an S3 outage, a broker restart): that is a 503 with
+      // Retry-After, never a 500 (ApiServer maps the SDK's client errors; the fault campaign met those 500s)
+      if (!responses.containsKey(503)) {
+        reply(503, "a dependency (Kafka, S3) is unavailable; retry");
+      }
+      if (Problem.MEDIA.equals(responses.get(503).media())) { // not a route whose 503 is a document (readiness)
+        problems(503, "unavailable");
+      }
       Map<Integer, Reply> sorted = new java.util.TreeMap<>(responses);
       return new Route(method, path, access, anyOf, auditAction, auditResourceParam, operationId, summary,
           List.copyOf(query), List.copyOf(requestMedia), requestType, sorted, handler);

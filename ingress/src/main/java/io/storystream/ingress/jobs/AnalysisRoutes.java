@@ -652,16 +652,29 @@ public final class AnalysisRoutes {
         .setTenantId(principal.tenantId()).setType(UsageType.FILE_DOWNLOAD).setQuantity(1).setBytes(bytes)
         .setJobId(view.jobId()).setFileId(view.fileId()).setPlan(principal.plan()).setOccurredAt(clock.instant())
         .build();
-    publisher.send(Topics.USAGE_EVENTS, principal.tenantId(), usage).whenComplete((m, e) -> {
-      if (e != null) {
-        log.error("usage event {} not published: {}", usage.getEventId(), e.toString());
-      }
-    });
+    // metered before it is served: a download whose usage event is not acknowledged is not served (503, retry), so
+    // no process crash between the bytes and the event can give a download away (the fault campaign found two)
+    try {
+      EventPublisher.await(publisher.send(Topics.USAGE_EVENTS, principal.tenantId(), usage));
+    } catch (EventPublisher.PublishFailedException e) {
+      closeQuietly(object);
+      log.warn("usage event {} not published, download not served: {}", usage.getEventId(), e.toString());
+      ctx.header("Retry-After", "1");
+      throw new ProblemException(503, "unavailable", "Service unavailable", "the download could not be metered; retry");
+    }
     ctx.contentType(media);
     if (disposition != null) {
       ctx.header("Content-Disposition", disposition);
     }
     ctx.result(object); // streamed; Jetty frames it (and may compress it), so no Content-Length is promised here
+  }
+
+  private static void closeQuietly(java.io.InputStream in) {
+    try {
+      in.close();
+    } catch (java.io.IOException ignored) {
+      // nothing more to release
+    }
   }
 
   // ---- views ----------------------------------------------------------------------------------------------------

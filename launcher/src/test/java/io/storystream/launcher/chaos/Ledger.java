@@ -75,6 +75,7 @@ public final class Ledger {
   private final Map<String, LongAdder> answers = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> ambiguousSubmits = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> unansweredUploads = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> unansweredDownloads = new ConcurrentHashMap<>();
   private final List<String> violations = new CopyOnWriteArrayList<>();
   private final AtomicLong violationCount = new AtomicLong();
 
@@ -157,6 +158,16 @@ public final class Ledger {
 
   public long billedDownloads(String tenant) {
     LongAdder n = billedDownloads.get(tenant);
+    return n == null ? 0 : n.sum();
+  }
+
+  /** A chart or dataset request that got no answer at all: metered before serving, so it may have been billed. */
+  public void unansweredDownload(String tenant) {
+    unansweredDownloads.computeIfAbsent(tenant, t -> new LongAdder()).increment();
+  }
+
+  public long unansweredDownloads(String tenant) {
+    LongAdder n = unansweredDownloads.get(tenant);
     return n == null ? 0 : n.sum();
   }
 

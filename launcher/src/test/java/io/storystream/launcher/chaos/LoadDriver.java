@@ -267,12 +267,16 @@ public final class LoadDriver implements AutoCloseable {
       HttpResponse<String> chart = trySend("chart", get(base + "/v1/analyses/" + jobId + "/charts/0", key).build());
       if (chart != null && chart.statusCode() == 200) {
         ledger.billedDownload(tenant);
+      } else if (chart == null) {
+        ledger.unansweredDownload(tenant);
       }
     }
     if (random.nextInt(3) == 0) {
       HttpResponse<String> dataset = trySend("dataset", get(base + "/v1/analyses/" + jobId + "/dataset", key).build());
       if (dataset != null && dataset.statusCode() == 200) {
         ledger.billedDownload(tenant);
+      } else if (dataset == null) {
+        ledger.unansweredDownload(tenant);
       }
     }
   }
