@@ -1,5 +1,10 @@
 package io.storystream.processor.admission;
 
+import static io.storystream.testsupport.Rounds.loadAverage;
+import static io.storystream.testsupport.Rounds.max;
+import static io.storystream.testsupport.Rounds.median;
+import static io.storystream.testsupport.Rounds.min;
+
 import io.storystream.common.config.Secrets;
 import io.storystream.common.crypto.MasterKeys;
 import io.storystream.common.kafka.KafkaSettings;
@@ -90,30 +95,6 @@ class AdmissionBenchmark {
           + "range %.3f–%.3f), medians of %d rounds; admission range %,.0f–%,.0f, count range %,.0f–%,.0f",
           median(admission), median(count), median(ratio), min(ratio), max(ratio), rounds, min(admission),
           max(admission), min(count), max(count)));
-    }
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    java.util.Arrays.sort(sorted);
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  }
-
-  private static double min(double[] values) {
-    return java.util.Arrays.stream(values).min().orElse(Double.NaN);
-  }
-
-  private static double max(double[] values) {
-    return java.util.Arrays.stream(values).max().orElse(Double.NaN);
-  }
-
-  /** The 1-minute load average, printed with each round: the machine may be shared. */
-  private static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    } catch (java.io.IOException e) {
-      return "?";
     }
   }
 
