@@ -42,6 +42,8 @@ public final class TopicMirror implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TopicMirror.class);
   static final long MAX_BACKOFF_MS = 5_000;
   private static final Duration DEFAULT_MAX_BEHIND = Duration.ofSeconds(5);
+  /** How long the reader asks the broker for end offsets when a caller asks whether the copy is current. */
+  private static final Duration END_OFFSETS_LIMIT = Duration.ofSeconds(2);
 
   /** Receives each record's key and raw value (null for a tombstone). */
   public interface Sink {
@@ -231,8 +233,8 @@ public final class TopicMirror implements AutoCloseable {
   /**
    * Completes with true once this copy has applied every record the topics held when it was called (the end offsets
    * then, as this reader's isolation level sees them), so a write acknowledged to another instance before the call is
-   * here afterwards. It never completes with false itself; callers bound the wait ({@code completeOnTimeout}). One
-   * broker round trip answers every question asked during the same poll.
+   * here afterwards; with false when the end offsets cannot be read within 2 s (the broker away). Callers bound the
+   * wait themselves. One broker round trip answers every question asked during the same poll.
    */
   public java.util.concurrent.CompletableFuture<Boolean> awaitCurrent() {
     java.util.concurrent.CompletableFuture<Boolean> answer = new java.util.concurrent.CompletableFuture<>();
@@ -249,8 +251,13 @@ public final class TopicMirror implements AutoCloseable {
         }
       }
       if (!taken.isEmpty()) {
-        Map<TopicPartition, Long> ends = new HashMap<>(c.endOffsets(c.assignment()));
-        taken.forEach(answer -> barriers.add(new Barrier(ends, answer)));
+        try {
+          // bounded: this thread also applies the records, and must not stall for the client's default minute
+          Map<TopicPartition, Long> ends = new HashMap<>(c.endOffsets(c.assignment(), END_OFFSETS_LIMIT));
+          taken.forEach(answer -> barriers.add(new Barrier(ends, answer)));
+        } catch (org.apache.kafka.common.errors.TimeoutException brokerAway) {
+          taken.forEach(answer -> answer.complete(false)); // cannot tell: the caller says "retry"
+        }
       }
     }
     if (barriers.isEmpty()) {
