@@ -1,6 +1,7 @@
 package io.storystream.billing;
 
 import io.storystream.common.kafka.ClockTime;
+import io.storystream.common.kafka.CrashedStreamsState;
 import io.storystream.common.kafka.KafkaSettings;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -37,6 +38,9 @@ final class BillingStreams {
 
   /** Starts the topology and waits until it runs; a failed stream thread is replaced (its task restarts from the last commit). */
   static KafkaStreams start(Topology topology, Properties props, Clock clock, Duration timeout) {
+    // after kill -9: the crash's uncheckpointed task state, which exactly-once would open, find corrupted and wipe
+    // (then rebalance a second time), goes first; a folder a live instance holds is left alone
+    CrashedStreamsState.discardUnlessInUse(props);
     KafkaStreams streams = new KafkaStreams(topology, props, ClockTime.of(clock));
     CountDownLatch running = new CountDownLatch(1);
     streams.setStateListener((now, before) -> {
