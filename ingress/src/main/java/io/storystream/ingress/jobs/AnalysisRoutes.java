@@ -206,8 +206,9 @@ public final class AnalysisRoutes {
     // the request record is the submit's only write on the response path: the job's queued state is derived from it
     // (JobView.fromRequest, in the job-status view), and so is the submit's audit event (JobStatusTopology), so a
     // 202 never leaves a job half-written (a request without its status or the other way round)
+    org.apache.kafka.clients.producer.RecordMetadata written;
     try {
-      EventPublisher.await(publisher.send(Topics.ANALYSIS_REQUESTS, tenantId, request));
+      written = EventPublisher.await(publisher.send(Topics.ANALYSIS_REQUESTS, tenantId, request));
     } catch (EventPublisher.PublishFailedException e) {
       throw new ProblemException(503, "unavailable", "Service unavailable", "the job could not be queued; retry");
     }
@@ -217,7 +218,8 @@ public final class AnalysisRoutes {
     if (flags.contains("prompt_injection")) {
       log.warn("job {} of tenant {} (key {}) flagged {}", jobId, tenantId, principal.keyId(), flags);
     } else {
-      log.debug("job {} queued for tenant {} by key {} on file {}", jobId, tenantId, principal.keyId(), fileId);
+      log.debug("job {} queued for tenant {} by key {} on file {} (partition {}, offset {})", jobId, tenantId,
+          principal.keyId(), fileId, written.partition(), written.offset());
     }
     ctx.header("Location", "/v1/analyses/" + jobId);
     Json.write(ctx, 202, publicView(view));

@@ -52,6 +52,8 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
   private final Map<String, Set<Waiter>> waiters = new ConcurrentHashMap<>();
   /** Per partition of analysis-requests: the offset after the last request applied to the store. */
   private final Map<Integer, Long> appliedUpTo = new ConcurrentHashMap<>();
+  /** The end offset the last catch-up on each partition waited for (for the log line of a 404). */
+  private final Map<Integer, Long> caughtUpTo = new ConcurrentHashMap<>();
   private final Admin admin;
   private final java.util.concurrent.ScheduledExecutorService catchUpChecks =
       java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -237,7 +239,8 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
       return "partition unknown";
     }
     TopicPartition requests = new TopicPartition(Topics.ANALYSIS_REQUESTS.name(), location.partition());
-    return "partition " + location.partition() + ", applied up to " + appliedUpTo.get(location.partition())
+    return "partition " + location.partition() + ", end offset waited for " + caughtUpTo.get(location.partition())
+        + ", applied up to " + appliedUpTo.get(location.partition())
         + ", committed up to " + committedUpTo(requests) + ", active " + location.active();
   }
 
@@ -262,6 +265,7 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
             return;
           }
           long target = end.offset();
+          caughtUpTo.put(partition, target);
           long deadline = System.nanoTime() + CATCH_UP_LIMIT.toNanos();
           Runnable check = new Runnable() {
             @Override
