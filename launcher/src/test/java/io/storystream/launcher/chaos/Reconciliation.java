@@ -239,8 +239,23 @@ public final class Reconciliation {
       List<TopicPartition> partitions = consumer.partitionsFor(Topics.USAGE_EVENTS.name()).stream()
           .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
       consumer.assign(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      // Everything written so far, committed or not: a read_committed consumer's own end offsets stop at the first
+      // open transaction, and billing's ticks keep one open on these partitions most of the time, so downloads
+      // metered a moment ago (plain writes after it) would be left unread. Reading committed records up to the high
+      // watermark waits for those transactions to end instead (they end within a commit interval).
+      Map<TopicPartition, Long> end;
+      try (KafkaConsumer<String, byte[]> uncommitted = new KafkaConsumer<>(Map.of("bootstrap.servers",
+          deployment.bootstrap(), "isolation.level", "read_uncommitted"),
+          new StringDeserializer(), new ByteArrayDeserializer())) {
+        end = uncommitted.endOffsets(partitions);
+      }
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        if (System.nanoTime() > deadline) {
+          problems.add("usage-events: committed records not read up to " + end + " within 2 min (a transaction left "
+              + "open?); positions " + partitions.stream().map(consumer::position).toList());
+          break;
+        }
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
           if (BillingTick.isTick(record.headers())) {
             continue;
