@@ -4,24 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.storystream.launcher.chaos.FaultSchedule.FaultKind;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The fault campaign at the suite's size: the distributed deployment (3 brokers with replication factor 3, 2 ingress,
  * 2 processors, 2 billing aggregators, the billing sink into PostgreSQL, the stand-in, S3, the registry) under load
- * from four tenants for about three minutes while every kind of fault hits once on a fixed seed; the reconciliation
+ * from four tenants while every kind of fault hits once on a fixed seed; the reconciliation
  * from the outside must find nothing lost, nothing counted twice and every bill equal to the independent calculation.
- * The 30-minute run is {@code scripts/chaos.sh}.
+ * The 30-minute run is {@code scripts/chaos.sh} ({@code ./bench.sh chaos}).
  *
- * <p>Tagged {@code chaos} and left out of {@code ./test.sh} for now: its first full-suite run (seed 19) failed the
- * reconciliation with real findings still open — polls answered 404 after a 202 while an ingress restarted, one job
- * that never ended, and a small plan's quota check that disagrees with admission's figures (BENCHMARKS.md, "Fault
- * campaign"). It joins the suite when they are fixed; run it with
- * {@code mvn -pl launcher -am test -Dtest=ChaosCampaignTest -Dsurefire.excludedGroups= -Dsurefire.failIfNoSpecifiedTests=false}.
+ * <p>About 8 minutes on two quiet cores: 140 s to start the deployment (three brokers, nine service JVMs), the
+ * schedule's faults with load throughout (about 300 s: a broker kill waits for the broker to be back before the next
+ * one), then the reconciliation (about 1 minute).
  */
-@Tag("chaos")
 class ChaosCampaignTest {
   @TempDir Path data;
 
