@@ -16,10 +16,17 @@ import java.util.function.Predicate;
 
 /**
  * A storystream command in its own JVM, as an operator runs it: the test's class path, {@link StoryStream} as the
- * main class, its output collected line by line. {@link #stop()} sends SIGTERM (Ctrl-C's path through the shutdown
+ * main class (or the launcher jar, see {@link #LAUNCHER_JAR}), its output collected line by line. {@link #stop()} sends SIGTERM (Ctrl-C's path through the shutdown
  * hook); {@link #kill()} sends SIGKILL, as {@code kill -9} does.
  */
 public final class ChildProcess implements AutoCloseable {
+  /**
+   * System property: start children from this launcher jar ({@code launcher/target/storystream.jar}) instead of the
+   * test's class path, the way {@code ./run.sh} does (measurements of a start use it; tests do not).
+   */
+  public static final String LAUNCHER_JAR = "storystream.child.jar";
+  /** System property, with {@link #LAUNCHER_JAR}: the class-data archive {@code ./run.sh} maps (its path). */
+  public static final String CLASS_ARCHIVE = "storystream.child.classArchive";
   private final String name;
   private final Process process;
   private final Thread reader;
@@ -44,9 +51,18 @@ public final class ChildProcess implements AutoCloseable {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas",
-        "-cp", System.getProperty("java.class.path"),
-        StoryStream.class.getName()));
+        "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas"));
+    String jar = System.getProperty(LAUNCHER_JAR);
+    if (jar == null) {
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), StoryStream.class.getName()));
+    } else {
+      // as ./run.sh starts a service: the launcher's jar, and the application's class-data archive when there is one
+      String archive = System.getProperty(CLASS_ARCHIVE);
+      if (archive != null) {
+        command.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
+      }
+      command.addAll(List.of("-jar", jar));
+    }
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().remove("STORYSTREAM_OPERATOR_TOKEN");
