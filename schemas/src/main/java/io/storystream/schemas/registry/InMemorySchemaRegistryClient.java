@@ -14,6 +14,8 @@ public final class InMemorySchemaRegistryClient implements SchemaRegistryClient 
   private final Map<String, List<Integer>> idsBySubject = new TreeMap<>();
   private final Map<String, String> compatibility = new TreeMap<>();
   private String globalCompatibility = "BACKWARD";
+  private int lookupsToFail;
+  private int failedLookups;
 
   @Override
   public synchronized int register(String subject, org.apache.avro.Schema schema) {
@@ -30,8 +32,27 @@ public final class InMemorySchemaRegistryClient implements SchemaRegistryClient 
     return id;
   }
 
+  /**
+   * The next {@code n} calls of {@link #schemaById} fail as an unreachable registry does (connection refused): a
+   * restart, for tests of how readers wait it out instead of taking a valid record for a bad one.
+   */
+  public synchronized void failNextLookups(int n) {
+    lookupsToFail = n;
+  }
+
+  /** How many lookups failed so far because of {@link #failNextLookups}. */
+  public synchronized int failedLookups() {
+    return failedLookups;
+  }
+
   @Override
   public synchronized org.apache.avro.Schema schemaById(int id) {
+    if (lookupsToFail > 0) {
+      lookupsToFail--;
+      failedLookups++;
+      throw new SchemaRegistryException("schema registry unreachable (restarting)",
+          new java.io.IOException("Connection refused"));
+    }
     org.apache.avro.Schema schema = byId.get(id);
     if (schema == null) {
       throw new SchemaNotFoundException(id);

@@ -31,4 +31,23 @@ public class SchemaRegistryException extends SerializationException {
   public int errorCode() {
     return errorCode;
   }
+
+  /**
+   * True when the registry could not answer (not reached, or a 5xx): an outage that passes, not a verdict on the
+   * record. A record that fails on it is not undecodable; reading it again later succeeds, so it must never be
+   * dead-lettered or skipped (a job or a usage event would be lost). A 4xx (an unknown schema id) is a verdict.
+   */
+  public boolean unavailable() {
+    return status == -1 || status >= 500;
+  }
+
+  /** True when {@code error} or one of its causes is a {@link #unavailable()} registry failure. */
+  public static boolean isUnavailable(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof SchemaRegistryException e && e.unavailable()) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

@@ -3,7 +3,9 @@ package io.storystream.schemas.serde;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaNotFoundException;
 import io.storystream.schemas.registry.SchemaRegistryClient;
+import io.storystream.schemas.registry.SchemaRegistryException;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.AvroRuntimeException;
@@ -17,6 +19,8 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads Confluent wire-format records, resolving the writer schema by id (cached) against the reader schema of the
@@ -31,8 +35,13 @@ public class AvroDeserializer<T extends GenericRecord> implements Deserializer<T
   public static final String VALUE_TYPE_CONFIG = "storystream.avro.value.type";
   public static final String KEY_TYPE_CONFIG = "storystream.avro.key.type";
 
+  /** How long a read waits for an unavailable registry before it fails (see {@link #writerSchema}). */
+  public static final Duration OUTAGE_LIMIT = Duration.ofSeconds(60);
+  private static final Logger log = LoggerFactory.getLogger(AvroDeserializer.class);
+
   private SchemaRegistryClient registry;
   private Class<T> type;
+  private Duration outageLimit = OUTAGE_LIMIT;
   private final Map<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
   private final ThreadLocal<BinaryDecoder> decoders = new ThreadLocal<>();
 
@@ -42,6 +51,12 @@ public class AvroDeserializer<T extends GenericRecord> implements Deserializer<T
   public AvroDeserializer(SchemaRegistryClient registry, Class<T> type) {
     this.registry = registry;
     this.type = type;
+  }
+
+  /** As {@link #AvroDeserializer(SchemaRegistryClient, Class)}, waiting at most {@code outageLimit} for the registry. */
+  public AvroDeserializer(SchemaRegistryClient registry, Class<T> type, Duration outageLimit) {
+    this(registry, type);
+    this.outageLimit = outageLimit;
   }
 
   @Override
@@ -70,7 +85,13 @@ public class AvroDeserializer<T extends GenericRecord> implements Deserializer<T
       return null;
     }
     int id = WireFormat.schemaId(topic, data);
-    DatumReader<T> reader = readers.computeIfAbsent(id, k -> reader(topic, k));
+    DatumReader<T> reader = readers.get(id);
+    if (reader == null) {
+      // not computeIfAbsent: resolving may wait for the registry, and must not hold up readers of other ids
+      DatumReader<T> made = reader(topic, id);
+      DatumReader<T> earlier = readers.putIfAbsent(id, made);
+      reader = earlier != null ? earlier : made;
+    }
     try {
       BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH,
           data.length - WireFormat.HEADER_LENGTH, decoders.get());
@@ -91,7 +112,7 @@ public class AvroDeserializer<T extends GenericRecord> implements Deserializer<T
   private DatumReader<T> reader(String topic, int id) {
     Schema writer;
     try {
-      writer = registry.schemaById(id);
+      writer = writerSchema(id);
     } catch (SchemaNotFoundException e) {
       throw new UnknownSchemaIdException(topic, e);
     }
@@ -100,5 +121,36 @@ public class AvroDeserializer<T extends GenericRecord> implements Deserializer<T
     }
     Schema readerSchema = SpecificData.get().getSchema(type);
     return new SpecificDatumReader<>(writer, readerSchema);
+  }
+
+  /**
+   * The writer schema, waiting out a registry outage (a restart takes seconds) for up to {@link #outageLimit}: a
+   * record whose schema cannot be fetched right now is not undecodable, and a reader that gave up on it would
+   * dead-letter or skip a valid job or usage event. Past the limit the failure goes to the caller, which must not
+   * treat it as a verdict either ({@link SchemaRegistryException#isUnavailable}).
+   */
+  private Schema writerSchema(int id) {
+    long deadline = System.nanoTime() + outageLimit.toNanos();
+    long backoffMs = 100;
+    while (true) {
+      try {
+        return registry.schemaById(id);
+      } catch (SchemaRegistryException e) {
+        if (!e.unavailable() || System.nanoTime() + backoffMs * 1_000_000 > deadline) {
+          throw e;
+        }
+        if (backoffMs == 100) {
+          log.warn("schema registry unavailable while resolving schema id {}; waiting up to {} s ({})", id,
+              outageLimit.toSeconds(), e.getMessage());
+        }
+      }
+      try {
+        Thread.sleep(backoffMs); // a backoff between attempts at an unavailable registry
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        throw new SchemaRegistryException("interrupted while waiting for the schema registry", interrupted);
+      }
+      backoffMs = Math.min(2_000, backoffMs * 2);
+    }
   }
 }
