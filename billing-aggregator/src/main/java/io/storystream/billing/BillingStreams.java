@@ -3,6 +3,7 @@ package io.storystream.billing;
 import io.storystream.common.kafka.ClockTime;
 import io.storystream.common.kafka.CrashedStreamsState;
 import io.storystream.common.kafka.KafkaSettings;
+import io.storystream.common.kafka.SkipUndecodableUnlessRegistryDown;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +28,7 @@ final class BillingStreams {
     // usage events are read as bytes and judged by the topology; this only guards the global price-book and
     // tenant stores against a record nobody can decode
     props.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueExceptionHandler.class.getName());
+        SkipUndecodableUnlessRegistryDown.class.getName());
     props.put("processing.exception.handler.global.enabled", "true");
     if (applicationServer != null) {
       props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);

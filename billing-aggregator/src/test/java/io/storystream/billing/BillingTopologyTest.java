@@ -39,6 +39,7 @@ class BillingTopologyTest {
 
   @TempDir Path stateDir;
   private TopologyTestDriver driver;
+  private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
   private TopicSerdes serdes;
   private TestInputTopic<String, byte[]> usage;
   private TestInputTopic<String, PriceBook> priceBooks;
@@ -48,7 +49,7 @@ class BillingTopologyTest {
 
   @BeforeEach
   void start() {
-    serdes = new TopicSerdes(new InMemorySchemaRegistryClient());
+    serdes = new TopicSerdes(registry);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "billing-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -88,6 +89,18 @@ class BillingTopologyTest {
     MonthAccount explain = accounts().get("acme:2026-10");
     assertThat(explain.counted()).isEqualTo(2);
     assertThat(explain.duplicates()).isEqualTo(2);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void aUsageEventReadWhileTheSchemaRegistryRestartsIsBilledNotDeadLettered() {
+    // dead-lettered as undecodable, a valid event would never be billed: the read waits the restart out
+    registry.failNextLookups(3);
+    send(analysis("acme", "job_1", "2026-10-10T08:00:00Z", 5_000), OCT_15);
+    tick();
+
+    assertThat(registry.failedLookups()).isEqualTo(3);
+    assertThat(single(statements.readKeyValuesToList()).value.getQuantities().getAnalyses()).isEqualTo(1);
     assertThat(deadLetters.isEmpty()).isTrue();
   }
 

@@ -3,6 +3,7 @@ package io.storystream.processor.admission;
 import io.storystream.schemas.DeadLetter;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryClient;
+import io.storystream.schemas.registry.SchemaRegistryException;
 import io.storystream.schemas.serde.AvroSerializer;
 import io.storystream.schemas.topics.Topics;
 import java.nio.ByteBuffer;
@@ -65,6 +66,9 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
   @Override
   public DeserializationExceptionHandler.Response handleError(ErrorHandlerContext context,
       ConsumerRecord<byte[], byte[]> record, Exception exception) {
+    if (registryDown(context, exception)) {
+      return DeserializationExceptionHandler.Response.fail();
+    }
     return DeserializationExceptionHandler.Response.resume(
         List.of(deadLetter(context, record.key(), record.value(), DESERIALIZATION_FAILED, exception)));
   }
@@ -72,8 +76,25 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
   @Override
   public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record,
       Exception exception) {
+    if (registryDown(context, exception)) {
+      return ProcessingExceptionHandler.Response.fail();
+    }
     return ProcessingExceptionHandler.Response.resume(List.of(
         deadLetter(context, context.sourceRawKey(), context.sourceRawValue(), PROCESSING_FAILED, exception)));
+  }
+
+  /**
+   * A record that failed only because the schema registry could not be asked is valid: dead-lettered, a job would
+   * never run (the fault campaign lost one so during a registry restart). The thread fails instead (the deserializer
+   * has already waited out a restart), and its replacement reads the record again from the last commit.
+   */
+  private static boolean registryDown(ErrorHandlerContext context, Exception exception) {
+    if (!SchemaRegistryException.isUnavailable(exception)) {
+      return false;
+    }
+    log.warn("schema registry unavailable while handling {}-{}@{}: failing the thread, the record is read again",
+        context.topic(), context.partition(), context.offset());
+    return true;
   }
 
   private ProducerRecord<byte[], byte[]> deadLetter(ErrorHandlerContext context, byte[] key, byte[] value,

@@ -461,6 +461,24 @@ class AdmissionTopologyTest {
   }
 
   @Test
+  void aRequestReadWhileTheSchemaRegistryRestartsIsAdmittedNotDeadLettered() {
+    // the fault campaign lost a job this way: the first request a processor read after the registry went down was
+    // taken for poison and dead-lettered, and the job stayed queued for ever
+    tenant("acme", plan(100, 100, 100, false));
+    file("acme", "file_1");
+    registry.failNextLookups(3);
+
+    String job = submit("acme", "file_1", "a", null, null, NOW);
+
+    assertThat(registry.failedLookups()).isEqualTo(3);
+    AnalysisStatus decided = onlyDecision();
+    assertThat(decided.getJobId()).isEqualTo(job);
+    assertThat(decided.getState()).isEqualTo(JobState.ADMITTED);
+    assertThat(work.readValue().getJobId()).isEqualTo(job);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
   void aRequestItCannotProcessGoesToTheDeadLetterTopicAndAdmissionKeepsGoing() {
     tenant("acme", plan(100, 100, 100, false));
     file("acme", "file_1");
