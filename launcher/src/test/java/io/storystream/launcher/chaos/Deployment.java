@@ -192,7 +192,8 @@ public final class Deployment implements AutoCloseable {
   }
 
   private ChildProcess launch(Kind kind, int index) throws Exception {
-    String name = kind.name().toLowerCase() + "-" + (index + 1);
+    // "chaos-": other tests' children (MultiProcessClusterTest's processor-1, …) write to the same log folder
+    String name = "chaos-" + kind.name().toLowerCase() + "-" + (index + 1);
     int generation = generations.merge(name, 1, Integer::sum);
     Map<String, String> env = new java.util.HashMap<>(environments.get(kind).get(index));
     // the campaign's log levels (chaos-log4j2.xml) merged over the services' own: evidence for a post-mortem
