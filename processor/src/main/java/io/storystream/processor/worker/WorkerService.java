@@ -12,7 +12,6 @@ import io.storystream.datastorybot.client.JobControl;
 import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryClient;
-import io.storystream.schemas.registry.SchemaRegistryException;
 import io.storystream.schemas.serde.AvroDeserializer;
 import io.storystream.schemas.topics.Topics;
 import java.time.Clock;
@@ -497,19 +496,12 @@ public final class WorkerService implements AutoCloseable {
         records));
   }
 
-  /** Decodes a work record; a registry that is briefly unreachable is retried rather than taken for poison. */
+  /**
+   * Decodes a work record. A registry that is briefly unreachable is waited out by the deserializer itself
+   * ({@link io.storystream.schemas.serde.AvroDeserializer#OUTAGE_LIMIT}) rather than taken for poison.
+   */
   private AnalysisWork decode(ConsumerRecord<String, byte[]> record) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return workDeserializer.deserialize(record.topic(), record.value());
-      } catch (SchemaRegistryException unreachable) {
-        if (attempt == 5 || unreachable.status() != -1) {
-          throw unreachable;
-        }
-        log.warn("schema registry unreachable while decoding {}-{}@{}, attempt {}", record.topic(),
-            record.partition(), record.offset(), attempt);
-      }
-    }
+    return workDeserializer.deserialize(record.topic(), record.value());
   }
 
   private void startJobs() {
