@@ -12,7 +12,9 @@ if [ -z "${STORYSTREAM_POSTGRES_URL:-}" ] && [ -z "${STORYSTREAM_POSTGRES_BIN:-}
        "postgresql), set STORYSTREAM_POSTGRES_BIN to their folder, or STORYSTREAM_POSTGRES_URL to an existing server" >&2
   exit 1
 fi
-jar=launcher/target/storystream.jar
+# absolute: the class-data archive records the jar's path as given, and a relative one would not be found by a
+# service started from another folder with the same archive
+jar=$PWD/launcher/target/storystream.jar
 if [ ! -f "$jar" ] || [ -n "$(find . -path ./data -prune -o -path '*/target' -prune -o \
      \( -name '*.java' -o -name 'pom.xml' -o -name '*.avsc' -o -path '*/src/main/resources/*' \) -newer "$jar" -print -quit)" ]; then
   echo "storystream: building (first run, or sources changed)…"
