@@ -34,7 +34,9 @@ public final class PriceBookPublisher implements AutoCloseable {
   private final TopicSerdes serdes;
   private final PriceBookValidator validator;
   private final Clock clock;
-  private final KafkaProducer<String, byte[]> producer;
+  // made on the first publish: an aggregator restarting after a crash serves its read API without waiting for a
+  // producer it may never use (price books are published rarely, by an operator)
+  private KafkaProducer<String, byte[]> producer;
 
   public PriceBookPublisher(KafkaSettings kafka) {
     this(kafka, new HttpSchemaRegistryClient(kafka.registryUrl()), PriceBookValidator.standard(), Clock.systemUTC());
@@ -46,7 +48,6 @@ public final class PriceBookPublisher implements AutoCloseable {
     this.serdes = new TopicSerdes(registry);
     this.validator = validator;
     this.clock = clock;
-    this.producer = new KafkaProducer<>(kafka.producer("price-book-publisher"));
   }
 
   /** Validates the document, then writes it; throws {@link InvalidPriceBookException} (nothing written) when invalid. */
@@ -58,6 +59,9 @@ public final class PriceBookPublisher implements AutoCloseable {
       return new Published(byVersion.get(document.version()), true);
     }
     PriceBook book = document.toPriceBook(clock.instant());
+    if (producer == null) {
+      producer = new KafkaProducer<>(kafka.producer("price-book-publisher"));
+    }
     try {
       producer.send(new ProducerRecord<>(Topics.PRICE_BOOKS.name(), Integer.toString(book.getVersion()),
           serdes.value(Topics.PRICE_BOOKS).serializer().serialize(Topics.PRICE_BOOKS.name(), book))).get();
@@ -110,7 +114,10 @@ public final class PriceBookPublisher implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    producer.close();
+  public synchronized void close() {
+    if (producer != null) {
+      producer.close();
+      producer = null;
+    }
   }
 }
