@@ -1,9 +1,9 @@
 package io.storystream.common.config;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -39,8 +39,19 @@ public final class Secrets {
       // best effort
     }
     try {
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException raced) {
+      // A hard link never replaces an existing file, unlike a rename: when several processes start on the same folder
+      // at once (the services of a deployment, a benchmark's JVMs), the first one's value wins and every other
+      // process reads it, instead of each keeping the value it wrote and the last rename overwriting the rest.
+      Files.createLink(file, tmp);
+    } catch (FileAlreadyExistsException raced) {
+      // another process was first: its value is the one
+    } catch (UnsupportedOperationException noHardLinks) {
+      try {
+        Files.move(tmp, file); // without REPLACE_EXISTING: refuses to overwrite, though not atomically
+      } catch (FileAlreadyExistsException raced) {
+        // another process was first
+      }
+    } finally {
       Files.deleteIfExists(tmp);
     }
     return Files.readString(file).trim();
