@@ -81,7 +81,7 @@ public final class BillingCommand implements Runnable {
         description = "How long after a month's end its usage still counts (env STORYSTREAM_BILLING_GRACE).")
     Duration grace;
 
-    @Option(names = "--billing-statement-interval", defaultValue = "${env:STORYSTREAM_BILLING_STATEMENT_INTERVAL:-1s}",
+    @Option(names = "--billing-statement-interval", defaultValue = "${env:STORYSTREAM_BILLING_STATEMENT_INTERVAL:-200ms}",
         description = "How often changed statements are issued (env STORYSTREAM_BILLING_STATEMENT_INTERVAL).")
     Duration interval;
 

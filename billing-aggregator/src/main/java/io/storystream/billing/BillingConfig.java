@@ -25,7 +25,7 @@ public record BillingConfig(KafkaSettings kafka, Path dataDir, String httpHost, 
 
   public static BillingConfig of(KafkaSettings kafka, Path dataDir) {
     return new BillingConfig(kafka, dataDir, "127.0.0.1", DEFAULT_PORT, DEFAULT_APPLICATION_ID,
-        BillingTopology.Settings.DEFAULT_GRACE, Duration.ofSeconds(1), Clock.systemUTC());
+        BillingTopology.Settings.DEFAULT_GRACE, BillingTopology.Settings.DEFAULT_STATEMENT_INTERVAL, Clock.systemUTC());
   }
 
   public BillingConfig withHttpPort(int port) {

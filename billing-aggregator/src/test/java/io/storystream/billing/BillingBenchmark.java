@@ -254,7 +254,8 @@ public final class BillingBenchmark {
     }
     List<Long> sorted = new ArrayList<>(latencies);
     Collections.sort(sorted);
-    System.out.printf("usage event → statement update latency over %d events (statement interval 1 s): "
+    System.out.printf("usage event → statement update latency over %d events (statement interval "
+        + config.statementInterval().toMillis() + " ms): "
         + "p50 %d ms, p99 %d ms, max %d ms%n", sorted.size(), percentile(sorted, 50), percentile(sorted, 99),
         sorted.get(sorted.size() - 1));
   }
