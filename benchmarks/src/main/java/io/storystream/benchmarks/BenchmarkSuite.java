@@ -97,10 +97,12 @@ public final class BenchmarkSuite {
             "same events at the plain count's rate (s)", events / num(t.group(2)));
       }
     }
-    Matcher l = find(out, "statement update latency over (\\d+) events .*p50 (\\d+) ms, p99 (\\d+) ms");
+    Matcher l = find(out, "statement update latency over (\\d+) events \\(statement interval (\\d+) ms\\): "
+        + "p50 (\\d+) ms, p99 (\\d+) ms");
     if (l != null) {
-      add("4 latency", "usage event → statement update p50 (ms)", num(l.group(2)), "statement interval (ms)", 1000);
-      add("4 latency", "usage event → statement update p99 (ms)", num(l.group(3)), "statement interval (ms)", 1000);
+      double interval = num(l.group(2));
+      add("4 latency", "usage event → statement update p50 (ms)", num(l.group(3)), "statement interval (ms)", interval);
+      add("4 latency", "usage event → statement update p99 (ms)", num(l.group(4)), "statement interval (ms)", interval);
     }
   }
 

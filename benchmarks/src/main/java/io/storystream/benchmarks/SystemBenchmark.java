@@ -213,8 +213,13 @@ public final class SystemBenchmark {
     for (int i = 0; i < probes + 3; i++) {
       long sent = System.currentTimeMillis();
       String jobId = submit("latency probe " + i);
-      JsonNode job;
+      JsonNode job = JsonMapper.shared().createObjectNode();
+      int polls = 0;
       do {
+        if (++polls > 10) { // ten long polls of 30 s: the pipeline is stuck, say so instead of waiting for ever
+          throw new IllegalStateException("latency probe " + i + " (job " + jobId + ") still "
+              + job.path("state").asText() + " after 10 long polls of 30 s; see the services' logs");
+        }
         HttpResponse<String> r = get(ingress + "/v1/analyses/" + jobId + "?wait=30s", apiKey);
         job = JsonMapper.shared().readTree(r.body());
       } while (!Set.of("completed", "failed", "rejected").contains(job.path("state").asText()));
@@ -261,10 +266,14 @@ public final class SystemBenchmark {
     submitFileId = smallFileId;
     long t = System.nanoTime();
     String alone = submit("alone " + UUID.randomUUID());
-    JsonNode job;
-    do {
+    JsonNode job = JsonMapper.shared().createObjectNode();
+    for (int polls = 1; !Set.of("completed", "failed", "rejected").contains(job.path("state").asText()); polls++) {
+      if (polls > 10) {
+        throw new IllegalStateException("job " + alone + " at 2 s per call still " + job.path("state").asText()
+            + " after 10 long polls of 60 s; see the services' logs");
+      }
       job = JsonMapper.shared().readTree(get(ingress + "/v1/analyses/" + alone + "?wait=60s", apiKey).body());
-    } while (!Set.of("completed", "failed", "rejected").contains(job.path("state").asText()));
+    }
     double oneJobSeconds = (System.nanoTime() - t) / 1e9;
     double rate = jobsPerSecond(jobs, "slow");
     setStandInLatency(0);
