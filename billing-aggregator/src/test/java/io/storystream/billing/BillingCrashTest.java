@@ -46,7 +46,7 @@ class BillingCrashTest {
       try (PriceBookPublisher publisher = new PriceBookPublisher(kafka)) {
         publisher.publishDefaultIfNone();
       }
-      Clock clock = beforeThePreviousMonthCloses(io.storystream.testsupport.TestClock.ticking());
+      Clock clock = SyntheticUsage.beforeThePreviousMonthCloses(io.storystream.testsupport.TestClock.ticking());
       SyntheticUsage usage = SyntheticUsage.generate(7, 40_000, clock.instant());
 
       // The kill must land mid-stream: after the aggregator committed some progress, before it read everything it
@@ -95,24 +95,6 @@ class BillingCrashTest {
         second.destroyForcibly();
       }
     }
-  }
-
-  /**
-   * This test produces usage while the aggregator runs, and ticks carry the aggregator's wall clock. Once the previous
-   * month has closed (from the third of a month on), a tick written between two chunks closes it before the later
-   * chunks' usage of that month is read, though that usage was logged before the close: dead-lettered as too late,
-   * which is right by the log's clock (no real producer logs hours in the past) but not what the independent
-   * calculation expects, since it judges each record by its own logged time. So the test runs as if it were six hours
-   * before that close (a past instant, which the broker accepts), as on the first two days of every month.
-   */
-  private static Clock beforeThePreviousMonthCloses(io.storystream.testsupport.TestClock clock) {
-    java.time.YearMonth previous = java.time.YearMonth.from(clock.instant().atOffset(java.time.ZoneOffset.UTC))
-        .minusMonths(1);
-    Instant closes = Instant.ofEpochMilli(BillingMonth.closesAt(previous, BillingTopology.Settings.DEFAULT_GRACE));
-    if (clock.instant().isAfter(closes.minus(Duration.ofHours(2)))) {
-      clock.advance(Duration.between(clock.instant(), closes.minus(Duration.ofHours(6))));
-    }
-    return clock;
   }
 
   /** A child JVM on the test's clock (shifted like the test's own when "now" is pinned). */

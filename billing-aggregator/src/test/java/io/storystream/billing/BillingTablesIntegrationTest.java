@@ -73,7 +73,9 @@ class BillingTablesIntegrationTest {
   private SyntheticUsage usage;
   private BillingAggregator aggregator;
   private Process sink;
-  private final Clock clock = io.storystream.testsupport.TestClock.ticking();
+  // usage is produced while the aggregator runs: see SyntheticUsage.beforeThePreviousMonthCloses
+  private final Clock clock =
+      SyntheticUsage.beforeThePreviousMonthCloses(io.storystream.testsupport.TestClock.ticking());
   private final HttpClient http = HttpClient.newHttpClient();
   private final ObjectMapper json = new ObjectMapper();
 
