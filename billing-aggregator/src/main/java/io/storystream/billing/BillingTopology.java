@@ -118,8 +118,9 @@ public final class BillingTopology {
     /**
      * A usage event reaches its statement after up to one interval (the tick's wait), the commit of the tick, its read
      * back and the commit of the statement: with 200 ms and the stream settings of {@code BillingStreams} that is
-     * about 450 ms at worst on an idle system. A tick is written only when a month changed, so a shorter interval
-     * costs an idle aggregator nothing; under load one tick covers all the events of its interval.
+     * about 450 ms at worst on an idle system. A tick is written only when a month changed, so an idle aggregator
+     * only looks at its unsettled months five times a second per task and writes nothing; under load one tick covers
+     * all the events of its interval.
      */
     public static final Duration DEFAULT_STATEMENT_INTERVAL = Duration.ofMillis(200);
 
