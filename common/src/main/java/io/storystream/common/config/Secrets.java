@@ -45,7 +45,8 @@ public final class Secrets {
       Files.createLink(file, tmp);
     } catch (FileAlreadyExistsException raced) {
       // another process was first: its value is the one
-    } catch (UnsupportedOperationException noHardLinks) {
+    } catch (UnsupportedOperationException | java.nio.file.FileSystemException noHardLinks) {
+      // a file system without hard links (it may say so with an I/O error rather than an unsupported operation)
       try {
         Files.move(tmp, file); // without REPLACE_EXISTING: refuses to overwrite, though not atomically
       } catch (FileAlreadyExistsException raced) {
