@@ -115,7 +115,7 @@ public final class SystemBenchmark {
       log("services up in %.0f s", (System.nanoTime() - t0) / 1e9);
       try {
         provision();
-        latencies(full ? 200 : 8);
+        latencies(full ? 200 : 40, full ? 50 : 20);
         endToEnd(full ? 2_000 : 60);
         inFlight(full ? 5_000 : 300); // quick: 300 jobs all in flight at once; full: 5,000 against the cap of 500
         ingressUnderLoad(full ? 30 : 5);
@@ -205,47 +205,46 @@ public final class SystemBenchmark {
 
   // ---- stages ---------------------------------------------------------------------------------------------------
 
-  /** One job at a time: submit, then long-poll until it completes. */
-  private void latencies(int probes) throws Exception {
-    List<Long> toStart = new ArrayList<>();
-    List<Long> toVisible = new ArrayList<>();
-    List<Long> roundTrip = new ArrayList<>();
-    for (int i = 0; i < probes + 3; i++) {
-      long sent = System.currentTimeMillis();
-      String jobId = submit("latency probe " + i);
-      JsonNode job = JsonMapper.shared().createObjectNode();
-      int polls = 0;
-      do {
-        if (++polls > 10) { // ten long polls of 30 s: the pipeline is stuck, say so instead of waiting for ever
-          throw new IllegalStateException("latency probe " + i + " (job " + jobId + ") still "
-              + job.path("state").asText() + " after 10 long polls of 30 s; see the services' logs");
-        }
-        HttpResponse<String> r = get(ingress + "/v1/analyses/" + jobId + "?wait=30s", apiKey);
-        job = JsonMapper.shared().readTree(r.body());
-      } while (!Set.of("completed", "failed", "rejected").contains(job.path("state").asText()));
-      long seen = System.currentTimeMillis();
-      if (i < 3 || !job.path("state").asText().equals("completed")) {
-        continue; // warm-up, or not a full run
+  /**
+   * One job at a time: submit, then long-poll until it completes, with each hop timed by {@link JobHops}. The first
+   * jobs warm the five JVMs up (their first few hundred jobs run interpreted and C1-compiled code): with three
+   * warm-up jobs, the quick run's submit → worker start was 300–400 ms p50 where a warm system takes 30.
+   */
+  private void latencies(int probes, int warmUp) throws Exception {
+    try (JobHops hops = new JobHops(kafka.bootstrapServers(), ingress, apiKey)) {
+      // the 30-row file: the stand-in's analysis of the full sample takes about half a second of a core, which
+      // would leave the machine busy, not idle, around each probe
+      for (int i = 0; i < warmUp; i++) {
+        hops.probe(smallFileId, "latency warm-up " + i, false);
       }
-      toStart.add(Instant.parse(job.path("startedAt").asText()).toEpochMilli() - sent);
-      toVisible.add(seen - Instant.parse(job.path("completedAt").asText()).toEpochMilli());
-      roundTrip.add(seen - sent);
+      for (int i = 0; i < probes; i++) {
+        hops.probe(smallFileId, "latency probe " + i, true);
+      }
+      log("one job at a time, %d probes after %d warm-up jobs:%n%s", probes, warmUp, hops.table());
+      Map<String, List<Long>> millis = hops.millis();
+      // the baseline of a long-poll: one plain GET of the same job on the same connection pool
+      List<Long> plainGet = new ArrayList<>();
+      String any = submit("latency probe 0");
+      for (int i = 0; i < probes; i++) {
+        long t = System.nanoTime();
+        get(ingress + "/v1/analyses/" + any, apiKey);
+        plainGet.add((System.nanoTime() - t) / 1_000_000);
+      }
+      List<Long> toStart = millis.get("send → startedAt");
+      List<Long> toVisible = millis.get("completedAt → long-poll answer received");
+      row("4 latency", "submit → worker start p50 (ms)", pct(toStart, 50), "", Double.NaN);
+      row("4 latency", "submit → worker start p99 (ms)", pct(toStart, 99), "", Double.NaN);
+      for (String hop : JobHops.HOPS.subList(0, 5)) {
+        row("4 latency", "  hop p50 (ms): " + hop, pct(millis.get(hop), 50), "", Double.NaN);
+        row("4 latency", "  hop p99 (ms): " + hop, pct(millis.get(hop), 99), "", Double.NaN);
+      }
+      row("4 latency", "completion → long-poll sees it p50 (ms)", pct(toVisible, 50), "plain GET of a job p50",
+          pct(plainGet, 50));
+      row("4 latency", "completion → long-poll sees it p99 (ms)", pct(toVisible, 99), "plain GET of a job p99",
+          pct(plainGet, 99));
+      row("4 latency", "submit → completed, one job alone p50 (ms)",
+          pct(millis.get("one job alone, send → completed seen"), 50), "", Double.NaN);
     }
-    // the baseline of a long-poll: one plain GET of the same job on the same connection pool
-    List<Long> plainGet = new ArrayList<>();
-    String any = submit("latency probe 0");
-    for (int i = 0; i < probes; i++) {
-      long t = System.nanoTime();
-      get(ingress + "/v1/analyses/" + any, apiKey);
-      plainGet.add((System.nanoTime() - t) / 1_000_000);
-    }
-    row("4 latency", "submit → worker start p50 (ms)", pct(toStart, 50), "", Double.NaN);
-    row("4 latency", "submit → worker start p99 (ms)", pct(toStart, 99), "", Double.NaN);
-    row("4 latency", "completion → long-poll sees it p50 (ms)", pct(toVisible, 50), "plain GET of a job p50",
-        pct(plainGet, 50));
-    row("4 latency", "completion → long-poll sees it p99 (ms)", pct(toVisible, 99), "plain GET of a job p99",
-        pct(plainGet, 99));
-    row("4 latency", "submit → completed, one job alone p50 (ms)", pct(roundTrip, 50), "", Double.NaN);
   }
 
   /** Zero-latency stand-in: N jobs submitted as fast as 32 connections go; timed until the last is terminal. */
