@@ -30,6 +30,7 @@ final class Child implements AutoCloseable {
   final Process process;
   final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
   private final CompletableFuture<String> ready = new CompletableFuture<>();
+  private final Thread reader;
   private Path log;
   private volatile double cpuSeconds;
   private volatile long peakRssKb;
@@ -38,7 +39,7 @@ final class Child implements AutoCloseable {
   private Child(String name, Process process, String readyLine, Consumer<String> echo) {
     this.name = name;
     this.process = process;
-    Thread reader = new Thread(() -> {
+    this.reader = new Thread(() -> {
       try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
           StandardCharsets.UTF_8))) {
         String line;
@@ -143,6 +144,9 @@ final class Child implements AutoCloseable {
     do {
       sample();
     } while (!process.waitFor(200, TimeUnit.MILLISECONDS));
+    // the process has ended, but its last lines (wrk prints its summary last) may still be in the pipe: read to the
+    // end before anyone looks at them (a run failed with "wrk printed no summary: []")
+    reader.join();
     return process.exitValue();
   }
 
