@@ -5,6 +5,8 @@
 #   ./bench.sh --full     full sizes (1M usage events, 10M replay, 100k admissions, 3,000 jobs at 2 s latency)
 #   ./bench.sh --quick admission,billing,inspection,worker,system   only the named stages
 #   ./bench.sh chaos [--minutes N] [--seed S]   the fault campaign (scripts/chaos.sh; 30 minutes by default)
+#   ./bench.sh hops [bootstrap ingress-url key-file probes warm-up]   one job at a time through a running system
+#                     (./run.sh in another terminal), each hop from submit to worker start and back timed
 #   BENCH_JFR=<folder> ./bench.sh …   also records a JFR profile of each stage JVM (<folder>/<stage>.jfr; see
 #                                     scripts/jfr-threads.sh and scripts/jfr-hot.sh)
 set -euo pipefail
@@ -15,7 +17,7 @@ if [ "${1:-}" = chaos ]; then
 fi
 scripts/prerequisites.sh
 mode=${1:---quick}
-case "$mode" in --quick|--full) ;; *) echo "usage: $0 [--quick|--full] [stage,stage...]" >&2; exit 2 ;; esac
+case "$mode" in --quick|--full|hops) ;; *) echo "usage: $0 [--quick|--full] [stage,stage...] | chaos [...] | hops [...]" >&2; exit 2 ;; esac
 if ! command -v wrk >/dev/null; then
   echo "bench: installing wrk from Debian's packages (the ingress load generator)…"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -28,6 +30,10 @@ echo "bench: building (skipping tests) and resolving class paths…"
 mvn -B -q $offline -DskipTests package dependency:build-classpath \
   -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
 cp_of() { echo "$1/target/test-classes:$1/target/classes:$(cat "$1/target/bench.cp")"; }
+if [ "$mode" = hops ]; then
+  shift
+  exec java -cp "$(cp_of benchmarks)" io.storystream.benchmarks.JobHops "$@"
+fi
 exec java -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.storystream.schemas -Xmx512m \
   -Dbench.processor.cp="$(cp_of processor)" -Dbench.billing.cp="$(cp_of billing-aggregator)" \
   -Dbench.ingress.cp="$(cp_of ingress)" \
