@@ -229,16 +229,23 @@ public final class BenchmarkSuite {
 
   private void print(String header) throws IOException {
     List<Row> sorted = rows.stream().sorted(java.util.Comparator.comparing(Row::stage)).toList();
-    StringBuilder table = new StringBuilder(header).append("\n\n");
-    table.append("| stage | figure | value | baseline (same run) | baseline value | ratio |\n");
-    table.append("|---|---|---:|---|---:|---:|\n");
-    for (Row r : sorted) {
-      table.append(String.format("| %s | %s | %s | %s | %s | %s |%n", r.stage(), r.figure(), fmt(r.value()),
-          r.baseline(), Double.isNaN(r.baselineValue()) ? "" : fmt(r.baselineValue()), r.ratio()));
+    RunComparison comparison = new RunComparison(logs, full ? "full" : "quick");
+    List<String> cells = sorted.stream().map(r -> comparison.cell(r.stage(), r.figure(), r.value(), r.ratio()))
+        .toList();
+    StringBuilder table = new StringBuilder(header).append("\n");
+    table.append("Reproducibility: ").append(comparison.summary(cells)).append(" (the last column: the previous run's"
+        + " ratio, or value where there is no baseline, and this run's change against it).\n\n");
+    table.append("| stage | figure | value | baseline (same run) | baseline value | ratio | previous run (change) |\n");
+    table.append("|---|---|---:|---|---:|---:|---:|\n");
+    for (int i = 0; i < sorted.size(); i++) {
+      Row r = sorted.get(i);
+      table.append(String.format("| %s | %s | %s | %s | %s | %s | %s |%n", r.stage(), r.figure(), fmt(r.value()),
+          r.baseline(), Double.isNaN(r.baselineValue()) ? "" : fmt(r.baselineValue()), r.ratio(), cells.get(i)));
     }
     System.out.println();
     System.out.print(table);
     Files.writeString(logs.resolve("table.md"), table);
+    comparison.save();
   }
 
   private static String fmt(double v) {
