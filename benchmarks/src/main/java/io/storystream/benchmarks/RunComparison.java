@@ -57,8 +57,9 @@ final class RunComparison {
       return "";
     }
     double change = before == 0 ? (now == 0 ? 0 : Double.POSITIVE_INFINITY) : (now - before) / Math.abs(before);
-    String shown = String.format(Locale.ROOT, Math.abs(before) >= 100 ? "%,.0f (%+.0f %%)" : "%.3f (%+.0f %%)", before,
-        100 * change);
+    boolean isRatio = ratio != null && !ratio.isBlank();
+    String shown = String.format(Locale.ROOT, Math.abs(before) >= 100 ? "%,.0f (%+.0f %%)"
+        : isRatio ? "%.3f (%+.0f %%)" : "%.2f (%+.0f %%)", before, 100 * change);
     return Math.abs(change) > AGREEMENT ? shown + " **differs**" : shown;
   }
 
