@@ -56,8 +56,8 @@ import org.apache.kafka.streams.kstream.Consumed;
  * Run: {@code mvn -o -q -pl billing-aggregator -am test-compile} and then
  * {@code java -cp <test classpath> io.storystream.billing.BillingBenchmark [events] [replayEvents] [latencySamples]};
  * defaults 1,000,000 / 1,000,000 / 300; {@code --full} means 1,000,000 / 10,000,000 / 500; 0 samples skips the
- * latency part. Throughput alternates count and billing for {@code -Dbilling.bench.rounds} rounds (default 3) and
- * reports medians with their ranges.
+ * latency part. Throughput alternates count and billing for {@code -Dbilling.bench.rounds} rounds (default 3), after
+ * one pair that is not counted ({@code -Dbilling.bench.warmup}, default 1), and reports medians with their ranges.
  */
 public final class BillingBenchmark {
   private static final String[] TENANTS = {"acme", "acme", "acme", "acme", "acme", "globex", "globex", "globex",
@@ -90,6 +90,15 @@ public final class BillingBenchmark {
       // alternate the two on the same log (count, billing, count, …), so that both see the same machine (it is shared
       // and noisy); both run with BillingStreams' properties: the same commit interval, poll and fetch settings,
       // partitions and state folder, so the ratio compares the topologies alone
+      // a first round of each, not counted: in a fresh JVM the first pass runs mostly interpreted code
+      int warmUps = Integer.getInteger("billing.bench.warmup", 1);
+      for (int w = 0; w < warmUps; w++) {
+        double c = events / timeToConsume(admin, kafka, "bench-eos-count-warmup-" + w, plainCount(), dir, events);
+        double b = events / timeToConsume(admin, kafka, "bench-billing-warmup-" + w,
+            BillingTopology.build(serdes, settings("bench-billing-warmup-" + w)), dir, events);
+        System.out.printf("warm-up round %d (not counted): billing aggregation %,.0f rec/s vs plain EOS count %,.0f "
+            + "rec/s (ratio %.3f)%n", w + 1, b, c, b / c);
+      }
       int rounds = Integer.getInteger("billing.bench.rounds", 3);
       double[] count = new double[rounds];
       double[] billing = new double[rounds];

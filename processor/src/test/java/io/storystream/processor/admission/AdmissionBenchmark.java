@@ -46,8 +46,8 @@ import org.junit.jupiter.api.Test;
  * the same in-process broker: both read the same pre-produced {@code analysis-requests} (Avro-decoded), and each is
  * timed from RUNNING until its committed offsets reach the end of the topic. Both run with admission's latency
  * settings (commit interval, poll and fetch waits), so the count commits as often as admission does. Rounds alternate
- * (count, admission, count, …; {@code -Dadmission.bench.rounds}, default 3) and the result is the medians with their
- * ranges.
+ * (count, admission, count, …; {@code -Dadmission.bench.rounds}, default 3) after one pair that is not counted
+ * ({@code -Dadmission.bench.warmup}, default 1), and the result is the medians with their ranges.
  *
  * <p>{@code mvn -B -o -pl processor -am test -Dtest=AdmissionBenchmark -Dsurefire.excludedGroups= -Dgroups=benchmark
  * -Dsurefire.failIfNoSpecifiedTests=false} (figures in processor/target/surefire-reports/*AdmissionBenchmark-output.txt),
@@ -77,6 +77,17 @@ class AdmissionBenchmark {
 
       System.out.println(String.format("admission benchmark: %,d requests from %d tenants on %d partitions (plan: "
           + "600/min, %d/month, no concurrency cap)", requests, tenants, partitions, requests / tenants * 2 / 5));
+      // a first round of each, not counted: in a fresh JVM the first pass runs mostly interpreted code, and with it
+      // a quick run's per-round ratio swung 0.025–0.111 between two runs of the suite
+      int warmUps = Integer.getInteger("admission.bench.warmup", 1);
+      for (int w = 0; w < warmUps; w++) {
+        double c = timeCount(settings, serdes, admin, dir.resolve("count-warmup-" + w), "bench-count-warmup-" + w,
+            requests);
+        double a = timeAdmission(settings, admin, withSharedMasterKeys(dir, "admission-warmup-" + w),
+            "bench-admission-warmup-" + w, requests);
+        System.out.println(String.format("warm-up round %d (not counted): plain EOS count %,.0f records/s; admission "
+            + "%,.0f requests/s; ratio %.3f", w + 1, c, a, a / c));
+      }
       int rounds = Integer.getInteger("admission.bench.rounds", 3);
       double[] count = new double[rounds];
       double[] admission = new double[rounds];
