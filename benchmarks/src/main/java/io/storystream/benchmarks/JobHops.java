@@ -80,7 +80,8 @@ public final class JobHops implements AutoCloseable {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10); // see the class comment
+    // see the class comment; -Dhops.watcher.fetch.wait.ms for the experiment in BENCHMARKS.md
+    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, Integer.getInteger("hops.watcher.fetch.wait.ms", 10));
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
