@@ -18,7 +18,7 @@ fi
 scripts/prerequisites.sh
 mode=${1:---quick}
 case "$mode" in --quick|--full|hops) ;; *) echo "usage: $0 [--quick|--full] [stage,stage...] | chaos [...] | hops [...]" >&2; exit 2 ;; esac
-if ! command -v wrk >/dev/null; then
+if [ "$mode" != hops ] && ! command -v wrk >/dev/null; then
   echo "bench: installing wrk from Debian's packages (the ingress load generator)…"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null \
