@@ -168,9 +168,9 @@ public final class JobHops implements AutoCloseable {
   }
 
   String table() {
-    StringBuilder out = new StringBuilder(String.format("%-70s %6s %6s %6s %6s%n", "hop (ms)", "p50", "p90", "p99",
+    StringBuilder out = new StringBuilder(String.format("%-76s %6s %6s %6s %6s%n", "hop (ms)", "p50", "p90", "p99",
         "max"));
-    millis.forEach((hop, values) -> out.append(String.format("%-70s %6.0f %6.0f %6.0f %6.0f%n", hop,
+    millis.forEach((hop, values) -> out.append(String.format("%-76s %6.0f %6.0f %6.0f %6.0f%n", hop,
         percentile(values, 50), percentile(values, 90), percentile(values, 99), percentile(values, 100))));
     return out.toString();
   }
