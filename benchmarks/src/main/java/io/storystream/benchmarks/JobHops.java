@@ -42,16 +42,19 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * {@code ./run.sh}: {@code ./bench.sh hops}); {@link SystemBenchmark} uses the same class on its own services.
  */
 public final class JobHops implements AutoCloseable {
-  /** The hops, in the order a job passes them; each a list of milliseconds, one per probe. */
-  static final List<String> HOPS = List.of(
+  static final String SUBMIT_TO_START = "send → startedAt";
+  static final String COMPLETION_TO_LONG_POLL = "completedAt → long-poll answer received";
+  static final String ONE_JOB_ALONE = "one job alone, send → completed seen";
+  /** The hops between the submit and the worker's start, in the order a job passes them. */
+  static final List<String> PATH_TO_START = List.of(
       "send → request stamped (ingress, before its write)",
       "request stamped → request in the log",
       "send → 202 received",
       "request in the log → work written (admission, incl. commit-interval wait)",
-      "work written → startedAt (admission's commit, worker's fetch)",
-      "send → startedAt",
-      "completedAt → long-poll answer received",
-      "one job alone, send → completed seen");
+      "work written → startedAt (admission's commit, worker's fetch)");
+  /** Every figure of a probe, each a list of milliseconds, one per probe. */
+  static final List<String> HOPS = java.util.stream.Stream.concat(PATH_TO_START.stream(),
+      java.util.stream.Stream.of(SUBMIT_TO_START, COMPLETION_TO_LONG_POLL, ONE_JOB_ALONE)).toList();
 
   private static final List<String> WATCHED = List.of(Topics.ANALYSIS_REQUESTS.name(), Topics.ANALYSIS_WORK.name());
 
@@ -159,19 +162,12 @@ public final class JobHops implements AutoCloseable {
     return millis;
   }
 
-  static double percentile(List<Long> values, int percentile) {
-    if (values.isEmpty()) {
-      return Double.NaN;
-    }
-    List<Long> sorted = values.stream().sorted().toList();
-    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(percentile / 100.0 * sorted.size()) - 1));
-  }
-
   String table() {
     StringBuilder out = new StringBuilder(String.format("%-76s %6s %6s %6s %6s%n", "hop (ms)", "p50", "p90", "p99",
         "max"));
     millis.forEach((hop, values) -> out.append(String.format("%-76s %6.0f %6.0f %6.0f %6.0f%n", hop,
-        percentile(values, 50), percentile(values, 90), percentile(values, 99), percentile(values, 100))));
+        SystemBenchmark.pct(values, 50), SystemBenchmark.pct(values, 90), SystemBenchmark.pct(values, 99),
+        SystemBenchmark.pct(values, 100))));
     return out.toString();
   }
 

@@ -207,8 +207,8 @@ public final class SystemBenchmark {
 
   /**
    * One job at a time: submit, then long-poll until it completes, with each hop timed by {@link JobHops}. The first
-   * jobs warm the five JVMs up (their first few hundred jobs run interpreted and C1-compiled code): with three
-   * warm-up jobs, the quick run's submit → worker start was 300–400 ms p50 where a warm system takes 30.
+   * jobs warm the five fresh JVMs up: with three warm-up jobs (and the 288-row file) the quick run's submit → worker
+   * start was 300–400 ms p50, with these about 100 (BENCHMARKS.md, "Where one job's time goes").
    */
   private void latencies(int probes, int warmUp) throws Exception {
     try (JobHops hops = new JobHops(kafka.bootstrapServers(), ingress, apiKey)) {
@@ -230,11 +230,11 @@ public final class SystemBenchmark {
         get(ingress + "/v1/analyses/" + any, apiKey);
         plainGet.add((System.nanoTime() - t) / 1_000_000);
       }
-      List<Long> toStart = millis.get("send → startedAt");
-      List<Long> toVisible = millis.get("completedAt → long-poll answer received");
+      List<Long> toStart = millis.get(JobHops.SUBMIT_TO_START);
+      List<Long> toVisible = millis.get(JobHops.COMPLETION_TO_LONG_POLL);
       row("4 latency", "submit → worker start p50 (ms)", pct(toStart, 50), "", Double.NaN);
       row("4 latency", "submit → worker start p99 (ms)", pct(toStart, 99), "", Double.NaN);
-      for (String hop : JobHops.HOPS.subList(0, 5)) {
+      for (String hop : JobHops.PATH_TO_START) {
         row("4 latency", "  hop p50 (ms): " + hop, pct(millis.get(hop), 50), "", Double.NaN);
         row("4 latency", "  hop p99 (ms): " + hop, pct(millis.get(hop), 99), "", Double.NaN);
       }
@@ -243,7 +243,7 @@ public final class SystemBenchmark {
       row("4 latency", "completion → long-poll sees it p99 (ms)", pct(toVisible, 99), "plain GET of a job p99",
           pct(plainGet, 99));
       row("4 latency", "submit → completed, one job alone p50 (ms)",
-          pct(millis.get("one job alone, send → completed seen"), 50), "", Double.NaN);
+          pct(millis.get(JobHops.ONE_JOB_ALONE), 50), "", Double.NaN);
     }
   }
 
@@ -499,7 +499,8 @@ public final class SystemBenchmark {
     System.out.flush();
   }
 
-  private static double pct(List<Long> values, int percentile) {
+  /** The nearest-rank percentile (100: the maximum); NaN for no values. */
+  static double pct(List<Long> values, int percentile) {
     if (values.isEmpty()) {
       return Double.NaN;
     }
