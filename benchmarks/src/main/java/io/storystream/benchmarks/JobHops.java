@@ -61,7 +61,7 @@ public final class JobHops implements AutoCloseable {
   private final Map<String, Long> firstSeen = new ConcurrentHashMap<>();
   private final Map<String, Long> firstStamp = new ConcurrentHashMap<>();
   private final AtomicBoolean running = new AtomicBoolean(true);
-  private final List<Thread> watchers = new ArrayList<>();
+  private final Thread watcher;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final String ingress;
   private final String apiKey;
@@ -72,11 +72,13 @@ public final class JobHops implements AutoCloseable {
     this.apiKey = apiKey;
     HOPS.forEach(hop -> millis.put(hop, new ArrayList<>()));
     CountDownLatch positioned = new CountDownLatch(1);
-    Thread watcher = new Thread(() -> watch(bootstrap, positioned), "hops-watcher");
+    watcher = new Thread(() -> watch(bootstrap, positioned), "hops-watcher");
     watcher.setDaemon(true);
     watcher.start();
-    watchers.add(watcher);
-    positioned.await();
+    if (!positioned.await(2, java.util.concurrent.TimeUnit.MINUTES)) {
+      running.set(false);
+      throw new IllegalStateException("no Kafka broker answered at " + bootstrap + " within 2 minutes");
+    }
   }
 
   private void watch(String bootstrap, CountDownLatch positioned) {
@@ -174,9 +176,7 @@ public final class JobHops implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     running.set(false);
-    for (Thread watcher : watchers) {
-      watcher.join();
-    }
+    watcher.join();
   }
 
   /** {@code <bootstrap> <ingress url> <api-key file> <probes> <warm-up jobs>}; uploads the sample CSV first. */
