@@ -29,7 +29,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -193,10 +192,15 @@ public final class SystemBenchmark {
   }
 
   private String upload(Path file) throws Exception {
-    HttpResponse<String> uploaded = HTTP.send(HttpRequest.newBuilder(
-            URI.create(ingress + "/v1/files?name=" + file.getFileName()))
-        .header("Authorization", "Bearer " + apiKey).header("Content-Type", "text/csv")
-        .POST(HttpRequest.BodyPublishers.ofFile(file)).build(), HttpResponse.BodyHandlers.ofString());
+    return upload(HTTP, ingress, apiKey, file.getFileName().toString(), HttpRequest.BodyPublishers.ofFile(file));
+  }
+
+  /** Uploads a CSV through the public API and returns its file id. */
+  static String upload(HttpClient http, String ingress, String apiKey, String name, HttpRequest.BodyPublisher csv)
+      throws Exception {
+    HttpResponse<String> uploaded = http.send(HttpRequest.newBuilder(URI.create(ingress + "/v1/files?name=" + name))
+        .header("Authorization", "Bearer " + apiKey).header("Content-Type", "text/csv").POST(csv).build(),
+        HttpResponse.BodyHandlers.ofString());
     if (uploaded.statusCode() != 201) {
       throw new IllegalStateException("upload answered " + uploaded.statusCode() + ": " + uploaded.body());
     }
