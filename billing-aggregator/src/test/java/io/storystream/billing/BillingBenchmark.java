@@ -90,26 +90,26 @@ public final class BillingBenchmark {
       // alternate the two on the same log (count, billing, count, …), so that both see the same machine (it is shared
       // and noisy); both run with BillingStreams' properties: the same commit interval, poll and fetch settings,
       // partitions and state folder, so the ratio compares the topologies alone
-      // a first round of each, not counted: in a fresh JVM the first pass runs mostly interpreted code
+      // first, rounds that are not counted (-Dbilling.bench.warmup, default 1): in a fresh JVM the first pass runs
+      // mostly interpreted code
       int warmUps = Integer.getInteger("billing.bench.warmup", 1);
-      for (int w = 0; w < warmUps; w++) {
-        double c = events / timeToConsume(admin, kafka, "bench-eos-count-warmup-" + w, plainCount(), dir, events);
-        double b = events / timeToConsume(admin, kafka, "bench-billing-warmup-" + w,
-            BillingTopology.build(serdes, settings("bench-billing-warmup-" + w)), dir, events);
-        System.out.printf("warm-up round %d (not counted): billing aggregation %,.0f rec/s vs plain EOS count %,.0f "
-            + "rec/s (ratio %.3f)%n", w + 1, b, c, b / c);
-      }
       int rounds = Integer.getInteger("billing.bench.rounds", 3);
       double[] count = new double[rounds];
       double[] billing = new double[rounds];
       double[] ratio = new double[rounds];
-      for (int round = 0; round < rounds; round++) {
-        count[round] = events / timeToConsume(admin, kafka, "bench-eos-count-" + round, plainCount(), dir, events);
-        billing[round] = events / timeToConsume(admin, kafka, "bench-billing-" + round,
-            BillingTopology.build(serdes, settings("bench-billing-" + round)), dir, events);
-        ratio[round] = billing[round] / count[round];
-        System.out.printf("round %d: billing aggregation %,.0f rec/s vs plain EOS count %,.0f rec/s (ratio %.3f);"
-            + " load average %s%n", round + 1, billing[round], count[round], ratio[round], loadAverage());
+      for (int round = -warmUps; round < rounds; round++) {
+        String name = round < 0 ? "warmup-" + (warmUps + round) : Integer.toString(round);
+        double c = events / timeToConsume(admin, kafka, "bench-eos-count-" + name, plainCount(), dir, events);
+        double b = events / timeToConsume(admin, kafka, "bench-billing-" + name,
+            BillingTopology.build(serdes, settings("bench-billing-" + name)), dir, events);
+        System.out.printf("%s: billing aggregation %,.0f rec/s vs plain EOS count %,.0f rec/s (ratio %.3f);"
+            + " load average %s%n", round < 0 ? "warm-up round (not counted)" : "round " + (round + 1), b, c, b / c,
+            loadAverage());
+        if (round >= 0) {
+          count[round] = c;
+          billing[round] = b;
+          ratio[round] = b / c;
+        }
       }
       System.out.printf("%nRESULT billing %,.0f rec/s vs plain EOS count %,.0f rec/s (ratio %.3f, range %.3f–%.3f),"
           + " medians of %d rounds over %d events; billing range %,.0f–%,.0f, count range %,.0f–%,.0f%n",

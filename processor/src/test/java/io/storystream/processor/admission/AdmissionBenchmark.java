@@ -77,30 +77,28 @@ class AdmissionBenchmark {
 
       System.out.println(String.format("admission benchmark: %,d requests from %d tenants on %d partitions (plan: "
           + "600/min, %d/month, no concurrency cap)", requests, tenants, partitions, requests / tenants * 2 / 5));
-      // a first round of each, not counted: in a fresh JVM the first pass runs mostly interpreted code, and with it
-      // a quick run's per-round ratio swung 0.025–0.111 between two runs of the suite
+      // first, rounds that are not counted (-Dadmission.bench.warmup, default 1): in a fresh JVM the first pass runs
+      // mostly interpreted code, and with it a quick run's per-round ratio swung 0.025–0.111 between two runs
       int warmUps = Integer.getInteger("admission.bench.warmup", 1);
-      for (int w = 0; w < warmUps; w++) {
-        double c = timeCount(settings, serdes, admin, dir.resolve("count-warmup-" + w), "bench-count-warmup-" + w,
-            requests);
-        double a = timeAdmission(settings, admin, withSharedMasterKeys(dir, "admission-warmup-" + w),
-            "bench-admission-warmup-" + w, requests);
-        System.out.println(String.format("warm-up round %d (not counted): plain EOS count %,.0f records/s; admission "
-            + "%,.0f requests/s; ratio %.3f", w + 1, c, a, a / c));
-      }
       int rounds = Integer.getInteger("admission.bench.rounds", 3);
       double[] count = new double[rounds];
       double[] admission = new double[rounds];
       double[] ratio = new double[rounds];
-      for (int round = 0; round < rounds; round++) {
+      for (int round = -warmUps; round < rounds; round++) {
         // alternating, each on a fresh application id: both read the same records from the start
-        count[round] = timeCount(settings, serdes, admin, dir.resolve("count-" + round), "bench-count-" + round, requests);
-        admission[round] = timeAdmission(settings, admin, withSharedMasterKeys(dir, "admission-" + round),
-            "bench-admission-" + round, requests);
-        ratio[round] = admission[round] / count[round];
+        String name = round < 0 ? "warmup-" + (warmUps + round) : Integer.toString(round);
+        double c = timeCount(settings, serdes, admin, dir.resolve("count-" + name), "bench-count-" + name, requests);
+        double a = timeAdmission(settings, admin, withSharedMasterKeys(dir, "admission-" + name),
+            "bench-admission-" + name, requests);
         // one println per line: printf writes piecewise and Kafka's log lines would land in the middle
-        System.out.println(String.format("round %d: plain EOS count %,.0f records/s; admission %,.0f requests/s; "
-            + "ratio %.3f; load average %s", round + 1, count[round], admission[round], ratio[round], loadAverage()));
+        System.out.println(String.format("%s: plain EOS count %,.0f records/s; admission %,.0f requests/s; "
+            + "ratio %.3f; load average %s", round < 0 ? "warm-up round (not counted)" : "round " + (round + 1), c, a,
+            a / c, loadAverage()));
+        if (round >= 0) {
+          count[round] = c;
+          admission[round] = a;
+          ratio[round] = a / c;
+        }
       }
       System.out.println(String.format("RESULT admission %,.0f req/s vs plain EOS count %,.0f rec/s (ratio %.3f, "
           + "range %.3f–%.3f), medians of %d rounds; admission range %,.0f–%,.0f, count range %,.0f–%,.0f",
