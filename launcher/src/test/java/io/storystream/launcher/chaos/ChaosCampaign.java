@@ -145,6 +145,11 @@ public final class ChaosCampaign {
     }
     r.append("Jobs answered 202: ").append(jobs.size()).append("; by end state ").append(byState).append('\n');
     r.append("Failed and rejected by reason: ").append(byReason).append('\n');
+    // the near misses: a job that took minutes to end in a run that passed is where the next lost one comes from
+    r.append("Slowest to be seen ending (s, state): ").append(jobs.stream().filter(j -> j.endSeenAt() != null)
+        .sorted(Comparator.comparing((Ledger.Job j) -> Duration.between(j.submittedAt, j.endSeenAt())).reversed())
+        .limit(5).map(j -> j.jobId + " " + Duration.between(j.submittedAt, j.endSeenAt()).toSeconds() + " "
+            + j.terminal()).toList()).append('\n');
     reconciliation.figures().forEach((k, v) -> r.append(k).append(": ").append(v).append('\n'));
     r.append("Answers by operation and status: ").append(ledger.answers()).append("\n\n");
     r.append("| fault | injected (UTC) | back after | first completion after injection | after its end |\n");

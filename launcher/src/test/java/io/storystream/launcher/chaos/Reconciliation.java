@@ -145,9 +145,12 @@ public final class Reconciliation {
     pool.awaitTermination(SETTLE.toSeconds() + 120, TimeUnit.SECONDS);
     long lost = ledger.jobs().stream().filter(j -> j.terminal() == null).count();
     figures.put("lost", lost);
-    ledger.jobs().stream().filter(j -> j.terminal() == null).limit(20)
-        .forEach(j -> problems.add("job " + j.jobId + " of " + j.tenant + " answered 202 and never ended (submitted "
-            + j.submittedAt + ", last seen " + j.lastState + ", last poll answered " + j.lastAnswer + ")"));
+    JobTrail trail = JobTrail.ofChildLogs();
+    for (Ledger.Job j : ledger.jobs().stream().filter(j -> j.terminal() == null).limit(20).toList()) {
+      problems.add("job " + j.jobId + " of " + j.tenant + " answered 202 and never ended (submitted "
+          + j.submittedAt + ", last seen " + j.lastState + ", last poll answered " + j.lastAnswer + "); its logs:\n      "
+          + String.join("\n      ", trail.of(j.jobId, 30)));
+    }
   }
 
   /** Every completed job's result, charts and dataset, read through the tenant API. */

@@ -74,6 +74,7 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * Records that cannot be read or processed go to {@code dead-letter} through {@link DeadLetters}.
  */
 public final class AdmissionTopology {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AdmissionTopology.class);
   public static final String APPLICATION_ID = "storystream-admission";
 
   /** Sequence numbers of the job's status: ingress writes QUEUED as 1, admission's decision is 2. */
@@ -515,6 +516,9 @@ public final class AdmissionTopology {
     }
 
     void emitStatus(AnalysisStatus status) {
+      // ids and the decision only: what a post-mortem of one job's path needs (DEBUG; the fault campaign turns it on)
+      log.debug("job {} of tenant {}: {} (sequence {})", status.getJobId(), status.getTenantId(), status.getState(),
+          status.getSequence());
       emit(TenantKeys.of(status.getTenantId(), status.getJobId()), status);
     }
 

@@ -538,6 +538,8 @@ public final class WorkerService implements AutoCloseable {
       if (!erased(work)) {
         outbox.add(new Outgoing(started.partition(), outputs.running(work, now)));
       }
+      log.debug("job {} of tenant {} started ({}, offset {}, generation {})", work.getJobId(), work.getTenantId(),
+          started.partition(), started.offset(), generation);
       poisonRecords.done();
       jobsRunning.incrementAndGet();
       outcome.whenComplete((done, error) -> {
@@ -564,6 +566,8 @@ public final class WorkerService implements AutoCloseable {
       Job job = f.job();
       if (progress.get(job.partition()) != job.owner()) {
         it.remove(); // the partition moved to another worker, which redoes the job (and finds its result in S3)
+        log.debug("job {} ended after its partition {} moved: left to the new owner", job.work().getJobId(),
+            job.partition());
         continue;
       }
       if (!job.owner().canFinish(job.offset())) {
@@ -576,6 +580,8 @@ public final class WorkerService implements AutoCloseable {
           : outputs.finished(job.work(), job.startedAt()[0], f.outcome());
       poisonRecords.done();
       records.forEach(r -> outbox.add(new Outgoing(job.partition(), r)));
+      log.debug("job {} of tenant {} ended ({}, offset {}): {} records in the next transaction",
+          job.work().getJobId(), job.work().getTenantId(), job.partition(), job.offset(), records.size());
       job.owner().finished(job.offset());
       offsetsToCommit.add(job.partition());
       it.remove();
@@ -605,6 +611,7 @@ public final class WorkerService implements AutoCloseable {
       }
       producer.commitTransaction();
       inTransaction = false;
+      log.debug("transaction committed: {} records, offsets {}", outbox.size(), offsets);
       outbox.clear();
       offsetsToCommit.clear();
     } catch (AuthorizationException | AuthenticationException denied) {
