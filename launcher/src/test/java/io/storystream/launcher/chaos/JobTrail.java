@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -28,29 +30,53 @@ final class JobTrail {
     return new JobTrail(Path.of("target", "child-logs"));
   }
 
-  /** The lines that name {@code jobId}, oldest first, as "time process: message"; at most {@code limit}. */
+  /**
+   * The lines that name {@code jobId}, oldest first, as "time process: message"; at most {@code limit}. A message a
+   * process repeats (a router retrying an instance that is down, several times a second) is one line with its count.
+   */
   List<String> of(String jobId, int limit) throws IOException {
     if (!Files.isDirectory(logs)) {
       return List.of();
     }
-    List<String[]> found = new ArrayList<>();
+    Map<String, Seen> found = new LinkedHashMap<>();
     try (Stream<Path> files = Files.list(logs)) {
       for (Path file : files.filter(f -> f.getFileName().toString().startsWith("chaos-")).sorted().toList()) {
         String process = file.getFileName().toString().replaceFirst("\\.log$", "");
         try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
-          lines.filter(line -> line.contains(jobId)).forEach(line -> found.add(entry(process, line)));
+          lines.filter(line -> line.contains(jobId)).map(line -> entry(process, line))
+              .forEach(e -> found.computeIfAbsent(e[1], k -> new Seen(e[0])).again(e[0]));
         }
       }
     }
-    found.sort(Comparator.comparing(e -> e[0]));
+    List<Map.Entry<String, Seen>> ordered = new ArrayList<>(found.entrySet());
+    ordered.sort(Comparator.comparing(e -> e.getValue().first));
     List<String> trail = new ArrayList<>();
-    for (String[] e : found.subList(0, Math.min(limit, found.size()))) {
-      trail.add((e[0] + " " + e[1]).strip());
+    for (Map.Entry<String, Seen> e : ordered.subList(0, Math.min(limit, ordered.size()))) {
+      Seen seen = e.getValue();
+      trail.add((seen.first + " " + e.getKey()).strip()
+          + (seen.count > 1 ? " (" + seen.count + " times, last " + seen.last + ")" : ""));
     }
-    if (found.size() > limit) {
-      trail.add("… " + (found.size() - limit) + " more");
+    if (ordered.size() > limit) {
+      trail.add("… " + (ordered.size() - limit) + " more");
     }
     return trail;
+  }
+
+  /** When a message was first and last seen, and how often. */
+  private static final class Seen {
+    final String first;
+    String last;
+    int count;
+
+    Seen(String first) {
+      this.first = first;
+    }
+
+    Seen again(String at) {
+      last = at;
+      count++;
+      return this;
+    }
   }
 
   private static String[] entry(String process, String line) {

@@ -44,6 +44,23 @@ class JobTrailTest {
   }
 
   @Test
+  void aMessageRepeatedByOneProcessIsOneLineWithItsCount() throws Exception {
+    Files.writeString(logs.resolve("chaos-ingress-1.log"), """
+        {"@timestamp":"2026-12-03T08:00:01Z","log.level":"WARN","message":"instance down for job_a"}
+        {"@timestamp":"2026-12-03T08:00:02Z","log.level":"DEBUG","message":"job_a ended"}
+        {"@timestamp":"2026-12-03T08:00:03Z","log.level":"WARN","message":"instance down for job_a"}
+        """);
+    Files.writeString(logs.resolve("chaos-ingress-2.log"), """
+        {"@timestamp":"2026-12-03T08:00:04Z","log.level":"WARN","message":"instance down for job_a"}
+        """);
+
+    assertThat(new JobTrail(logs).of("job_a", 10)).containsExactly(
+        "2026-12-03T08:00:01Z chaos-ingress-1 WARN: instance down for job_a (2 times, last 2026-12-03T08:00:03Z)",
+        "2026-12-03T08:00:02Z chaos-ingress-1 DEBUG: job_a ended",
+        "2026-12-03T08:00:04Z chaos-ingress-2 WARN: instance down for job_a");
+  }
+
+  @Test
   void noLogFolderNoTrail() throws Exception {
     assertThat(new JobTrail(logs.resolve("missing")).of("job_a", 10)).isEmpty();
   }
