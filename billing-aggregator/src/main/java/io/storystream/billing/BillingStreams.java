@@ -3,7 +3,7 @@ package io.storystream.billing;
 import io.storystream.common.kafka.ClockTime;
 import io.storystream.common.kafka.CrashedStreamsState;
 import io.storystream.common.kafka.KafkaSettings;
-import io.storystream.common.kafka.SkipUndecodableUnlessRegistryDown;
+import io.storystream.common.kafka.SkipUndecodableOnly;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,7 +28,7 @@ final class BillingStreams {
     // usage events are read as bytes and judged by the topology; this only guards the global price-book and
     // tenant stores against a record nobody can decode
     props.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        SkipUndecodableUnlessRegistryDown.class.getName());
+        SkipUndecodableOnly.class.getName());
     props.put("processing.exception.handler.global.enabled", "true");
     latencySettings(props);
     if (applicationServer != null) {

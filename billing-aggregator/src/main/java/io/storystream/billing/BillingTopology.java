@@ -288,9 +288,9 @@ public final class BillingTopology {
       try {
         event = usageEvents.deserialize(Topics.USAGE_EVENTS.name(), record.value());
       } catch (RuntimeException e) {
-        if (io.storystream.schemas.registry.SchemaRegistryException.isUnavailable(e)) {
-          // a valid event whose schema could not be fetched: the thread fails and its replacement reads it again
-          // from the last commit (dead-lettered, it would never be billed)
+        if (io.storystream.schemas.serde.ReadAgainLater.isCause(e)) {
+          // a valid event that could not be read now (its schema could not be fetched): the thread fails and its
+          // replacement reads it again from the last commit (dead-lettered, it would never be billed)
           throw e;
         }
         deadLetter(record, INVALID_EVENT, e.getClass().getName(), "undecodable usage event: " + e.getMessage());

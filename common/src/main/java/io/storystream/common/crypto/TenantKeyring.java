@@ -5,6 +5,7 @@ import io.storystream.schemas.TenantDataKey;
 import io.storystream.schemas.registry.SchemaRegistryClient;
 import io.storystream.schemas.serde.AvroDeserializer;
 import io.storystream.schemas.serde.AvroSerializer;
+import io.storystream.schemas.serde.ReadAgainLater;
 import io.storystream.schemas.topics.TenantKeys;
 import io.storystream.schemas.topics.Topics;
 import java.nio.ByteBuffer;
@@ -52,6 +53,8 @@ import org.slf4j.LoggerFactory;
 public final class TenantKeyring implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TenantKeyring.class);
   static final Duration CATCH_UP = Duration.ofSeconds(15);
+  private static final long FOLLOW_BACKOFF_MIN_MS = 100;
+  private static final long FOLLOW_BACKOFF_MAX_MS = 5_000;
 
   private final KafkaSettings kafka;
   private final MasterKeys master;
@@ -163,26 +166,59 @@ public final class TenantKeyring implements AutoCloseable {
     }
   }
 
+  /**
+   * Follows the topic for as long as the keyring runs. A failure (a key whose schema the registry could not give, a
+   * broker away) does not end it: a keyring that stopped following would never learn a new tenant's key or an
+   * erasure, and every record sealed under a key it lacks would wait for it in vain. It goes back to the first record
+   * it had not applied and tries again a moment later.
+   */
   private void follow() {
+    long backoffMs = FOLLOW_BACKOFF_MIN_MS;
     try {
       while (running) {
-        for (ConsumerRecord<String, byte[]> record : follower.poll(Duration.ofMillis(100))) {
-          apply(record.key(), record.value() == null ? null
-              : deserializer.deserialize(record.topic(), record.value()));
-        }
-        for (TopicPartition tp : partitions) {
-          positions.put(tp, follower.position(tp));
+        try {
+          for (ConsumerRecord<String, byte[]> record : follower.poll(Duration.ofMillis(100))) {
+            apply(record.key(), record.value() == null ? null
+                : deserializer.deserialize(record.topic(), record.value()));
+            positions.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
+          }
+          for (TopicPartition tp : partitions) {
+            positions.put(tp, follower.position(tp));
+          }
+          backoffMs = FOLLOW_BACKOFF_MIN_MS;
+        } catch (WakeupException closing) {
+          throw closing;
+        } catch (RuntimeException e) {
+          if (!running) {
+            return; // closing: the interrupt or the wake-up of close()
+          }
+          log.warn("tenant keyring could not read {} ({}); reading again in {} ms", Topics.TENANT_KEYS.name(),
+              e.toString(), backoffMs);
+          rewindToUnapplied();
+          Thread.sleep(backoffMs); // the registry or a broker coming back
+          backoffMs = Math.min(FOLLOW_BACKOFF_MAX_MS, backoffMs * 2);
         }
         synchronized (progress) {
           progress.notifyAll();
         }
       }
-    } catch (WakeupException closing) {
+    } catch (WakeupException | InterruptedException closing) {
       // close() wakes the poll
-    } catch (RuntimeException e) {
-      log.error("tenant keyring stopped following {}: {}", Topics.TENANT_KEYS.name(), e.toString());
     } finally {
+      Thread.interrupted(); // close()'s interrupt has done its work; the consumer's close must not see it
       follower.close(Duration.ZERO);
+    }
+  }
+
+  /** After a failed read: back to the first record of each partition that was not applied. */
+  private void rewindToUnapplied() {
+    for (TopicPartition tp : partitions) {
+      Long next = positions.get(tp);
+      if (next == null) {
+        follower.seekToBeginning(List.of(tp));
+      } else {
+        follower.seek(tp, next);
+      }
     }
   }
 
@@ -382,18 +418,26 @@ public final class TenantKeyring implements AutoCloseable {
     return counts;
   }
 
-  /** Waits until this instance has read the topic up to the end it has now. */
+  /**
+   * Waits until this instance has read the topic up to the end it has now. Fails with {@link ReadAgainLater} when it
+   * cannot tell in time (a broker or the controller away): a record whose sealed fields wait for a key is not
+   * unreadable, and its reader must read it again rather than dead-letter it (a job would never end).
+   */
   public void catchUp() {
     Map<TopicPartition, Long> end;
-    synchronized (offsets) {
-      end = offsets.endOffsets(partitions, Duration.ofSeconds(10));
+    try {
+      synchronized (offsets) {
+        end = offsets.endOffsets(partitions, Duration.ofSeconds(10));
+      }
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      throw new ReadAgainLater("the end of " + Topics.TENANT_KEYS.name() + " could not be asked", e);
     }
     long deadline = System.nanoTime() + CATCH_UP.toNanos();
     synchronized (progress) {
       while (!reached(end)) {
         long left = deadline - System.nanoTime();
         if (left <= 0 || !running) {
-          throw new IllegalStateException("the tenant keyring did not catch up with " + Topics.TENANT_KEYS.name());
+          throw new ReadAgainLater("the tenant keyring did not catch up with " + Topics.TENANT_KEYS.name());
         }
         try {
           progress.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
@@ -454,6 +498,7 @@ public final class TenantKeyring implements AutoCloseable {
     }
     running = false;
     follower.wakeup();
+    thread.interrupt(); // a follower waiting to read again after a failure
     try {
       thread.join(5000);
     } catch (InterruptedException e) {

@@ -70,7 +70,7 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
     props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        io.storystream.common.kafka.SkipUndecodableUnlessRegistryDown.class);
+        io.storystream.common.kafka.SkipUndecodableOnly.class);
     // completion → long-poll: a status reaches a waiting poll the moment this view applies it (the topology wakes the
     // waiters while processing, before any commit), so the commit interval (100 ms) and the record cache (the jobs
     // store has none) add nothing on that path; what remains is how soon the fetch of analysis-status returns once

@@ -21,6 +21,7 @@ import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.TopicSerdes;
 import io.storystream.schemas.topics.Topics;
+import io.storystream.testsupport.RegistryAwayAtFirst;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -138,6 +139,23 @@ class TenantKeyringTest {
       // another tenant is untouched
       AnalysisWork other = (AnalysisWork) sealing.seal("analysis-work", work("globex", "margin", "globex.csv"));
       assertThat(((AnalysisWork) opening.open("analysis-work", other)).getSteeringPrompt()).isEqualTo("margin");
+    }
+  }
+
+  @Test
+  void aKeyringThatCouldNotReadTheTopicForAWhileKeepsFollowingItAndLearnsANewKey() {
+    // every lookup of the data keys' schema times out at first, as while a broker is away
+    RegistryAwayAtFirst away = new RegistryAwayAtFirst(new HttpSchemaRegistryClient(registry.url()),
+        RegistryAwayAtFirst.ANY_ID, 4);
+    try (TenantKeyring writer = instance(OLD);
+         TenantKeyring reader = new TenantKeyring(settings, away, MasterKeys.parse(OLD), Clock.systemUTC()).start()) {
+      AnalysisWork sealed = (AnalysisWork) new TenantContentSealing(writer).seal("analysis-work",
+          work("keyring-away", "q4 retention", "retention.csv"));
+      // the reader learns the key from the topic, where the writer put it, once its lookups answer again
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(((AnalysisWork) new TenantContentSealing(
+          reader).open("analysis-work", AnalysisWork.newBuilder(sealed).build())).getSteeringPrompt())
+          .isEqualTo("q4 retention"));
+      assertThat(away.failed()).as("the reader met the outage").isEqualTo(4);
     }
   }
 

@@ -3,8 +3,8 @@ package io.storystream.processor.admission;
 import io.storystream.schemas.DeadLetter;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryClient;
-import io.storystream.schemas.registry.SchemaRegistryException;
 import io.storystream.schemas.serde.AvroSerializer;
+import io.storystream.schemas.serde.ReadAgainLater;
 import io.storystream.schemas.topics.Topics;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -66,7 +66,7 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
   @Override
   public DeserializationExceptionHandler.Response handleError(ErrorHandlerContext context,
       ConsumerRecord<byte[], byte[]> record, Exception exception) {
-    if (registryDown(context, exception)) {
+    if (readAgainLater(context, exception)) {
       return DeserializationExceptionHandler.Response.fail();
     }
     return DeserializationExceptionHandler.Response.resume(
@@ -76,7 +76,7 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
   @Override
   public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record,
       Exception exception) {
-    if (registryDown(context, exception)) {
+    if (readAgainLater(context, exception)) {
       return ProcessingExceptionHandler.Response.fail();
     }
     return ProcessingExceptionHandler.Response.resume(List.of(
@@ -84,16 +84,17 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
   }
 
   /**
-   * A record that failed only because the schema registry could not be asked is valid: dead-lettered, a job would
-   * never run (the fault campaign lost one so during a registry restart). The thread fails instead (the deserializer
-   * has already waited out a restart), and its replacement reads the record again from the last commit.
+   * A record that failed only because something outside it could not be asked (the schema registry, the tenant
+   * keyring, a broker) is valid: dead-lettered, a job would never run (the fault campaign lost one so during a
+   * registry restart). The thread fails instead (the deserializer has already waited out a registry restart), and its
+   * replacement reads the record again from the last commit.
    */
-  private static boolean registryDown(ErrorHandlerContext context, Exception exception) {
-    if (!SchemaRegistryException.isUnavailable(exception)) {
+  private static boolean readAgainLater(ErrorHandlerContext context, Exception exception) {
+    if (!ReadAgainLater.isCause(exception)) {
       return false;
     }
-    log.warn("schema registry unavailable while handling {}-{}@{}: failing the thread, the record is read again",
-        context.topic(), context.partition(), context.offset());
+    log.warn("{}-{}@{} cannot be read now ({}): failing the thread, the record is read again", context.topic(),
+        context.partition(), context.offset(), exception.getClass().getSimpleName());
     return true;
   }
 

@@ -13,6 +13,7 @@ import io.storystream.schemas.AnalysisWork;
 import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaRegistryClient;
 import io.storystream.schemas.serde.AvroDeserializer;
+import io.storystream.schemas.serde.ReadAgainLater;
 import io.storystream.schemas.topics.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -451,6 +452,12 @@ public final class WorkerService implements AutoCloseable {
         throw new IllegalArgumentException("the record's tenant does not match its key");
       }
     } catch (RuntimeException e) {
+      if (ReadAgainLater.isCause(e)) {
+        // valid, only unreadable now (the registry, the keyring, a broker away): dead-lettered, its job would never
+        // end. The loop restarts and reads it again from the last commit, charging the record nothing.
+        poisonRecords.done();
+        throw e;
+      }
       try (LogContext ids = LogContext.of(LogContext.TENANT_ID, record.key())) { // the key: the tenant's id
         log.warn("analysis-work {}-{}@{} cannot be processed, sent to the dead-letter topic: {}", record.topic(),
             record.partition(), record.offset(), e.getClass().getSimpleName());
@@ -498,7 +505,8 @@ public final class WorkerService implements AutoCloseable {
 
   /**
    * Decodes a work record. A registry that is briefly unreachable is waited out by the deserializer itself
-   * ({@link io.storystream.schemas.serde.AvroDeserializer#OUTAGE_LIMIT}) rather than taken for poison.
+   * ({@link io.storystream.schemas.serde.AvroDeserializer#OUTAGE_LIMIT}); what it cannot wait out fails with a
+   * {@link ReadAgainLater} cause, which is never taken for poison.
    */
   private AnalysisWork decode(ConsumerRecord<String, byte[]> record) {
     return workDeserializer.deserialize(record.topic(), record.value());

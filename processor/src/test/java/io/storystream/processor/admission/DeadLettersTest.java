@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.storystream.schemas.registry.InMemorySchemaRegistryClient;
 import io.storystream.schemas.registry.SchemaNotFoundException;
 import io.storystream.schemas.registry.SchemaRegistryException;
+import io.storystream.schemas.serde.ReadAgainLater;
 import io.storystream.schemas.serde.NotWireFormatException;
 import io.storystream.schemas.serde.UnknownSchemaIdException;
 import java.io.IOException;
@@ -27,8 +28,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What admission does with a record it cannot read or process, by cause: a bad record is dead-lettered and
- * admission goes on; a record that failed only because the schema registry could not be asked is valid, so the thread
- * fails and its replacement reads the record again (dead-lettered, the job would never have run).
+ * admission goes on; a record that failed only because something outside it could not be asked (the schema registry,
+ * the tenant keyring, a broker) is valid, so the thread fails and its replacement reads the record again
+ * (dead-lettered, the job would never have run).
  */
 class DeadLettersTest {
   private final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
@@ -44,7 +46,13 @@ class DeadLettersTest {
             new IOException("Connection refused")), "fail, read again"),
         Arguments.of("registry 503", new SchemaRegistryException("restarting", 503, -1), "fail, read again"),
         Arguments.of("registry outage wrapped", new IllegalStateException("while deciding",
-            new SchemaRegistryException("unreachable", new IOException("reset"))), "fail, read again"));
+            new SchemaRegistryException("unreachable", new IOException("reset"))), "fail, read again"),
+        Arguments.of("keyring not caught up", new ReadAgainLater("the tenant keyring did not catch up"),
+            "fail, read again"),
+        Arguments.of("broker timeout", new org.apache.kafka.common.errors.TimeoutException("end offsets"),
+            "fail, read again"),
+        Arguments.of("undecodable, no outage in its causes", new IllegalStateException("while deciding",
+            new IllegalArgumentException("bad field")), "dead letter"));
   }
 
   @ParameterizedTest(name = "{0} → {2}")

@@ -11,6 +11,7 @@ import io.storystream.schemas.UsageEvent;
 import io.storystream.schemas.serde.AvroDeserializer;
 import io.storystream.schemas.topics.Topic;
 import io.storystream.schemas.topics.Topics;
+import io.storystream.testsupport.RegistryAwayAtFirst;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -142,6 +143,35 @@ class WorkerRestartTest {
         .collect(Collectors.groupingBy(UsageEvent::getEventId, Collectors.counting()));
     assertThat(usage).hasSize(jobs.size());
     assertThat(usage.values()).as("no usage event twice").containsOnly(1L);
+  }
+
+  @Test
+  void aWorkRecordThatCannotBeReadNowIsReadAgainInsteadOfDeadLetteredAndItsJobEnds() throws Exception {
+    List<AnalysisWork> jobs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      jobs.add(stack.work("read-again", "tenants/read-again/files/file_1", 2));
+    }
+    jobs.forEach(stack::submit);
+    stack.flush();
+    Set<String> ids = jobs.stream().map(AnalysisWork::getJobId).collect(Collectors.toSet());
+    WorkerStack.Tail<AnalysisStatus> statuses = stack.tail(Topics.ANALYSIS_STATUS);
+    int workSchema = stack.registry.register("analysis-work-value", AnalysisWork.getClassSchema());
+    RegistryAwayAtFirst registry = new RegistryAwayAtFirst(stack.registry, workSchema, 2);
+    WorkerConfig config = stack.workerConfig(4, "read-again").withGroupId("read-again");
+    WorkerService worker = new WorkerService(config, registry, Clock.systemUTC(), new FlakyJobs(-1, null))
+        .pauseBeforeRestart(delay -> { }).start();
+    try {
+      await().atMost(Duration.ofSeconds(120)).until(() -> statuses.values().stream()
+          .filter(s -> ids.contains(s.getJobId()) && s.getState() == JobState.COMPLETED)
+          .map(AnalysisStatus::getJobId).distinct().count() == jobs.size());
+      assertThat(registry.failed()).as("the work records could not be read at first").isEqualTo(2);
+      assertThat(worker.restarts()).as("each time the loop read them again").isEqualTo(2);
+    } finally {
+      worker.close();
+    }
+    assertThat(committed(Topics.DEAD_LETTER)).as("nothing of the tenant dead-lettered")
+        .noneMatch(d -> d.getKey() != null
+            && java.nio.charset.StandardCharsets.UTF_8.decode(d.getKey().duplicate()).toString().equals("read-again"));
   }
 
   /** Throws on the loop thread for one job, every time it is started; completes the others. */

@@ -127,7 +127,7 @@ public class AvroDeserializer<T extends GenericRecord> implements Deserializer<T
    * The writer schema, waiting out a registry outage (a restart takes seconds) for up to {@link #outageLimit}: a
    * record whose schema cannot be fetched right now is not undecodable, and a reader that gave up on it would
    * dead-letter or skip a valid job or usage event. Past the limit the failure goes to the caller, which must not
-   * treat it as a verdict either ({@link SchemaRegistryException#isUnavailable}).
+   * treat it as a verdict either ({@link ReadAgainLater#isCause}).
    */
   private Schema writerSchema(int id) {
     long deadline = System.nanoTime() + outageLimit.toNanos();
