@@ -149,7 +149,12 @@ public final class WorkerService implements AutoCloseable {
    * {@code generation} the loop restart it was read in.
    */
   private record Job(TopicPartition partition, long offset, PartitionProgress owner, AnalysisWork work, long[] startedAt,
-      int generation) {}
+      int generation) {
+    /** Ids for a log line; a record that could not be read has none ({@code work} is null). */
+    String describe() {
+      return work == null ? "unreadable work record" : "job " + work.getJobId() + " of tenant " + work.getTenantId();
+    }
+  }
 
   /** A job that ended (or a record that never became one), with what to emit for it. */
   private record Finished(Job job, JobOutcome outcome, List<ProducerRecord<String, byte[]>> records) {}
@@ -574,8 +579,8 @@ public final class WorkerService implements AutoCloseable {
       Job job = f.job();
       if (progress.get(job.partition()) != job.owner()) {
         it.remove(); // the partition moved to another worker, which redoes the job (and finds its result in S3)
-        log.debug("job {} ended after its partition {} moved: left to the new owner", job.work().getJobId(),
-            job.partition());
+        log.debug("{} at {} offset {} ended after its partition moved: left to the new owner", job.describe(),
+            job.partition(), job.offset());
         continue;
       }
       if (!job.owner().canFinish(job.offset())) {
@@ -588,8 +593,8 @@ public final class WorkerService implements AutoCloseable {
           : outputs.finished(job.work(), job.startedAt()[0], f.outcome());
       poisonRecords.done();
       records.forEach(r -> outbox.add(new Outgoing(job.partition(), r)));
-      log.debug("job {} of tenant {} ended ({}, offset {}): {} records in the next transaction",
-          job.work().getJobId(), job.work().getTenantId(), job.partition(), job.offset(), records.size());
+      log.debug("{} ended ({}, offset {}): {} records in the next transaction", job.describe(), job.partition(),
+          job.offset(), records.size());
       job.owner().finished(job.offset());
       offsetsToCommit.add(job.partition());
       it.remove();

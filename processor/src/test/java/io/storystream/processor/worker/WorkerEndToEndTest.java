@@ -215,6 +215,7 @@ class WorkerEndToEndTest {
 
   @Test
   void aRecordThatCannotBeReadGoesToTheDeadLetterTopicAndWorkGoesOn() {
+    long restarts = worker.restarts();
     stack.submitRaw("acme", new byte[] {0, 0, 0, 0, 99, 1, 2});
     String key = stack.upload("acme", "file_after_poison");
     AnalysisWork next = stack.work("acme", key, 2);
@@ -224,6 +225,7 @@ class WorkerEndToEndTest {
     await().atMost(Duration.ofSeconds(120)).until(() -> terminal(List.of(next)).size() == 1);
     await().atMost(Duration.ofSeconds(120)).until(() -> deadLetters.values().stream()
         .anyMatch(d -> d.getSourceTopic().equals("analysis-work") && d.getReason().equals("deserialization_failed")));
+    assertThat(worker.restarts()).as("the unreadable record did not fail the loop").isEqualTo(restarts);
   }
 
   static List<AnalysisStatus> terminal(List<AnalysisWork> jobs) {
