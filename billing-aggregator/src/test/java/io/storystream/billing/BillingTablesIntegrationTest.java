@@ -16,7 +16,6 @@ import io.storystream.schemas.registry.HttpSchemaRegistryClient;
 import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.TopicSerdes;
 import io.storystream.schemas.topics.Topics;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -508,9 +507,7 @@ class BillingTablesIntegrationTest {
     }
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  private static int freePort() {
+    return io.storystream.embedded.FreePorts.pick();
   }
 }
