@@ -3,6 +3,7 @@ package io.storystream.ingress.jobs;
 import io.javalin.http.Context;
 import io.storystream.common.http.Problem;
 import io.storystream.common.http.ProblemException;
+import io.storystream.common.logging.EveryFewSeconds;
 import io.storystream.ingress.http.Gate;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,6 +31,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobRouter {
   private static final Logger log = LoggerFactory.getLogger(JobRouter.class);
+  /** An instance that is down fails every forward to it: one line per instance every 10 s, with the count. */
+  private final EveryFewSeconds unansweredLines = new EveryFewSeconds(Duration.ofSeconds(10));
   public static final String REQUEST_HASH_HEADER = "Storystream-Request-Hash";
   private static final List<String> RELAYED_HEADERS = List.of("Content-Type", "Content-Disposition", "Location",
       "Retry-After", REQUEST_HASH_HEADER);
@@ -145,7 +148,12 @@ public final class JobRouter {
     return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream())
         .handle((response, error) -> {
           if (error != null) {
-            log.warn("instance {}:{} did not answer for {}: {}", host.host(), host.port(), ctx.path(), error.toString());
+            String instance = host.host() + ":" + host.port();
+            long unanswered = unansweredLines.occurred(instance);
+            if (unanswered > 0) {
+              log.warn("instance {} did not answer for {} ({} forwards unanswered since the last line): {}", instance,
+                  ctx.path(), unanswered, error.toString());
+            }
             return forward(ctx, hosts, index + 1, timeout);
           }
           if (response.statusCode() == 404 || response.statusCode() == 503) {
