@@ -70,7 +70,6 @@ class IngressEndToEndTest {
     stack = new IngressStack(dir).billingUrl("http://127.0.0.1:" + billing.port());
     stack.startInstance(clock);
     stack.startInstance(clock);
-    await().atMost(Duration.ofSeconds(60)).until(() -> stack.instances.stream().allMatch(IngressService::ready));
     acmeKey = stack.tenantWithKey("acme", "pro");
     globexKey = stack.tenantWithKey("globex", "starter");
   }

@@ -97,7 +97,30 @@ final class IngressStack implements AutoCloseable {
     IngressService service = (extensions == null ? new IngressService(config)
         : new IngressService(config, extensions)).start();
     instances.add(service);
+    awaitSettled();
     return service;
+  }
+
+  /**
+   * Waits until the running instances' job views have settled: each is running and together they hold every
+   * partition of the jobs store as an active task exactly once. A newly started instance joins the group in two
+   * cooperative rounds; between them a moved partition is active nowhere and its tenants' job questions are answered
+   * 503 jobs-rebalancing (documented, with Retry-After). Tests that script exact answers start after the move.
+   */
+  void awaitSettled() {
+    int partitions = Topics.ANALYSIS_REQUESTS.partitions(settings.tenantPartitions());
+    org.awaitility.Awaitility.await("the job views of " + instances.size() + " instance(s) settled")
+        .atMost(java.time.Duration.ofSeconds(90)).pollInterval(java.time.Duration.ofMillis(50)).until(() -> {
+          List<IngressService> live = instances.stream().filter(i -> !i.parts().jobs().stopped()).toList();
+          List<Integer> held = new ArrayList<>();
+          for (IngressService instance : live) {
+            if (!instance.ready()) {
+              return false;
+            }
+            held.addAll(instance.parts().jobs().activePartitions());
+          }
+          return held.size() == partitions && new java.util.HashSet<>(held).size() == partitions;
+        });
   }
 
   IngressService ingress() {

@@ -116,6 +116,23 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     return streams.state() == KafkaStreams.State.RUNNING;
   }
 
+  /** True once this view was closed or failed for good (it holds nothing and never will again). */
+  public boolean stopped() {
+    return !streams.state().isRunningOrRebalancing() && streams.state() != KafkaStreams.State.CREATED;
+  }
+
+  /**
+   * The partitions of the jobs store this instance holds as active tasks now. Between the two rounds of a
+   * cooperative rebalance a partition is active nowhere: a group of instances has settled when every instance is
+   * {@link #ready()} and their active partitions together cover every partition once.
+   */
+  public Set<Integer> activePartitions() {
+    Set<Integer> partitions = new java.util.TreeSet<>();
+    streams.metadataForLocalThreads().forEach(thread ->
+        thread.activeTasks().forEach(task -> partitions.add(task.taskId().partition())));
+    return partitions;
+  }
+
   public HostInfo self() {
     return self;
   }
