@@ -26,7 +26,8 @@ print(" ".join(str(x.getsockname()[1]) for x in s))')"
 args=(--data-dir "$home/data" --kafka-port "${ports[0]}" --kafka-controller-port "${ports[1]}" --s3-port "${ports[2]}"
       --registry-port "${ports[3]}" --ingress-port "${ports[4]}" --admin-port "${ports[5]}"
       --billing-port "${ports[6]}" --standin-port "${ports[7]}" --management-port "${ports[8]}"
-      --postgres-port "${ports[9]}" --partitions "${STORYSTREAM_PARTITIONS:-6}")
+      --postgres-port "${ports[9]}")
+# the partition count is the embedded default's own (3 in a new folder) unless STORYSTREAM_PARTITIONS sets it
 api="http://127.0.0.1:${ports[4]}/v1"
 ready_url="http://127.0.0.1:${ports[8]}/health/ready"
 pid=

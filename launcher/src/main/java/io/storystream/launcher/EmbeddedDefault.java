@@ -90,6 +90,8 @@ public final class EmbeddedDefault implements AutoCloseable {
   private EmbeddedS3 s3;
   private SchemaRegistryServer registry;
   private TopicCatalogue.Report topics;
+  /** The tenant-keyed topics' partition count: the data folder's, or the one chosen for a new folder. */
+  private int partitions;
   private StandInServer standIn;
   private BillingAggregator billing;
   private PostgresConnection postgres;
@@ -164,7 +166,8 @@ public final class EmbeddedDefault implements AutoCloseable {
     registry = stage("schema registry", new SchemaRegistryServer(settings.host(), settings.registryPort(),
         kafka.bootstrapServers(), (short) 1).start());
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-      topics = ProcessorTopics.catalogue(settings.tenantPartitions(), (short) 1).ensure(admin);
+      partitions = EmbeddedPartitions.choose(EmbeddedPartitions.existing(admin), settings.tenantPartitions());
+      topics = ProcessorTopics.catalogue(partitions, (short) 1).ensure(admin);
     }
     // the Streams applications have not started yet, and the broker's lock on the data folder keeps out any other
     // process: a crash's uncheckpointed task state, which exactly-once would wipe anyway, can go before it is opened
@@ -176,8 +179,7 @@ public final class EmbeddedDefault implements AutoCloseable {
   }
 
   private void startServices() throws Exception {
-    KafkaSettings kafkaSettings = new KafkaSettings(kafka.bootstrapServers(), registry.url(),
-        settings.tenantPartitions(), (short) 1);
+    KafkaSettings kafkaSettings = new KafkaSettings(kafka.bootstrapServers(), registry.url(), partitions, (short) 1);
     PlatformOptions platform = PlatformOptions.of(kafkaSettings, s3.settings(), settings.dataDir());
     operatorToken = IngressSecrets.operatorToken(settings.operatorToken(), settings.dataDir());
     TokenStrength.requireStrong(operatorToken, "the operator token (STORYSTREAM_OPERATOR_TOKEN)");
@@ -274,6 +276,11 @@ public final class EmbeddedDefault implements AutoCloseable {
 
   public SchemaRegistryServer registry() {
     return registry;
+  }
+
+  /** The tenant-keyed topics' partition count in use (see {@link EmbeddedPartitions}). */
+  public int partitions() {
+    return partitions;
   }
 
   public TopicCatalogue.Report topics() {

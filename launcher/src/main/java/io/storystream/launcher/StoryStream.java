@@ -47,8 +47,9 @@ public final class StoryStream implements Callable<Integer> {
   @Option(names = "--registry-port", defaultValue = "${env:STORYSTREAM_REGISTRY_PORT:-8081}")
   int registryPort;
 
-  @Option(names = "--partitions", defaultValue = "${env:STORYSTREAM_PARTITIONS:-6}",
-      description = "Partitions of every tenant-keyed topic, created on first start.")
+  @Option(names = "--partitions", defaultValue = "${env:STORYSTREAM_PARTITIONS:-0}",
+      description = "Partitions of every tenant-keyed topic: 0 (the default) keeps the data folder's count, or makes 3"
+          + " in a new folder; another count is only accepted for a new folder.")
   int partitions;
 
   @Option(names = "--ingress-port", defaultValue = "${env:STORYSTREAM_INGRESS_PORT:-8080}",
@@ -131,7 +132,8 @@ public final class StoryStream implements Callable<Integer> {
     out.println("  S3 endpoint         " + system.s3().endpoint() + "  (bucket " + bucket + ")");
     out.println("  topics              " + system.topics().existing().size() + " existing, "
         + system.topics().created().size() + " created"
-        + (system.topics().consistent() ? "" : ", " + system.topics().drifts().size() + " differ from the catalogue"));
+        + (system.topics().consistent() ? "" : ", " + system.topics().drifts().size() + " differ from the catalogue")
+        + "; " + system.partitions() + " partitions per tenant-keyed topic");
     if (demo.apiKey() != null) {
       out.println("  demo tenant         created; its API key (shown once, also kept in " + demo.keyFile() + "):");
       out.println("                      " + demo.apiKey());

@@ -53,8 +53,9 @@ class EmbeddedDefaultProcessTest {
     S3Settings s3 = new S3Settings("http://127.0.0.1:" + s3Port, "us-east-1", "storystream",
         EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY);
 
-    ChildProcess first = launch();
-    assertThat(first.output()).anyMatch(l -> l.contains("0 existing, " + ProcessorTopics.all().size() + " created"));
+    ChildProcess first = launch("--partitions", "2");
+    assertThat(first.output()).anyMatch(l -> l.contains("0 existing, " + ProcessorTopics.all().size() + " created"
+        + "; 2 partitions per tenant-keyed topic"));
     int schemaId;
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
          BlobStore blobs = new BlobStore(s3)) {
@@ -82,8 +83,10 @@ class EmbeddedDefaultProcessTest {
     assertThat(first.output()).as("exit code %d", first.exitCode()).anyMatch(l -> l.contains("stopped Kafka broker"));
     assertThat(first.exitCode()).isIn(0, 143);
 
+    // started without --partitions, the folder keeps its count (the default would be 3 only for a new folder)
     ChildProcess second = launch();
-    assertThat(second.output()).anyMatch(l -> l.contains(ProcessorTopics.all().size() + " existing, 0 created"));
+    assertThat(second.output()).anyMatch(l -> l.contains(ProcessorTopics.all().size() + " existing, 0 created"
+        + "; 2 partitions per tenant-keyed topic"));
     try (BlobStore blobs = new BlobStore(s3)) {
       assertThat(new String(blobs.get("tenants/acme/files/file_x").orElseThrow(), StandardCharsets.UTF_8))
           .isEqualTo("region,revenue\nnorth,10\n");
@@ -204,16 +207,16 @@ class EmbeddedDefaultProcessTest {
     return tables;
   }
 
-  private ChildProcess launch() throws Exception {
+  private ChildProcess launch(String... more) throws Exception {
     List<String> args = new ArrayList<>(servicePorts);
+    args.addAll(List.of(more));
     args.addAll(List.of(
         "--postgres-port", Integer.toString(postgresPort),
         "--data-dir", data.toString(),
         "--kafka-port", Integer.toString(kafkaPort),
         "--kafka-controller-port", Integer.toString(controllerPort),
         "--s3-port", Integer.toString(s3Port),
-        "--registry-port", Integer.toString(registryPort),
-        "--partitions", "2"));
+        "--registry-port", Integer.toString(registryPort)));
     return ChildProcess.start("storystream", args, Map.of()).awaitLine("Press Ctrl-C", Duration.ofSeconds(180));
   }
 }
