@@ -33,13 +33,13 @@ final class EmbeddedPartitions {
   /** The count to use, given the folder's ({@code existing}, empty for a new folder) and the one asked for. */
   static int choose(OptionalInt existing, int requested) {
     if (requested < 0) {
-      throw new IllegalArgumentException("--partitions must be positive (or 0 for the data folder's count), not "
+      throw new UnusableSetting("--partitions must be positive (or 0 for the data folder's count), not "
           + requested);
     }
     if (existing.isPresent()) {
       int count = existing.getAsInt();
       if (requested != FROM_DATA_FOLDER && requested != count) {
-        throw new IllegalArgumentException("the topics in this data folder have " + count + " partitions, and --partitions "
+        throw new UnusableSetting("the topics in this data folder have " + count + " partitions, and --partitions "
             + requested + " cannot change that: tenants would move to partitions that do not hold their state. Start"
             + " without --partitions (or STORYSTREAM_PARTITIONS), or with a new data folder");
       }

@@ -150,6 +150,13 @@ public final class StoryStream implements Callable<Integer> {
     CommandLine commandLine = new CommandLine(new StoryStream());
     commandLine.addSubcommand("billing", BillingCommand.commandLine());
     io.storystream.common.config.Durations.register(commandLine); // after every subcommand: picocli copies it down once
+    commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
+      if (e instanceof UnusableSetting) {
+        line.getErr().println("storystream: " + e.getMessage());
+        return CommandLine.ExitCode.USAGE;
+      }
+      throw e;
+    });
     int code = commandLine.execute(args);
     if (code != 0) {
       System.exit(code);

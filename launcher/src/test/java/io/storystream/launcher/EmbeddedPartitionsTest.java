@@ -40,7 +40,7 @@ class EmbeddedPartitionsTest {
   void aCountThatWouldMoveTenantsAwayFromTheirStateIsRefused(Integer existing, int requested) {
     assertThatThrownBy(() -> EmbeddedPartitions.choose(
         existing == null ? OptionalInt.empty() : OptionalInt.of(existing), requested))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(UnusableSetting.class)
         .hasMessageContaining("--partitions");
   }
 
