@@ -168,6 +168,7 @@ public final class EmbeddedDefault implements AutoCloseable {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
       partitions = EmbeddedPartitions.choose(EmbeddedPartitions.existing(admin), settings.tenantPartitions());
       topics = ProcessorTopics.catalogue(partitions, (short) 1).ensure(admin);
+      EmbeddedPartitions.requireSamePartitions(topics);
     }
     // the Streams applications have not started yet, and the broker's lock on the data folder keeps out any other
     // process: a crash's uncheckpointed task state, which exactly-once would wipe anyway, can go before it is opened

@@ -1,5 +1,6 @@
 package io.storystream.launcher;
 
+import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.Topics;
 import java.util.List;
 import java.util.OptionalInt;
@@ -17,7 +18,7 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  *
  * <p>A new folder gets {@link #NEW_FOLDER} (3) unless told otherwise. The embedded default runs one instance of each
  * service, each Streams application with one stream thread, so partitions add no parallelism here; each one costs at
- * start-up (the broker creates and leads it, admission opens its twelve stores per partition) and while idle (a fetch
+ * start-up (the broker creates and leads it, admission opens fourteen stores per partition) and while idle (a fetch
  * per partition). Measured on two cores (BENCHMARKS.md): clean start to banner 10.7 s with 6 partitions, 8.7 s with 3;
  * resident memory 466 and 405 MB. Three rather than one keeps the local system shaped like a deployment: tenants
  * spread over partitions, so routing by partition, per-partition stores and the job view's owner lookups are
@@ -46,6 +47,21 @@ final class EmbeddedPartitions {
       return count;
     }
     return requested == FROM_DATA_FOLDER ? NEW_FOLDER : requested;
+  }
+
+  /**
+   * Refuses to go on when a topic of the folder has another partition count than the catalogue at the count in use
+   * (topics made by hand, or by an older start with another count): the services would route tenants by one count
+   * while the data is split by the other. Other drift (a retention, a cleanup policy) stays a warning.
+   */
+  static void requireSamePartitions(TopicCatalogue.Report report) {
+    List<TopicCatalogue.Drift> partitions = report.drifts().stream()
+        .filter(d -> d.setting().equals("partitions")).toList();
+    if (!partitions.isEmpty()) {
+      throw new UnusableSetting("the topics in this data folder are split differently from what the system would use: "
+          + partitions.stream().map(TopicCatalogue.Drift::toString).toList()
+          + ". Start with a new data folder, or re-create these topics");
+    }
   }
 
   /** The partition count of the folder's tenant-keyed topics ({@code analysis-requests}), empty if it has none. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.storystream.embedded.EmbeddedKafka;
+import io.storystream.schemas.topics.TopicCatalogue;
 import io.storystream.schemas.topics.Topics;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,6 +43,18 @@ class EmbeddedPartitionsTest {
         existing == null ? OptionalInt.empty() : OptionalInt.of(existing), requested))
         .isInstanceOf(UnusableSetting.class)
         .hasMessageContaining("--partitions");
+  }
+
+  @Test
+  void aTopicSplitDifferentlyFromTheCatalogueStopsTheStartOtherDriftDoesNot() {
+    TopicCatalogue.Drift retention = new TopicCatalogue.Drift("audit", "retention.ms", "1", "2");
+    TopicCatalogue.Drift split = new TopicCatalogue.Drift("files", "partitions", "3", "6");
+    EmbeddedPartitions.requireSamePartitions(new TopicCatalogue.Report(List.of(), List.of("audit"), List.of(retention)));
+    assertThatThrownBy(() -> EmbeddedPartitions.requireSamePartitions(
+        new TopicCatalogue.Report(List.of(), List.of("audit", "files"), List.of(retention, split))))
+        .isInstanceOf(UnusableSetting.class)
+        .hasMessageContaining("files: partitions is 6, the catalogue says 3")
+        .hasMessageNotContaining("retention");
   }
 
   @Test
