@@ -321,7 +321,8 @@ public final class SystemBenchmark {
       // after a warm-up that had reached 4,130).
       double previous = wrk(script, bareUrl, seconds)[0];
       int warmUps = 1;
-      for (double rate = wrk(script, bareUrl, seconds)[0]; ; rate = wrk(script, bareUrl, seconds)[0]) {
+      while (true) {
+        double rate = wrk(script, bareUrl, seconds)[0];
         warmUps++;
         if (Math.abs(rate - previous) <= 0.1 * previous || warmUps == BARE_WARM_UP_ROUNDS) {
           log("bare handler warmed up in %d rounds of %d s (last two: %.0f and %.0f req/s)", warmUps, seconds,

@@ -86,7 +86,7 @@ class BillingTablesIntegrationTest {
     serdes = new TopicSerdes(new HttpSchemaRegistryClient(registryServer.url()));
     // run as root, PostgreSQL runs as the postgres user, which must be able to pass through the test's folder
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
-    postgres = new PostgresServer(dir.resolve("pg"), freePort()).start();
+    postgres = new PostgresServer(dir.resolve("pg"), io.storystream.embedded.FreePorts.pick()).start();
     try (Admin admin = Admin.create(kafka.admin())) {
       TopicCatalogue.standard(3, (short) 1).ensure(admin);
     }
@@ -505,9 +505,5 @@ class BillingTablesIntegrationTest {
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
     }
-  }
-
-  private static int freePort() {
-    return io.storystream.embedded.FreePorts.pick();
   }
 }

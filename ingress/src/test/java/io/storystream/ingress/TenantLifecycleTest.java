@@ -512,8 +512,8 @@ class TenantLifecycleTest {
     }
 
     private static boolean storeMoving(IngressStack.Reply reply) {
-      return reply.status() == 503 && (reply.text().contains("/jobs-rebalancing\"")
-          || reply.text().contains("/jobs-catching-up\""));
+      return reply.status() == 503 && (reply.problemType().endsWith("/jobs-rebalancing")
+          || reply.problemType().endsWith("/jobs-catching-up"));
     }
 
     private static void pause(IngressStack.Reply reply) {
