@@ -151,6 +151,7 @@ class AdmissionBenchmark {
       throws Exception {
     Properties overrides = new Properties();
     overrides.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+    withBenchSettings(overrides);
     String idle = System.getProperty("admission.bench.max.task.idle.ms");
     if (idle != null) {
       overrides.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, idle);
@@ -169,6 +170,7 @@ class AdmissionBenchmark {
     Properties props = settings.streams(appId, dataDir);
     // the same commit interval, poll and fetch waits admission runs with: a fair baseline commits as often
     AdmissionService.latencySettings(props);
+    withBenchSettings(props);
     try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
       CountDownLatch running = new CountDownLatch(1);
       streams.setStateListener((now, before) -> {
@@ -181,6 +183,14 @@ class AdmissionBenchmark {
         throw new IllegalStateException("the count did not start");
       }
       return requests / secondsUntilCaughtUp(admin, appId);
+    }
+  }
+
+  /** {@code -Dadmission.bench.commit.interval.ms}: both sides commit at that interval instead of admission's 20 ms. */
+  private static void withBenchSettings(Properties props) {
+    String commit = System.getProperty("admission.bench.commit.interval.ms");
+    if (commit != null) {
+      props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commit);
     }
   }
 
