@@ -29,6 +29,9 @@ public final class AdmissionService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdmissionService.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
+  /** How often a busy admission commits; a record that wakes an idle task commits at once ({@link CommitWhenIdle}). */
+  static final Duration COMMIT_INTERVAL = Duration.ofMillis(20);
+
   private final KafkaSettings kafka;
   private final Path dataDir;
   private final SchemaRegistryClient registry;
@@ -96,29 +99,33 @@ public final class AdmissionService implements AutoCloseable {
 
   /**
    * Admission sits on the path from a submit to the worker's start, and under exactly-once its decisions reach the
-   * worker only when the transaction that wrote them commits. So on that path the waits add up to: the commit
-   * interval (a decision waits for the next commit), plus the poll wait (a thread idle in {@code poll} commits only
-   * when the poll returns), plus the fetch wait of the reader of a transactional topic. The defaults here were 100 ms,
-   * 100 ms and 500 ms; these keep the sum well under 50 ms on an idle system:
+   * worker only when the transaction that wrote them commits. So on that path the waits add up to: the wait for a
+   * commit, plus the poll wait (a thread idle in {@code poll} commits only when the poll returns), plus the fetch wait
+   * of the reader of a transactional topic. The defaults here were 100 ms, 100 ms and 500 ms:
    * <ul>
-   *   <li>{@code commit.interval.ms} 20: a decision is visible at most 20 ms (plus the commit itself) after it was
-   *       made. A commit only happens when something was processed, so an idle admission costs nothing; under load a
-   *       commit covers all records of the 20 ms (hundreds at benchmark rates), so throughput stays within a few
-   *       per cent of the 100 ms setting.</li>
-   *   <li>{@code poll.ms} 10: an idle thread returns from {@code poll} every 10 ms, so a due commit waits at most that
-   *       long (a returning empty poll costs microseconds; it sends no extra request while a fetch is in flight).</li>
+   *   <li>a record that wakes an idle task is committed right after its batch ({@link CommitWhenIdle}), so on a quiet
+   *       system a decision waits for no interval at all;</li>
+   *   <li>{@code commit.interval.ms} 20: how often a busy admission commits, so a decision made under load is visible
+   *       at most 20 ms (plus the commit itself) after it was made. A commit only happens when something was
+   *       processed, so an idle admission costs nothing. Under a backlog it costs throughput, and so does any
+   *       exactly-once application: on 100,000 requests admission ran 5,021 requests/s at 20 ms and 7,175 at 100 ms,
+   *       the plain count 108,677 and 227,233 records/s (medians of three rounds each, BENCHMARKS.md);</li>
+   *   <li>{@code poll.ms} 10: an idle thread returns from {@code poll} every 10 ms, so a due commit of the records a
+   *       burst left behind waits at most that long (a returning empty poll costs microseconds; it sends no extra
+   *       request while a fetch is in flight);</li>
    *   <li>{@code fetch.max.wait.ms} 10 (main consumer): the broker answers a parked fetch of {@code analysis-requests}
    *       after at most 10 ms even when it does not learn of new readable data earlier, about 100 small requests a
-   *       second while idle.</li>
+   *       second while idle;</li>
    *   <li>the record cache stays at its default: admission's decisions are written by processors, not by cached
    *       aggregations, so the cache never holds them back.</li>
    * </ul>
    */
   static void latencySettings(Properties props) {
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 20);
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) COMMIT_INTERVAL.toMillis());
     props.put(StreamsConfig.POLL_MS_CONFIG, 10);
     props.put(StreamsConfig.mainConsumerPrefix(org.apache.kafka.clients.consumer.ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG),
         10);
+    props.put(StreamsConfig.producerPrefix(org.apache.kafka.clients.producer.ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
   }
 
   public synchronized KafkaStreams.State state() {

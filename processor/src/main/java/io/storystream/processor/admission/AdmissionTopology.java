@@ -198,11 +198,16 @@ public final class AdmissionTopology {
         ANALYSES_PER_MONTH, JOBS_IN_FLIGHT, AWAITING_REFERENCES, QUEUED_JOBS, QUEUE_ARRIVALS, RESERVATIONS,
         RESERVED_PER_MONTH, EARLY_CANCELLATIONS};
 
+    // A record that finds its task idle is committed at once instead of at the next commit interval (CommitWhenIdle):
+    // on a quiet system the worker sees the decision one commit later, not one interval later.
+    CommitWhenIdle commits = new CommitWhenIdle(AdmissionService.COMMIT_INTERVAL);
+
     // 3. Each request becomes one decision: rejected, completed from the cache, admitted, or queued behind the
     //    tenant's concurrency cap (its quota unit reserved either way).
     KStream<String, SpecificRecord> decisions = builder
         .stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS))
-        .process(RecordLogIds.around(Admission::new), Named.as("admit-queue-or-reject"), decisionStores);
+        .process(commits.around(RecordLogIds.around(Admission::new)), Named.as("admit-queue-or-reject"),
+            decisionStores);
 
     // 4. A job that ended (keyed tenantId:jobId, partitioned by tenant) gives its slot back, settles its reservation
     //    (kept, or given back when DataStoryBot's analyze was never called) and starts the next queued job. The
@@ -210,12 +215,13 @@ public final class AdmissionTopology {
     //    decisions, made each commit wait for the fetch of the statuses it had just written.
     KStream<String, SpecificRecord> endings = builder
         .stream(ProcessorTopics.JOB_ENDINGS.name(), serdes.consumed(ProcessorTopics.JOB_ENDINGS))
-        .process(RecordLogIds.around(JobEnded::new), Named.as("settle-ended-job"), decisionStores);
+        .process(commits.around(RecordLogIds.around(JobEnded::new)), Named.as("settle-ended-job"), decisionStores);
 
     // 5. A tenant's cancel: a queued job leaves the queue and gets its unit back; a running one is the worker's.
     KStream<String, SpecificRecord> cancellations = builder
         .stream(Topics.ANALYSIS_CANCELLATIONS.name(), serdes.consumed(Topics.ANALYSIS_CANCELLATIONS))
-        .process(RecordLogIds.around(Cancellation::new), Named.as("cancel-queued-job"), decisionStores);
+        .process(commits.around(RecordLogIds.around(Cancellation::new)), Named.as("cancel-queued-job"),
+            decisionStores);
 
     // 6. Everything decided fans out to its topic (keys set above: tenantId:jobId for status, tenantId:yyyy-MM for
     //    the quota, tenantId otherwise).
