@@ -199,12 +199,16 @@ public final class JobHops implements AutoCloseable {
       for (int i = 0; i < warmUp; i++) {
         hops.probe(fileId, "hops warm-up " + i + " " + System.nanoTime(), false);
       }
+      // -Dhops.pause.ms: a pause before each probe, so that it finds the pipeline idle, not just done with the
+      // previous job (whose ending admission commits moments before the next submit arrives)
+      long pause = Long.getLong("hops.pause.ms", 0);
       for (int i = 0; i < probes; i++) {
+        Thread.sleep(pause); // spacing the probes, not waiting for a result
         // a distinct prompt each time: a cached result would skip the worker
         hops.probe(fileId, "hops probe " + i + " " + System.nanoTime(), true);
       }
-      System.out.printf("one job at a time, %d probes after %d warm-up jobs, %s%n%s", probes, warmUp, ingress,
-          hops.table());
+      System.out.printf("one job at a time, %d probes after %d warm-up jobs, %d ms apart, %s%n%s", probes, warmUp,
+          pause, ingress, hops.table());
     }
     System.exit(0);
   }

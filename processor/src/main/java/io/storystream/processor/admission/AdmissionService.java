@@ -116,6 +116,10 @@ public final class AdmissionService implements AutoCloseable {
    *   <li>{@code fetch.max.wait.ms} 10 (main consumer): the broker answers a parked fetch of {@code analysis-requests}
    *       after at most 10 ms even when it does not learn of new readable data earlier, about 100 small requests a
    *       second while idle;</li>
+   *   <li>the producer's {@code retry.backoff.ms} 5 (default 100): a transaction's first write to a partition is
+   *       refused with {@code CONCURRENT_TRANSACTIONS} while the previous transaction's markers are still being
+   *       written, which is the common case once a quiet task commits at once, and the producer sends it again after
+   *       this backoff (growing exponentially up to {@code retry.backoff.max.ms} when the refusal persists);</li>
    *   <li>the record cache stays at its default: admission's decisions are written by processors, not by cached
    *       aggregations, so the cache never holds them back.</li>
    * </ul>
