@@ -237,9 +237,8 @@ public final class WorkerService implements AutoCloseable {
     // session timeout of its dead predecessor
     consumerProps.put("group.instance.id", "storystream-worker-" + config.instanceId());
     consumerProps.put("session.timeout.ms", "30000");
-    // submit → worker start: admitted work becomes readable when admission's transaction commits; a parked fetch of
-    // analysis-work is answered after at most 10 ms (default 500 ms) even if the broker does not complete it earlier
-    consumerProps.put("fetch.max.wait.ms", "10");
+    // fetch.max.wait.ms stays 500 ms: admitted work becomes readable when admission's transaction commits, and the
+    // broker answers the parked fetch at that moment (10 ms here measured no faster; see AdmissionService)
     KafkaConsumer<String, byte[]> created = new KafkaConsumer<>(consumerProps);
     try {
       producer = newProducer();
