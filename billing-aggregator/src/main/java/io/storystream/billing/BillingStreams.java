@@ -39,14 +39,15 @@ final class BillingStreams {
 
   /**
    * A statement follows its usage event through two commits (the tick's, then the statement's) and one read of the
-   * tick from the usage log; the default poll wait would add up to 100 ms to each step.
+   * tick from the usage log; the defaults would add up to 100 ms of poll wait and 500 ms of fetch wait to each step.
    * <ul>
    *   <li>{@code poll.ms} 10: an idle thread returns from {@code poll} every 10 ms, so a due commit or punctuation
    *       waits at most that long;</li>
-   *   <li>{@code fetch.max.wait.ms} stays at its default (500 ms): the tick becomes readable when its transaction's
-   *       markers are written, and the broker answers the parked fetch at that moment; 20 ms here only made an idle
-   *       thread ask 50 times a second (admission, the worker and the job view measured the same, see
-   *       {@code AdmissionService});</li>
+   *   <li>{@code fetch.max.wait.ms} 20 (main consumer): the broker answers a parked fetch as soon as the tick's
+   *       transaction makes it readable, so this is for throughput: while Streams has paused the partitions that
+   *       hold data (their buffers full), the one fetch in flight is parked for the whole wait, and at Kafka's
+   *       500 ms that stalled admission's benchmark to a fifth of its rate (see {@code AdmissionService}); about 50
+   *       small requests a second per idle thread;</li>
    *   <li>{@code commit.interval.ms} stays 100 ms: billing counts into stores whose changelog writes the commit waits
    *       for, so a shorter interval would cost throughput, and the count baseline of the benchmark uses these same
    *       properties.</li>
@@ -54,6 +55,8 @@ final class BillingStreams {
    */
   static void latencySettings(Properties props) {
     props.put(StreamsConfig.POLL_MS_CONFIG, 10);
+    props.put(StreamsConfig.mainConsumerPrefix(org.apache.kafka.clients.consumer.ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG),
+        20);
   }
 
   /** Starts the topology and waits until it runs; a failed stream thread is replaced (its task restarts from the last commit). */

@@ -75,8 +75,10 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     // waiters while processing, before any commit), so the commit interval (100 ms) and the record cache (the jobs
     // store has none) add nothing on that path; what remains is how soon the fetch of analysis-status returns once
     // the worker's transaction committed. The broker answers a parked fetch as soon as the transaction's markers make
-    // its records readable, so fetch.max.wait.ms stays at its default (500 ms): at 10 ms completion → long-poll
-    // measured the same (p50 24–28 ms against 25) and the idle view asked 100 times a second
+    // its records readable (at 500 ms completion → long-poll measured the same), but while Streams has paused the
+    // partitions that hold data, catching up after a restart, the one fetch in flight is parked for the whole wait
+    // (see AdmissionService): fetch.max.wait.ms 10, about 100 small fetches a second per idle instance
+    props.put(StreamsConfig.consumerPrefix("fetch.max.wait.ms"), 10);
     this.streams = new KafkaStreams(JobStatusTopology.build(serdes, this), props);
     // A thread that dies (e.g. a commit failing while brokers move) is replaced, as in admission and billing: the
     // default shuts the whole client down, and this instance's job routes would answer 500 until a restart

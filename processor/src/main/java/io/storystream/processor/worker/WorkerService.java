@@ -238,7 +238,9 @@ public final class WorkerService implements AutoCloseable {
     consumerProps.put("group.instance.id", "storystream-worker-" + config.instanceId());
     consumerProps.put("session.timeout.ms", "30000");
     // fetch.max.wait.ms stays 500 ms: admitted work becomes readable when admission's transaction commits, and the
-    // broker answers the parked fetch at that moment (10 ms here measured no faster; see AdmissionService)
+    // broker answers the parked fetch at that moment (10 ms here measured no faster). Unlike a Streams consumer this
+    // one pauses all its partitions or none (flowControl), so a parked fetch never holds back a resumed partition
+    // while jobs are still waiting: at resume half the waiting limit is still queued.
     KafkaConsumer<String, byte[]> created = new KafkaConsumer<>(consumerProps);
     try {
       producer = newProducer();

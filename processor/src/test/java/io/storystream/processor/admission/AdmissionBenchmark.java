@@ -186,11 +186,19 @@ class AdmissionBenchmark {
     }
   }
 
-  /** {@code -Dadmission.bench.commit.interval.ms}: both sides commit at that interval instead of admission's 20 ms. */
+  /**
+   * {@code -Dadmission.bench.commit.interval.ms}, {@code -Dadmission.bench.fetch.max.wait.ms}: both sides run with
+   * that commit interval or main consumer's fetch wait instead of admission's own.
+   */
   private static void withBenchSettings(Properties props) {
     String commit = System.getProperty("admission.bench.commit.interval.ms");
     if (commit != null) {
       props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commit);
+    }
+    String fetchWait = System.getProperty("admission.bench.fetch.max.wait.ms");
+    if (fetchWait != null) {
+      props.put(StreamsConfig.mainConsumerPrefix(org.apache.kafka.clients.consumer.ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG),
+          fetchWait);
     }
   }
 
