@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -24,6 +25,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,13 +92,29 @@ public final class BillingReplay {
    *     dead letters are removed either way
    */
   public Result run(Duration settle, boolean keepOutput) throws InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return runOnce(settle, keepOutput);
+      } catch (ReplayInterrupted e) {
+        if (attempt == ATTEMPTS) {
+          throw new IllegalStateException("replay failed: interrupted " + ATTEMPTS + " times; " + e.getMessage(), e);
+        }
+        log.warn("replay interrupted ({}); starting it again from the beginning", e.getMessage());
+      }
+    }
+  }
+
+  /** How often a replay is started from the beginning when it is interrupted (its stores keep no changelogs). */
+  static final int ATTEMPTS = 3;
+
+  private Result runOnce(Duration settle, boolean keepOutput) throws InterruptedException {
     String runId = "replay-" + System.currentTimeMillis();
     String applicationId = BillingConfig.DEFAULT_APPLICATION_ID + "-" + runId;
     String statementsTopic = "billing-statements-" + runId;
     String deadLetterTopic = "billing-dead-letter-" + runId;
     TopicSerdes serdes = new TopicSerdes(registry);
     BillingTopology.Settings settings = BillingTopology.Settings.defaults(applicationId).withGrace(grace)
-        .withOutputs(statementsTopic, deadLetterTopic);
+        .withOutputs(statementsTopic, deadLetterTopic).withoutChangelogs();
     Duration interval = settings.statementInterval();
     try (Admin admin = Admin.create(kafka.admin())) {
       int partitions = admin.describeTopics(List.of(Topics.USAGE_EVENTS.name())).allTopicNames().get()
@@ -107,10 +125,10 @@ public final class BillingReplay {
       Map<TopicPartition, Long> end = endOffsets(admin, partitions);
       long t0 = System.nanoTime();
       KafkaStreams streams = BillingStreams.start(BillingTopology.build(serdes, settings),
-          BillingStreams.properties(kafka, applicationId, dataDir, null), clock, Duration.ofSeconds(60));
+          properties(kafka, applicationId, dataDir, partitions), clock, Duration.ofSeconds(60));
       try {
         // a statement is issued by the tick it follows, in the transaction that commits the tick's offset
-        awaitCaughtUp(admin, applicationId, end);
+        awaitCaughtUp(admin, applicationId, end, streams);
         Duration rebuild = Duration.ofNanos(System.nanoTime() - t0);
         long[] events = new long[1];
         TopicReader.readRecords(kafka, Topics.USAGE_EVENTS.name(), r -> {
@@ -145,6 +163,17 @@ public final class BillingReplay {
   }
 
   /**
+   * The live aggregator's stream settings, with a stream thread per core up to one per partition: a replay is a batch
+   * job that has the log to itself, where the live aggregator's one thread leaves the cores to the other services.
+   */
+  static Properties properties(KafkaSettings kafka, String applicationId, Path dataDir, int partitions) {
+    Properties props = BillingStreams.properties(kafka, applicationId, dataDir, null);
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG,
+        Math.max(1, Math.min(partitions, Runtime.getRuntime().availableProcessors())));
+    return props;
+  }
+
+  /**
    * Differences between two sets of latest statement records, byte for byte: a key missing on one side, other value
    * bytes or another record timestamp.
    */
@@ -174,9 +203,14 @@ public final class BillingReplay {
         + StatementJson.money(s.getTotalMicros()) + " " + s.getCurrency() + " quantities " + s.getQuantities();
   }
 
-  private void awaitCaughtUp(Admin admin, String group, Map<TopicPartition, Long> end)
+  private void awaitCaughtUp(Admin admin, String group, Map<TopicPartition, Long> end, KafkaStreams streams)
       throws InterruptedException, ExecutionException {
     while (true) {
+      KafkaStreams.State state = streams.state();
+      if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR
+          || state == KafkaStreams.State.PENDING_SHUTDOWN || state == KafkaStreams.State.NOT_RUNNING) {
+        throw new ReplayInterrupted("the replay's Kafka Streams stopped (" + state + ") before it caught up");
+      }
       Map<TopicPartition, OffsetAndMetadata> committed =
           admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
       boolean caughtUp = end.entrySet().stream().allMatch(e -> e.getValue() == 0

@@ -59,7 +59,10 @@ final class BillingStreams {
         20);
   }
 
-  /** Starts the topology and waits until it runs; a failed stream thread is replaced (its task restarts from the last commit). */
+  /**
+   * Starts the topology and waits until it runs; a failed stream thread is replaced (its task restarts from the last
+   * commit), except in a run without changelogs, which stops ({@link ReplayInterrupted}).
+   */
   static KafkaStreams start(Topology topology, Properties props, Clock clock, Duration timeout) {
     // after kill -9: the crash's uncheckpointed task state, which exactly-once would open, find corrupted and wipe
     // (then rebalance a second time), goes first; a folder a live instance holds is left alone
@@ -72,6 +75,11 @@ final class BillingStreams {
       }
     });
     streams.setUncaughtExceptionHandler(e -> {
+      if (ReplayInterrupted.isCause(e)) {
+        // a replacement thread would meet the same refusal: the run stops and is started again from the beginning
+        log.error("billing run without changelogs interrupted; stopping it: {}", e.getMessage());
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
       log.error("billing stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });

@@ -22,17 +22,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
@@ -111,9 +116,11 @@ public final class BillingTopology {
    * @param deadLetterTopic where rejected events go
    * @param writesTicks whether this instance appends ticks to the usage log (the live aggregator); a replay only
    *     reads the ticks the live one wrote
+   * @param changelogged whether the stores keep changelogs (the live aggregator); a replay's stores do not, see
+   *     {@link #withoutChangelogs()}
    */
   public record Settings(String application, Duration grace, Duration statementInterval, Duration dedupWindow,
-                         String statementsTopic, String deadLetterTopic, boolean writesTicks) {
+                         String statementsTopic, String deadLetterTopic, boolean writesTicks, boolean changelogged) {
     public static final Duration DEFAULT_GRACE = Duration.ofHours(48);
     /**
      * A usage event reaches its statement after up to one interval (the tick's wait), the commit of the tick, its read
@@ -135,23 +142,38 @@ public final class BillingTopology {
 
     public static Settings defaults(String application) {
       return new Settings(application, DEFAULT_GRACE, DEFAULT_STATEMENT_INTERVAL, Duration.ofDays(35),
-          Topics.BILLING_STATEMENTS.name(), Topics.DEAD_LETTER.name(), true);
+          Topics.BILLING_STATEMENTS.name(), Topics.DEAD_LETTER.name(), true, true);
     }
 
     public Settings withGrace(Duration newGrace) {
       Duration window = dedupWindow;
       Duration needed = Duration.ofDays(31).plus(newGrace).plus(MAX_FUTURE_SKEW);
       return new Settings(application, newGrace, statementInterval, window.compareTo(needed) < 0 ? needed : window,
-          statementsTopic, deadLetterTopic, writesTicks);
+          statementsTopic, deadLetterTopic, writesTicks, changelogged);
     }
 
     public Settings withStatementInterval(Duration interval) {
-      return new Settings(application, grace, interval, dedupWindow, statementsTopic, deadLetterTopic, writesTicks);
+      return new Settings(application, grace, interval, dedupWindow, statementsTopic, deadLetterTopic, writesTicks,
+          changelogged);
     }
 
     /** A replay's settings: its own outputs, and no ticks of its own (it follows the live instance's). */
     public Settings withOutputs(String statements, String deadLetters) {
-      return new Settings(application, grace, statementInterval, dedupWindow, statements, deadLetters, false);
+      return new Settings(application, grace, statementInterval, dedupWindow, statements, deadLetters, false,
+          changelogged);
+    }
+
+    /**
+     * Stores without changelogs, for a run that is thrown away when it is interrupted: a replay starts from the
+     * beginning of the log under a fresh application id, so nothing needs to survive it. Without changelogs nothing
+     * could: after an aborted transaction or a failed thread Kafka Streams wipes a task's stores and restarts it, and
+     * it would go on from empty stores. The topology refuses such a start ({@link ReplayInterrupted}), and the replay
+     * is run again from the beginning; a task moved to another thread with its stores on disk goes on. What it saves:
+     * a changelog record per counted event (the dedup mark), the producer's and the broker's work for it.
+     */
+    public Settings withoutChangelogs() {
+      return new Settings(application, grace, statementInterval, dedupWindow, statementsTopic, deadLetterTopic,
+          writesTicks, false);
     }
   }
 
@@ -167,32 +189,38 @@ public final class BillingTopology {
 
     topology.addSource(USAGE_SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(),
         Topics.USAGE_EVENTS.name());
-    topology.addProcessor(METER_USAGE,
-        io.storystream.common.logging.RecordLogIds.around(
-            () -> new MeterUsage(serdes.value(Topics.USAGE_EVENTS).deserializer(), settings, metrics)), USAGE_SOURCE);
+    Map<TaskId, Boolean> wroteState = new ConcurrentHashMap<>();
+    topology.addProcessor(METER_USAGE, io.storystream.common.logging.RecordLogIds.around(
+            () -> new MeterUsage(serdes.value(Topics.USAGE_EVENTS).deserializer(), settings, metrics, wroteState)),
+        USAGE_SOURCE);
 
     // not cached: every event id is a new key, so a cache collapses nothing; it only held the changelog writes back
     // to the commit (which then waited for all of them at once), and it walks a time range segment by segment, which
-    // for the outcomes' search from 1970 meant some 1,200 empty segments per uncounted copy
-    topology.addStateStore(Stores.windowStoreBuilder(
+    // for the outcomes' search from 1970 meant some 1,200 empty segments per uncounted copy.
+    // Its changelog is deleted by age only: every key in it is written once (an event id is marked the first time it
+    // is counted), so compaction would never remove a record, yet the broker's log cleaner kept re-reading the whole
+    // topic to find that out (a sixth of the machine during a 10M-event replay). Records leave the changelog at the
+    // window's retention plus Streams' extra day, measured from the time they were logged, after the store dropped them.
+    topology.addStateStore(logged(settings, Stores.windowStoreBuilder(
         Stores.persistentWindowStore(SEEN_EVENT_IDS, settings.dedupWindow(), Duration.ofMillis(1), false),
-        Serdes.String(), Serdes.Long()), METER_USAGE);
-    topology.addStateStore(Stores.windowStoreBuilder(
+        Serdes.String(), Serdes.Long()), Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE)),
+        METER_USAGE);
+    topology.addStateStore(logged(settings, Stores.windowStoreBuilder(
         Stores.persistentWindowStore(EVENT_OUTCOMES, settings.dedupWindow(), Duration.ofMillis(1), false),
-        Serdes.String(), Serdes.String()), METER_USAGE);
+        Serdes.String(), Serdes.String()), Map.of()), METER_USAGE);
     // cached: a month's account changes with every event, but reaches RocksDB and its changelog once per commit
-    topology.addStateStore(Stores.keyValueStoreBuilder(
+    topology.addStateStore(logged(settings, Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(MONTH_ACCOUNTS), Serdes.String(), MonthAccount.serde()).withCachingEnabled(),
-        METER_USAGE);
-    topology.addStateStore(Stores.keyValueStoreBuilder(
+        Map.of()), METER_USAGE);
+    topology.addStateStore(logged(settings, Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(UNSETTLED_MONTHS), Serdes.String(), Serdes.Long()).withCachingEnabled(),
-        METER_USAGE);
-    topology.addStateStore(Stores.keyValueStoreBuilder(
+        Map.of()), METER_USAGE);
+    topology.addStateStore(logged(settings, Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(STATEMENTS), Serdes.String(), serdes.value(Topics.BILLING_STATEMENTS))
-        .withCachingEnabled(), METER_USAGE);
-    topology.addStateStore(Stores.keyValueStoreBuilder(
+        .withCachingEnabled(), Map.of()), METER_USAGE);
+    topology.addStateStore(logged(settings, Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(STATEMENT_REVISIONS), Serdes.String(), serdes.value(Topics.BILLING_STATEMENTS))
-        .withCachingEnabled(), METER_USAGE);
+        .withCachingEnabled(), Map.of()), METER_USAGE);
 
     topology.addSink(STATEMENTS_SINK, settings.statementsTopic(), serdes.key().serializer(),
         serdes.value(Topics.BILLING_STATEMENTS).serializer(), TenantPartitioner.streams(), METER_USAGE);
@@ -211,6 +239,12 @@ public final class BillingTopology {
         "tenants-source", Serdes.String().deserializer(), serdes.value(Topics.TENANTS).deserializer(),
         Topics.TENANTS.name(), "keep-tenants", () -> new KeepLatest<>(TENANTS));
     return topology;
+  }
+
+  /** The store with a changelog of the given topic configs, or none when the settings say so (a replay). */
+  private static <S extends StateStore> StoreBuilder<S> logged(Settings settings, StoreBuilder<S> store,
+                                                               Map<String, String> changelogConfigs) {
+    return settings.changelogged() ? store.withLoggingEnabled(changelogConfigs) : store.withLoggingDisabled();
   }
 
   /** Counts each usage event once into its tenant-month, and issues statements on the statement interval. */
@@ -248,10 +282,19 @@ public final class BillingTopology {
       }
     };
 
-    MeterUsage(Deserializer<UsageEvent> usageEvents, Settings settings, BillingMetrics metrics) {
+    /**
+     * For a run without changelogs ({@link Settings#withoutChangelogs}): the tasks started in this run, each with
+     * whether it has written to its stores; and whether this processor has said so since its start.
+     */
+    private final Map<TaskId, Boolean> wroteState;
+    private boolean saidWrote;
+
+    MeterUsage(Deserializer<UsageEvent> usageEvents, Settings settings, BillingMetrics metrics,
+               Map<TaskId, Boolean> wroteState) {
       this.usageEvents = usageEvents;
       this.settings = settings;
       this.metrics = metrics;
+      this.wroteState = wroteState;
     }
 
     @Override
@@ -265,6 +308,9 @@ public final class BillingTopology {
       revisions = context.getStateStore(STATEMENT_REVISIONS);
       priceBooks = context.getStateStore(PRICE_BOOKS);
       tenants = context.getStateStore(TENANTS);
+      if (!settings.changelogged()) {
+        refuseLostStores(context.taskId());
+      }
       // Kafka Streams re-initializes the same processor after an aborted transaction (the stores roll back, these
       // fields would not): start over as after a start, so a tick lost with the abort is written again
       ratedWith = null;
@@ -353,6 +399,28 @@ public final class BillingTopology {
     private void putAccount(String key, MonthAccount account) {
       monthAccounts.put(key, account);
       written.put(key, account);
+      if (!saidWrote && !settings.changelogged()) {
+        wroteState.put(context.taskId(), true);
+        saidWrote = true;
+      }
+    }
+
+    /**
+     * A task may start again in the same run: moved to another stream thread (closed cleanly, its stores kept on
+     * disk), or after an aborted transaction or a failed thread (closed dirty: under exactly-once Kafka Streams wipes
+     * its stores and would restore them from changelogs this run does not have). Every record that changes state
+     * writes its month's account, and accounts are never deleted, so a task that wrote some and finds none lost them.
+     */
+    private void refuseLostStores(TaskId task) {
+      saidWrote = false;
+      if (Boolean.TRUE.equals(wroteState.putIfAbsent(task, false))) {
+        try (KeyValueIterator<String, MonthAccount> any = monthAccounts.all()) {
+          if (!any.hasNext()) {
+            throw new ReplayInterrupted(task);
+          }
+        }
+        saidWrote = true;
+      }
     }
 
     /**

@@ -127,6 +127,29 @@ class BillingIntegrationTest {
   }
 
   @Test
+  @Order(1)
+  void theDedupChangelogIsDeletedByAgeAndTheAccountsCompacted() throws Exception {
+    String prefix = BillingConfig.DEFAULT_APPLICATION_ID + "-";
+    try (Admin admin = Admin.create(kafka.admin())) {
+      Map<String, String> seen = topicConfig(admin, prefix + BillingTopology.SEEN_EVENT_IDS + "-changelog");
+      Map<String, String> accounts = topicConfig(admin, prefix + BillingTopology.MONTH_ACCOUNTS + "-changelog");
+      // every key is written once, so compaction would only re-read the topic; the window plus Streams' extra day
+      assertThat(seen).containsEntry("cleanup.policy", "delete")
+          .containsEntry("retention.ms", Long.toString(Duration.ofDays(35 + 1).toMillis()));
+      assertThat(accounts).containsEntry("cleanup.policy", "compact");
+    }
+  }
+
+  private static Map<String, String> topicConfig(Admin admin, String topic) throws Exception {
+    var resource = new org.apache.kafka.common.config.ConfigResource(
+        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+    Map<String, String> config = new java.util.HashMap<>();
+    admin.describeConfigs(List.of(resource)).all().get().get(resource).entries()
+        .forEach(e -> config.put(e.name(), e.value()));
+    return config;
+  }
+
+  @Test
   @Order(2)
   void theReadApiServesUsageQuotaStatementsAndTheExplainView() throws Exception {
     String base = "http://127.0.0.1:" + aggregator.port();
