@@ -48,8 +48,9 @@ import org.apache.kafka.streams.kstream.Consumed;
  * <ol>
  *   <li>aggregation throughput of the billing topology over N usage events (5% duplicates, three tenants, two
  *       months) against a plain Kafka Streams exactly-once count over the same events;</li>
- *   <li>the time to replay R events (a fresh application id reading the whole log, which is what a full replay
- *       does before it compares);</li>
+ *   <li>the time to replay R events (a fresh application id reading the whole log into stores without changelogs,
+ *       which is what a full replay does before it compares; {@code -Dbilling.bench.replay.changelogs=true} keeps
+ *       the changelogs, as the live aggregator does);</li>
  *   <li>usage event → statement update latency, p50/p99, on a caught-up aggregator at the default 1 s statement
  *       interval.</li>
  * </ol>
@@ -122,16 +123,60 @@ public final class BillingBenchmark {
         produce(kafka, serdes, replayEvents - events, 2, firstShare, 1);
         System.out.printf("produced %d more usage events in %.1f s%n", replayEvents - events, seconds(t0));
       }
-      double replaySeconds = timeToConsume(admin, kafka, "bench-replay",
-          BillingTopology.build(serdes, settings("bench-replay")), dir, replayEvents);
+      // as BillingReplay runs it: stores without changelogs, a stream thread per core up to one per partition
+      // (-Dbilling.bench.replay.changelogs=true: as the live aggregator runs, with changelogs and one thread;
+      // -Dbilling.bench.replay.threads=N: N threads)
+      boolean asLive = Boolean.getBoolean("billing.bench.replay.changelogs");
+      BillingTopology.Settings replay = asLive ? settings("bench-replay") : settings("bench-replay").withoutChangelogs();
+      Properties replayProps = asLive ? BillingStreams.properties(kafka, "bench-replay", dir, null)
+          : BillingReplay.properties(kafka, "bench-replay", dir, 3);
+      if (System.getProperty("billing.bench.replay.threads") != null) {
+        replayProps.put(org.apache.kafka.streams.StreamsConfig.NUM_STREAM_THREADS_CONFIG,
+            Integer.getInteger("billing.bench.replay.threads"));
+      }
+      System.out.printf("replay with %s, %s stream thread(s)%n", asLive ? "changelogs" : "no changelogs",
+          replayProps.get(org.apache.kafka.streams.StreamsConfig.NUM_STREAM_THREADS_CONFIG) == null ? 1
+              : replayProps.get(org.apache.kafka.streams.StreamsConfig.NUM_STREAM_THREADS_CONFIG));
+      double replaySeconds = timeToConsume(admin, kafka, "bench-replay", BillingTopology.build(serdes, replay), dir,
+          replayEvents, replayProps);
       System.out.printf("replay of %d usage events: %.1f s (%,.0f rec/s); at the median count's rate %.1f s;"
           + " load average %s%n", replayEvents, replaySeconds, replayEvents / replaySeconds, replayEvents / countMedian,
           loadAverage());
+      replayPairs(admin, kafka, serdes, dir, replayEvents, Integer.getInteger("billing.bench.replay.pairs", 0));
       if (samples <= 0) {
         return;
       }
 
       latency(kafka, serdes, dir, samples);
+    }
+  }
+
+  /**
+   * The replay as the live aggregator would run it (changelogs, one stream thread) against the replay as
+   * {@link BillingReplay} runs it, alternating over the same log in the same JVM, so that the machine's drift from
+   * one run to the next falls on both alike.
+   */
+  private static void replayPairs(Admin admin, KafkaSettings kafka, TopicSerdes serdes, Path dir, long events,
+                                  int pairs) throws Exception {
+    double[] live = new double[pairs];
+    double[] replay = new double[pairs];
+    for (int i = 0; i < pairs; i++) {
+      String a = "bench-replay-live-" + i;
+      live[i] = timeToConsume(admin, kafka, a, BillingTopology.build(serdes, settings(a)), dir, events,
+          BillingStreams.properties(kafka, a, dir, null));
+      String b = "bench-replay-new-" + i;
+      replay[i] = timeToConsume(admin, kafka, b, BillingTopology.build(serdes, settings(b).withoutChangelogs()), dir,
+          events, BillingReplay.properties(kafka, b, dir, 3));
+      System.out.printf("pair %d: %d events with changelogs and one thread %.1f s, as BillingReplay runs %.1f s"
+          + " (%.2fx); load average %s%n", i + 1, events, live[i], replay[i], live[i] / replay[i], loadAverage());
+    }
+    if (pairs > 0) {
+      double[] speedup = new double[pairs];
+      for (int i = 0; i < pairs; i++) {
+        speedup[i] = live[i] / replay[i];
+      }
+      System.out.printf("pairs: with changelogs median %.1f s, as BillingReplay runs median %.1f s, speed-up %.2fx"
+          + " (%.2f–%.2f)%n", median(live), median(replay), median(speedup), min(speedup), max(speedup));
     }
   }
 
@@ -150,6 +195,12 @@ public final class BillingBenchmark {
   /** Seconds from RUNNING until the application has committed every usage record. */
   private static double timeToConsume(Admin admin, KafkaSettings kafka, String applicationId, Topology topology,
                                       Path dir, long expected) throws Exception {
+    return timeToConsume(admin, kafka, applicationId, topology, dir, expected,
+        BillingStreams.properties(kafka, applicationId, dir, null));
+  }
+
+  private static double timeToConsume(Admin admin, KafkaSettings kafka, String applicationId, Topology topology,
+                                      Path dir, long expected, Properties props) throws Exception {
     for (String topic : List.of("bench-statements-" + applicationId, "bench-dead-letter-" + applicationId)) {
       admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, 3, (short) 1))).all().get();
     }
@@ -159,7 +210,6 @@ public final class BillingBenchmark {
       request.put(new TopicPartition(Topics.USAGE_EVENTS.name(), p), OffsetSpec.latest());
     }
     admin.listOffsets(request).all().get().forEach((tp, info) -> end.put(tp, info.offset()));
-    Properties props = BillingStreams.properties(kafka, applicationId, dir, null);
     KafkaStreams streams = BillingStreams.start(topology, props, java.time.Clock.systemUTC(), Duration.ofSeconds(120));
     long t0 = System.nanoTime();
     try {
