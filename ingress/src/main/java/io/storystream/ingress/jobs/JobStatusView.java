@@ -48,7 +48,7 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
 
   private final KafkaStreams streams;
   private final HostInfo self;
-  private final Map<String, Set<Waiter>> waiters = new ConcurrentHashMap<>();
+  private final JobWaiters waiters = new JobWaiters();
   /** Per partition of analysis-requests: the offset after the last request applied to the store. */
   private final Map<Integer, Long> appliedUpTo = new ConcurrentHashMap<>();
   /** The end offset the last catch-up on each partition waited for (for the log line of a 404). */
@@ -60,8 +60,6 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
         t.setDaemon(true);
         return t;
       });
-
-  private record Waiter(JobView seen, CompletableFuture<JobView> future) {}
 
   public JobStatusView(KafkaSettings kafka, TopicSerdes serdes, Path dataDir, HostInfo self) {
     this.self = self;
@@ -194,20 +192,13 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
    */
   public CompletableFuture<JobView> awaitChange(String tenantId, String jobId, JobView seen, Duration wait) {
     String key = TenantKeys.of(tenantId, jobId);
-    CompletableFuture<JobView> changed = new CompletableFuture<>();
-    Waiter waiter = new Waiter(seen, changed);
-    Set<Waiter> set = waiters.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet());
-    set.add(waiter);
-    changed.whenComplete((v, e) -> {
-      set.remove(waiter);
-      waiters.computeIfPresent(key, (k, s) -> s.isEmpty() ? null : s);
-    });
+    CompletableFuture<JobView> changed = waiters.register(key, seen);
     try {
       // A job missing from this read is not an erased job: the store may be restoring after a failed transaction
       // wiped it, or the partition moving. Only the topology's own tombstone ({@link #changed}) reports an erasure;
       // reading absence as one answered 404 to polls of live jobs after broker faults (found by the fault campaign).
       JobView now = localGet(tenantId, jobId).orElse(null);
-      if (now != null && moved(seen, now)) {
+      if (now != null && JobWaiters.moved(seen, now)) {
         changed.complete(now);
       }
     } catch (InvalidStateStoreException rebalancing) {
@@ -318,27 +309,12 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
 
   @Override
   public void changed(String storeKey, JobView view) {
-    Set<Waiter> set = waiters.get(storeKey);
-    if (set != null) {
-      for (Waiter waiter : set) {
-        if (moved(waiter.seen(), view)) {
-          waiter.future().complete(view);
-        }
-      }
-    }
-  }
-
-  /** A change a long poll reports: another state or queue position, or the job gone (request fields do not count). */
-  static boolean moved(JobView seen, JobView now) {
-    if (now == null || seen == null) {
-      return now != seen;
-    }
-    return !now.state().equals(seen.state()) || !java.util.Objects.equals(now.position(), seen.position());
+    waiters.changed(storeKey, view);
   }
 
   @Override
   public void close() {
-    waiters.values().forEach(s -> s.forEach(w -> w.future().cancel(false)));
+    waiters.cancelAll();
     catchUpChecks.shutdownNow();
     if (streamsMeters != null) {
       streamsMeters.close();
