@@ -132,8 +132,13 @@ public final class JobHops implements AutoCloseable {
         throw new IllegalStateException("probe job " + jobId + " still " + job.path("state").asText()
             + " after 10 long polls of 30 s");
       }
-      job = JsonMapper.shared().readTree(http.send(request("/v1/analyses/" + jobId + "?wait=30s").GET().build(),
-          HttpResponse.BodyHandlers.ofString()).body());
+      HttpResponse<String> polled = http.send(request("/v1/analyses/" + jobId + "?wait=30s").GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (polled.statusCode() != 200) { // a 429 here means the key's 300 requests a minute: runs too close together
+        throw new IllegalStateException("long poll of " + jobId + " answered " + polled.statusCode() + ": "
+            + polled.body());
+      }
+      job = JsonMapper.shared().readTree(polled.body());
       if (seen == null && firstSeen.containsKey(Topics.ANALYSIS_WORK.name())) {
         seen = Map.copyOf(firstSeen); // before the job's later records (none on these topics) could matter
       }
