@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Submit throughput and latency of the ingress ({@code POST /v1/analyses}: authentication, rate limit, validation,
  * one acknowledged Kafka write) measured with wrk, next to a bare Javalin JSON POST (parse and answer, nothing else)
  * on the same machine in the same run, in alternating rounds ({@code -Dbench.rounds}, default 3); prints each round,
- * the medians and ranges. {@code -Dbench.jfr=<file>} records a JFR profile of the first submit round. Asserts only that
+ * the medians and ranges. {@code -Dbench.jfr=<file>} records a JFR profile of the first submit round ({@code -Dbench.jfr.round=N}: of round N). Asserts only that
  * every request succeeded.
  *
  * <p>Run: {@code scripts/bench-ingress.sh} (installs wrk if missing), or
@@ -69,19 +69,21 @@ class IngressBenchmarkTest {
       // submit round is compared with the bare round next to it, and the medians and spreads are reported
       int rounds = Integer.getInteger("bench.rounds", 3);
       String jfr = System.getProperty("bench.jfr");
+      // the first round by default; a later one (-Dbench.jfr.round=N) profiles code the JIT has finished with
+      int jfrRound = Integer.getInteger("bench.jfr.round", 1) - 1;
       jdk.jfr.Recording recording = null;
       List<Figures> bares = new java.util.ArrayList<>();
       List<Figures> submits = new java.util.ArrayList<>();
       for (int round = 0; round < rounds; round++) {
         bares.add(wrk("http://127.0.0.1:" + bare.port() + "/bare", body, null, duration, connections));
-        if (jfr != null && round == 0) {
-          // the profile covers the first submit round only (JFR's "profile" settings: 10/20 ms execution samples)
+        if (jfr != null && round == jfrRound) {
+          // the profile covers one submit round only (JFR's "profile" settings: 10/20 ms execution samples)
           recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
           recording.start();
         }
         submits.add(wrk("http://127.0.0.1:" + ingress.ingressPort() + "/v1/analyses", body, key, duration,
             connections));
-        if (recording != null && round == 0) {
+        if (recording != null && round == jfrRound) {
           recording.stop();
           recording.dump(Path.of(jfr));
           recording.close();
