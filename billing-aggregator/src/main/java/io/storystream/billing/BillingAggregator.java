@@ -59,6 +59,7 @@ public final class BillingAggregator implements AutoCloseable {
         : BillingAccess.givenOrStored(null, null, config.dataDir().toAbsolutePath());
     try (Admin admin = Admin.create(config.kafka().admin())) {
       TopicCatalogue.standard(config.kafka().tenantPartitions(), config.kafka().replicationFactor()).ensure(admin);
+      DedupChangelogPolicy.apply(admin, config.applicationId());
     }
     TopicSerdes serdes = new TopicSerdes(registry);
     io.micrometer.core.instrument.MeterRegistry meters = management != null ? management.registry()

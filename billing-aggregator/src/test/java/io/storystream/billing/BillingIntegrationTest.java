@@ -81,6 +81,13 @@ class BillingIntegrationTest {
     serdes = new TopicSerdes(new HttpSchemaRegistryClient(registryServer.url()));
     try (Admin admin = Admin.create(kafka.admin())) {
       TopicCatalogue.standard(3, (short) 1).ensure(admin);
+      // the dedup changelog as a deployment made before 2026-12-03 has it; the aggregator's start changes its policy
+      admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(
+          DedupChangelogPolicy.topic(BillingConfig.DEFAULT_APPLICATION_ID), 3, (short) 1).configs(Map.of(
+              "cleanup.policy", "compact,delete", "retention.ms", Long.toString(Duration.ofDays(35 + 1).toMillis())))))
+          .all().get();
+      await().atMost(patience()).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> assertThat(
+          admin.listTopics().names().get()).contains(DedupChangelogPolicy.topic(BillingConfig.DEFAULT_APPLICATION_ID)));
     }
     try (PriceBookPublisher publisher = new PriceBookPublisher(kafka)) {
       assertThat(publisher.publishDefaultIfNone()).isTrue();
@@ -134,9 +141,34 @@ class BillingIntegrationTest {
       Map<String, String> seen = topicConfig(admin, prefix + BillingTopology.SEEN_EVENT_IDS + "-changelog");
       Map<String, String> accounts = topicConfig(admin, prefix + BillingTopology.MONTH_ACCOUNTS + "-changelog");
       // every key is written once, so compaction would only re-read the topic; the window plus Streams' extra day
+      // (created compact,delete above, as an older deployment has it: the aggregator's start changed it)
       assertThat(seen).containsEntry("cleanup.policy", "delete")
           .containsEntry("retention.ms", Long.toString(Duration.ofDays(35 + 1).toMillis()));
       assertThat(accounts).containsEntry("cleanup.policy", "compact");
+    }
+  }
+
+  @Test
+  @Order(1)
+  void theDedupChangelogPolicyChangesOnlyWhereItCompactsAndOnlyOnce() throws Exception {
+    try (Admin admin = Admin.create(kafka.admin())) {
+      admin.createTopics(List.of(
+          new org.apache.kafka.clients.admin.NewTopic(DedupChangelogPolicy.topic("older"), 1, (short) 1)
+              .configs(Map.of("cleanup.policy", "compact")),
+          new org.apache.kafka.clients.admin.NewTopic(DedupChangelogPolicy.topic("newer"), 1, (short) 1)
+              .configs(Map.of("cleanup.policy", "delete", "retention.ms", "1000")))).all().get();
+      // the broker's metadata, which answers describeConfigs, learns of new topics after the controller
+      await().atMost(patience()).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+          assertThat(admin.listTopics().names().get())
+              .contains(DedupChangelogPolicy.topic("older"), DedupChangelogPolicy.topic("newer")));
+      assertThat(DedupChangelogPolicy.apply(admin, "older")).isTrue();
+      assertThat(topicConfig(admin, DedupChangelogPolicy.topic("older"))).containsEntry("cleanup.policy", "delete");
+      assertThat(DedupChangelogPolicy.apply(admin, "older")).as("a second start").isFalse();
+      assertThat(DedupChangelogPolicy.apply(admin, "newer")).isFalse();
+      assertThat(topicConfig(admin, DedupChangelogPolicy.topic("newer"))).containsEntry("cleanup.policy", "delete")
+          .containsEntry("retention.ms", "1000");
+      assertThat(DedupChangelogPolicy.apply(admin, "never-started")).isFalse();
+      assertThat(admin.listTopics().names().get()).doesNotContain(DedupChangelogPolicy.topic("never-started"));
     }
   }
 
