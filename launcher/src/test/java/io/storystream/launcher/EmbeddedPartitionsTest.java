@@ -2,6 +2,7 @@ package io.storystream.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.storystream.embedded.EmbeddedKafka;
 import io.storystream.schemas.topics.TopicCatalogue;
@@ -63,7 +64,9 @@ class EmbeddedPartitionsTest {
          Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       assertThat(EmbeddedPartitions.existing(admin)).as("a new folder").isEmpty();
       admin.createTopics(List.of(new NewTopic(Topics.ANALYSIS_REQUESTS.name(), 2, (short) 1))).all().get();
-      assertThat(EmbeddedPartitions.existing(admin)).hasValue(2);
+      // the controller acknowledges a new topic before the broker's metadata, which answers describeTopics, has it
+      await().atMost(java.time.Duration.ofSeconds(60)).pollInterval(java.time.Duration.ofMillis(50))
+          .untilAsserted(() -> assertThat(EmbeddedPartitions.existing(admin)).hasValue(2));
     }
   }
 }
