@@ -82,28 +82,38 @@ class AdmissionBenchmark {
       int warmUps = Integer.getInteger("admission.bench.warmup", 1);
       int rounds = Integer.getInteger("admission.bench.rounds", 3);
       double[] count = new double[rounds];
+      double[] passThrough = new double[rounds];
       double[] admission = new double[rounds];
       double[] ratio = new double[rounds];
+      double[] floorRatio = new double[rounds];
       for (int round = -warmUps; round < rounds; round++) {
         // alternating, each on a fresh application id: both read the same records from the start
         String name = round < 0 ? "warmup-" + (warmUps + round) : Integer.toString(round);
         double c = timeCount(settings, serdes, admin, dir.resolve("count-" + name), "bench-count-" + name, requests);
+        double p = timePassThrough(settings, serdes, admin, dir.resolve("pass-" + name), "bench-pass-" + name,
+            requests);
         double a = timeAdmission(settings, admin, withSharedMasterKeys(dir, "admission-" + name),
             "bench-admission-" + name, requests);
         // one println per line: printf writes piecewise and Kafka's log lines would land in the middle
-        System.out.println(String.format("%s: plain EOS count %,.0f records/s; admission %,.0f requests/s; "
-            + "ratio %.3f; load average %s", round < 0 ? "warm-up round (not counted)" : "round " + (round + 1), c, a,
-            a / c, loadAverage()));
+        System.out.println(String.format("%s: plain EOS count %,.0f records/s; EOS pass-through %,.0f records/s "
+            + "(%.3f of the count); admission %,.0f requests/s; ratio %.3f; load average %s",
+            round < 0 ? "warm-up round (not counted)" : "round " + (round + 1), c, p, p / c, a, a / c, loadAverage()));
         if (round >= 0) {
           count[round] = c;
+          passThrough[round] = p;
           admission[round] = a;
           ratio[round] = a / c;
+          floorRatio[round] = p / c;
         }
       }
       System.out.println(String.format("RESULT admission %,.0f req/s vs plain EOS count %,.0f rec/s (ratio %.3f, "
           + "range %.3f–%.3f), medians of %d rounds; admission range %,.0f–%,.0f, count range %,.0f–%,.0f",
           median(admission), median(count), median(ratio), min(ratio), max(ratio), rounds, min(admission),
           max(admission), min(count), max(count)));
+      System.out.println(String.format("FLOOR an EOS pass-through (one record written per request, nothing else) "
+          + "%,.0f rec/s = %.3f of the count (range %.3f–%.3f); admission is %.3f of the pass-through",
+          median(passThrough), median(floorRatio), min(floorRatio), max(floorRatio),
+          median(admission) / median(passThrough)));
     }
   }
 
@@ -171,6 +181,29 @@ class AdmissionBenchmark {
     // the same commit interval, poll and fetch waits admission runs with: a fair baseline commits as often
     AdmissionService.latencySettings(props);
     withBenchSettings(props);
+    return timeStreams(builder, props, admin, appId, requests);
+  }
+
+  /**
+   * The floor under any admission: an exactly-once stream that writes one record per request (the decision every
+   * request must get, here the request itself re-serialized) and keeps no state. Same settings as the count.
+   */
+  private static double timePassThrough(KafkaSettings settings, TopicSerdes serdes, Admin admin, Path dataDir,
+      String appId, int requests) throws Exception {
+    String output = appId + "-decisions";
+    admin.createTopics(java.util.List.of(new org.apache.kafka.clients.admin.NewTopic(output,
+        Topics.ANALYSIS_REQUESTS.partitions(settings.tenantPartitions()), (short) 1))).all().get();
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(Topics.ANALYSIS_REQUESTS.name(), serdes.consumed(Topics.ANALYSIS_REQUESTS))
+        .to(output, serdes.produced(Topics.ANALYSIS_REQUESTS));
+    Properties props = settings.streams(appId, dataDir);
+    AdmissionService.latencySettings(props);
+    withBenchSettings(props);
+    return timeStreams(builder, props, admin, appId, requests);
+  }
+
+  private static double timeStreams(StreamsBuilder builder, Properties props, Admin admin, String appId, int requests)
+      throws Exception {
     try (KafkaStreams streams = new KafkaStreams(builder.build(), props)) {
       CountDownLatch running = new CountDownLatch(1);
       streams.setStateListener((now, before) -> {
@@ -180,7 +213,7 @@ class AdmissionBenchmark {
       });
       streams.start();
       if (!running.await(90, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("the count did not start");
+        throw new IllegalStateException(appId + " did not start");
       }
       return requests / secondsUntilCaughtUp(admin, appId);
     }
