@@ -1,6 +1,6 @@
 package io.storystream.common;
 
-import java.security.SecureRandom;
+import io.storystream.common.crypto.SecureRandoms;
 
 /**
  * Opaque, unguessable ids: a type prefix and 130 random bits in lower-case Crockford base32
@@ -9,13 +9,12 @@ import java.security.SecureRandom;
 public final class Ids {
   private static final char[] ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();
   private static final int CHARS = 26; // 26 × 5 bits = 130 bits
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private Ids() {}
 
   public static String newId(String prefix) {
     byte[] bytes = new byte[17];
-    RANDOM.nextBytes(bytes);
+    SecureRandoms.nextBytes(bytes); // a generator per thread: request threads never queue for one
     StringBuilder id = new StringBuilder(prefix.length() + 1 + CHARS).append(prefix).append('_');
     long buffer = 0;
     int bits = 0;

@@ -2,7 +2,6 @@ package io.storystream.common.crypto;
 
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
@@ -14,7 +13,6 @@ import javax.crypto.spec.GCMParameterSpec;
 final class Aead {
   static final int NONCE_BYTES = 12;
   private static final int TAG_BITS = 128;
-  private static final SecureRandom RANDOM = new SecureRandom();
   /**
    * One cipher per thread, initialised afresh (key and nonce) for every message: {@code Cipher.getInstance} looks the
    * algorithm up among the providers each time, which was most of the cost of sealing a short field (a stream thread
@@ -33,7 +31,7 @@ final class Aead {
   static byte[] encrypt(SecretKey key, byte[] plaintext, byte[] associatedData) {
     try {
       byte[] nonce = new byte[NONCE_BYTES];
-      RANDOM.nextBytes(nonce);
+      SecureRandoms.nextBytes(nonce);
       Cipher cipher = CIPHERS.get();
       cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
       cipher.updateAAD(associatedData);
@@ -57,7 +55,7 @@ final class Aead {
 
   static byte[] randomKey() {
     byte[] key = new byte[32];
-    RANDOM.nextBytes(key);
+    SecureRandoms.nextBytes(key);
     return key;
   }
 }
