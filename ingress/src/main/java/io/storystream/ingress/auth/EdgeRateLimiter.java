@@ -24,8 +24,13 @@ public final class EdgeRateLimiter {
 
   public Decision tryConsume(String keyId, int requestsPerMinute) {
     int perMinute = Math.max(1, requestsPerMinute);
-    Sized sized = buckets.asMap().compute(keyId, (k, existing) ->
-        existing != null && existing.perMinute() == perMinute ? existing : new Sized(perMinute, newBucket(perMinute)));
+    // the bucket is read without a lock (its own consumption is a compare-and-set); only a missing or resized bucket
+    // goes through compute, which locks the key: every request of a busy key through compute queued them all on it
+    Sized sized = buckets.getIfPresent(keyId);
+    if (sized == null || sized.perMinute() != perMinute) {
+      sized = buckets.asMap().compute(keyId, (k, existing) -> existing != null && existing.perMinute() == perMinute
+          ? existing : new Sized(perMinute, newBucket(perMinute)));
+    }
     ConsumptionProbe probe = sized.bucket().tryConsumeAndReturnRemaining(1);
     long remaining = probe.getRemainingTokens();
     long nanosPerToken = Duration.ofMinutes(1).toNanos() / perMinute;
