@@ -45,10 +45,23 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
 
   /** How long a question about a job not in the store yet waits for the store to catch up with the requests topic. */
   static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(15);
+  /**
+   * Threads writing long-poll answers. An answer is a few hundred bytes of JSON that fits in a socket's send buffer,
+   * so a thread is busy for microseconds per answer; four keep one client whose socket does not drain from delaying
+   * the others' answers.
+   */
+  static final int LONG_POLL_ANSWER_THREADS = 4;
 
   private final KafkaStreams streams;
   private final HostInfo self;
-  private final JobWaiters waiters = new JobWaiters();
+  /** Where long polls' answers are written: a few threads per process, never the stream thread (JobWaiters). */
+  private final java.util.concurrent.ExecutorService longPollAnswers =
+      java.util.concurrent.Executors.newFixedThreadPool(LONG_POLL_ANSWER_THREADS, r -> {
+        Thread t = new Thread(r, "long-poll-answers");
+        t.setDaemon(true);
+        return t;
+      });
+  private final JobWaiters waiters = new JobWaiters(longPollAnswers);
   /** Per partition of analysis-requests: the offset after the last request applied to the store. */
   private final Map<Integer, Long> appliedUpTo = new ConcurrentHashMap<>();
   /** The end offset the last catch-up on each partition waited for (for the log line of a 404). */
@@ -210,7 +223,7 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
     } catch (InvalidStateStoreException rebalancing) {
       // the wake-up or the timeout answers
     }
-    return changed.completeOnTimeout(seen, wait.toMillis(), TimeUnit.MILLISECONDS);
+    return waiters.answered(changed, seen, wait);
   }
 
   @Override
@@ -321,6 +334,7 @@ public final class JobStatusView implements AutoCloseable, JobStatusTopology.Job
   @Override
   public void close() {
     waiters.cancelAll();
+    longPollAnswers.shutdown(); // the cancelled polls' answers still run
     catchUpChecks.shutdownNow();
     if (streamsMeters != null) {
       streamsMeters.close();

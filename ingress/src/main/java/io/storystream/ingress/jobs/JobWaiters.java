@@ -1,10 +1,13 @@
 package io.storystream.ingress.jobs;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Long polls waiting for a job's view to move on from the one they last saw, woken by the job-status topology's change
@@ -14,6 +17,12 @@ final class JobWaiters {
   private record Waiter(JobView seen, CompletableFuture<JobView> future) {}
 
   private final Map<String, Set<Waiter>> byKey = new ConcurrentHashMap<>();
+  private final Executor answers;
+
+  /** @param answers the threads a long poll's answer is written on (see {@link #answered}) */
+  JobWaiters(Executor answers) {
+    this.answers = answers;
+  }
 
   /** A future that {@link #changed} completes with the first view that moved on from {@code seen}. */
   CompletableFuture<JobView> register(String key, JobView seen) {
@@ -33,6 +42,18 @@ final class JobWaiters {
       return set.isEmpty() ? null : set;
     }));
     return future;
+  }
+
+  /**
+   * What a long poll answers from: the registered {@code wait}, or {@code seen} once {@code timeout} has passed,
+   * delivered on {@link #answers}. Javalin writes a deferred response on the thread that completes its future; without
+   * this hop that was the job-status view's stream thread (a change wakes its waiters while the record is processed)
+   * or the JDK's single timeout thread, so serializing and writing every answer, to however slow a client, held up
+   * the view or every other timed-out poll.
+   */
+  CompletableFuture<JobView> answered(CompletableFuture<JobView> wait, JobView seen, Duration timeout) {
+    return wait.completeOnTimeout(seen, timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .thenApplyAsync(view -> view, answers);
   }
 
   /** The job's view is now {@code view} (null: the job is gone). */

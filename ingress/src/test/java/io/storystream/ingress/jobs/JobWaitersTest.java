@@ -25,7 +25,7 @@ class JobWaitersTest {
 
   @Test
   void aChangeWakesTheWaitersItMovesOnAndOnlyThose() {
-    JobWaiters waiters = new JobWaiters();
+    JobWaiters waiters = new JobWaiters(Runnable::run);
     CompletableFuture<JobView> sawQueued = waiters.register(KEY, QUEUED_3);
     CompletableFuture<JobView> sawRunning = waiters.register(KEY, RUNNING);
     CompletableFuture<JobView> otherJob = waiters.register("acme:job_2", QUEUED_3);
@@ -60,7 +60,7 @@ class JobWaitersTest {
    */
   @Test
   void aPollRegisteringWhileThePreviousOneEndsIsStillWoken() throws Exception {
-    JobWaiters waiters = new JobWaiters();
+    JobWaiters waiters = new JobWaiters(Runnable::run);
     ExecutorService two = Executors.newFixedThreadPool(2);
     try {
       for (int round = 0; round < 20_000; round++) {
@@ -85,6 +85,38 @@ class JobWaitersTest {
       }
     } finally {
       two.shutdownNow();
+    }
+  }
+
+  /**
+   * Javalin writes a long poll's answer on the thread that completes its future: the answer must never run on the
+   * thread that reported the change (the view's stream thread) nor on the JDK's timeout thread.
+   */
+  @Test
+  void answersRunOnTheAnswerThreadsWhoeverEndsTheWait() throws Exception {
+    ExecutorService answerThreads = Executors.newSingleThreadExecutor(r -> new Thread(r, "answers-under-test"));
+    try {
+      JobWaiters waiters = new JobWaiters(answerThreads);
+      CompletableFuture<String> wokenOn = waiters.answered(waiters.register(KEY, QUEUED_3), QUEUED_3,
+          java.time.Duration.ofMinutes(5)).thenApply(view -> view.state() + " on " + Thread.currentThread().getName());
+      waiters.changed(KEY, RUNNING); // this test's thread plays the stream thread
+      assertThat(wokenOn.get()).isEqualTo("RUNNING on answers-under-test");
+
+      // the answer thread is held until the check below is attached, so the 1 ms timeout cannot answer before it
+      java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
+      answerThreads.execute(() -> {
+        try {
+          attached.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      CompletableFuture<String> timedOutOn = waiters.answered(waiters.register(KEY, RUNNING), RUNNING,
+          java.time.Duration.ofMillis(1)).thenApply(view -> view.state() + " on " + Thread.currentThread().getName());
+      attached.countDown();
+      assertThat(timedOutOn.get()).isEqualTo("RUNNING on answers-under-test");
+    } finally {
+      answerThreads.shutdownNow();
     }
   }
 }
